@@ -1,0 +1,231 @@
+/*
+ * crypto_openssl_aead.c - OpenSSL 3 backend of the AEAD part of crypto.h.
+ *
+ * One EVP_CIPHER_CTX per struct crypto_aead, created and keyed once in
+ * crypto_aead_init (the AES key schedule happens there, CCM's nonce and tag
+ * lengths are fixed there). Every seal/open then only sets the nonce and
+ * runs: no allocation per record.
+ *
+ * A context may seal and open, but OpenSSL binds the direction at keying
+ * time (its AES-NI CCM code picks an encrypt- or decrypt-specific stream
+ * function there), so the backend keeps the key and re-keys when the
+ * direction changes. DTLS uses every context in one direction only (one per
+ * direction and epoch), so that re-keying never happens on the record path.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "common/try.h"
+#include "crypto/crypto.h"
+
+/* Largest input we hand to OpenSSL, whose lengths are int. Records are at
+ * most 2^14 + 2048 bytes (RFC 5246 6.2.3), far below this. */
+#define AEAD_MAX_INPUT ((size_t)INT_MAX - CRYPTO_AEAD_TAG_MAX)
+
+static const EVP_CIPHER *aead_cipher(enum crypto_aead_alg alg)
+{
+    switch (alg) {
+    case CRYPTO_AES_128_CCM_8:
+    case CRYPTO_AES_128_CCM: return EVP_aes_128_ccm();
+    case CRYPTO_AES_128_GCM: return EVP_aes_128_gcm();
+    case CRYPTO_AES_256_GCM: return EVP_aes_256_gcm();
+    case CRYPTO_CHACHA20_POLY1305: return EVP_chacha20_poly1305();
+    }
+    return NULL;
+}
+
+static bool aead_is_ccm(enum crypto_aead_alg alg)
+{
+    return alg == CRYPTO_AES_128_CCM_8 || alg == CRYPTO_AES_128_CCM;
+}
+
+size_t crypto_aead_key_len(enum crypto_aead_alg alg)
+{
+    switch (alg) {
+    case CRYPTO_AES_128_CCM_8:
+    case CRYPTO_AES_128_CCM:
+    case CRYPTO_AES_128_GCM: return 16;
+    case CRYPTO_AES_256_GCM:
+    case CRYPTO_CHACHA20_POLY1305: return 32;
+    }
+    return 0;
+}
+
+size_t crypto_aead_tag_len(enum crypto_aead_alg alg)
+{
+    switch (alg) {
+    case CRYPTO_AES_128_CCM_8: return 8; /* RFC 6655 3 */
+    case CRYPTO_AES_128_CCM:
+    case CRYPTO_AES_128_GCM:
+    case CRYPTO_AES_256_GCM:
+    case CRYPTO_CHACHA20_POLY1305: return 16;
+    }
+    return 0;
+}
+
+/* Backend state behind struct crypto_aead.impl. */
+struct aead_impl {
+    EVP_CIPHER_CTX *ctx;
+    int dir; /* 1 = keyed for sealing, 0 = for opening */
+    size_t key_len;
+    uint8_t key[CRYPTO_AEAD_KEY_MAX];
+};
+
+/* Key (or re-key) the context for direction enc; a no-op when it already
+ * is. Never allocates. */
+static bool aead_set_dir(struct aead_impl *im, int enc)
+{
+    if (im->dir == enc)
+        return true;
+    if (EVP_CipherInit_ex(im->ctx, NULL, NULL, im->key, NULL, enc) != 1)
+        return false;
+    im->dir = enc;
+    return true;
+}
+
+static void aead_impl_free(struct aead_impl *im)
+{
+    if (im == NULL)
+        return;
+    EVP_CIPHER_CTX_free(im->ctx); /* cleanses the key schedule */
+    crypto_wipe(im, sizeof *im);
+    free(im);
+}
+
+coaps_status crypto_aead_init(struct crypto_aead *a, enum crypto_aead_alg alg,
+                              const uint8_t *key, size_t key_len)
+{
+    ENSURE(a != NULL, COAPS_E_INVALID);
+    a->impl = NULL;
+    const EVP_CIPHER *cipher = aead_cipher(alg);
+    ENSURE(cipher != NULL && key != NULL, COAPS_E_INVALID);
+    ENSURE(key_len == crypto_aead_key_len(alg), COAPS_E_INVALID);
+
+    struct aead_impl *im = calloc(1, sizeof *im);
+    ENSURE(im != NULL, COAPS_E_NOMEM);
+    im->ctx = EVP_CIPHER_CTX_new();
+    if (im->ctx == NULL) {
+        free(im);
+        return COAPS_E_NOMEM;
+    }
+    memcpy(im->key, key, key_len);
+    im->key_len = key_len;
+    im->dir = -1;
+    int tag_len = (int)crypto_aead_tag_len(alg);
+    int ok = EVP_CipherInit_ex(im->ctx, cipher, NULL, NULL, NULL, 1) == 1 &&
+             EVP_CIPHER_CTX_ctrl(im->ctx, EVP_CTRL_AEAD_SET_IVLEN, CRYPTO_AEAD_NONCE_LEN,
+                                 NULL) == 1;
+    /* CCM binds the tag length M into its first block, so it is a
+     * parameter of the context, set before the key (RFC 3610 2.2). */
+    if (ok && aead_is_ccm(alg))
+        ok = EVP_CIPHER_CTX_ctrl(im->ctx, EVP_CTRL_AEAD_SET_TAG, tag_len, NULL) == 1;
+    if (ok)
+        ok = aead_set_dir(im, 1);
+    if (!ok) {
+        aead_impl_free(im);
+        return COAPS_E_CRYPTO;
+    }
+    a->impl = im;
+    a->alg = alg;
+    return COAPS_OK;
+}
+
+coaps_status crypto_aead_seal(struct crypto_aead *a, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
+                              const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+                              uint8_t *out)
+{
+    ENSURE(a != NULL && a->impl != NULL && nonce != NULL && out != NULL, COAPS_E_INVALID);
+    ENSURE(aad != NULL || aad_len == 0, COAPS_E_INVALID);
+    ENSURE(in != NULL || len == 0, COAPS_E_INVALID);
+    ENSURE(len <= AEAD_MAX_INPUT && aad_len <= AEAD_MAX_INPUT, COAPS_E_INVALID);
+    struct aead_impl *im = a->impl;
+    EVP_CIPHER_CTX *ctx = im->ctx;
+    int tag_len = (int)crypto_aead_tag_len(a->alg);
+    int n = 0;
+
+    ENSURE(aead_set_dir(im, 1), COAPS_E_CRYPTO);
+    ENSURE(EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 1) == 1, COAPS_E_CRYPTO);
+    /* OpenSSL's CCM needs the message length before the AAD: CCM encodes
+     * it in the first block B_0 (RFC 3610 2.2). */
+    if (aead_is_ccm(a->alg))
+        ENSURE(EVP_CipherUpdate(ctx, NULL, &n, NULL, (int)len) == 1, COAPS_E_CRYPTO);
+    if (aad_len > 0)
+        ENSURE(EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) == 1, COAPS_E_CRYPTO);
+    if (len > 0) {
+        ENSURE(EVP_CipherUpdate(ctx, out, &n, in, (int)len) == 1, COAPS_E_CRYPTO);
+        ENSURE((size_t)n == len, COAPS_E_CRYPTO);
+    } else if (aead_is_ccm(a->alg)) {
+        /* CCM only computes the tag once it has seen the (empty) payload. */
+        static const uint8_t none[1] = {0};
+        ENSURE(EVP_CipherUpdate(ctx, out, &n, none, 0) == 1, COAPS_E_CRYPTO);
+    }
+    ENSURE(EVP_CipherFinal_ex(ctx, out + len, &n) == 1 && n == 0, COAPS_E_CRYPTO);
+    ENSURE(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, tag_len, out + len) == 1,
+           COAPS_E_CRYPTO);
+    return COAPS_OK;
+}
+
+/* The decryption proper; false when anything, including the tag, fails. */
+static bool aead_open_run(struct crypto_aead *a, const uint8_t *nonce, const uint8_t *aad,
+                          size_t aad_len, const uint8_t *in, size_t len, uint8_t *out)
+{
+    struct aead_impl *im = a->impl;
+    EVP_CIPHER_CTX *ctx = im->ctx;
+    bool ccm = aead_is_ccm(a->alg);
+    int tag_len = (int)crypto_aead_tag_len(a->alg);
+    int n = 0;
+    /* OpenSSL copies the expected tag into the context, so an in-place
+     * open (out == in) may overwrite the ciphertext but never the tag. */
+    uint8_t *tag = (uint8_t *)(uintptr_t)(in + len);
+
+    if (!aead_set_dir(im, 0) || EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 0) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, tag_len, tag) != 1)
+        return false;
+    if (ccm && EVP_CipherUpdate(ctx, NULL, &n, NULL, (int)len) != 1)
+        return false;
+    if (aad_len > 0 && EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
+        return false;
+    static const uint8_t none[1] = {0};
+    if (len > 0 || ccm) {
+        /* For CCM this call also checks the tag (it fails on mismatch). */
+        if (EVP_CipherUpdate(ctx, out, &n, len ? in : none, (int)len) != 1 || (size_t)n != len)
+            return false;
+    }
+    if (ccm) /* CCM has no final step on decryption. */
+        return true;
+    return EVP_CipherFinal_ex(ctx, out + len, &n) == 1; /* GCM, ChaCha20: tag check */
+}
+
+coaps_status crypto_aead_open(struct crypto_aead *a, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
+                              const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+                              uint8_t *out)
+{
+    ENSURE(a != NULL && a->impl != NULL && nonce != NULL && in != NULL, COAPS_E_INVALID);
+    ENSURE(out != NULL || len == 0, COAPS_E_INVALID);
+    ENSURE(aad != NULL || aad_len == 0, COAPS_E_INVALID);
+    ENSURE(len <= AEAD_MAX_INPUT && aad_len <= AEAD_MAX_INPUT, COAPS_E_INVALID);
+    uint8_t sink[1]; /* OpenSSL wants an output pointer even for 0 bytes */
+    if (!aead_open_run(a, nonce, aad, aad_len, in, len, out != NULL ? out : sink)) {
+        /* Never release unauthenticated plaintext (RFC 5116 2.2). The tag
+         * check cannot be told apart from other failures here, and on a
+         * working library only a bad tag fails. */
+        crypto_wipe(out, len);
+        /* A forged record is normal network input: leave nothing in this
+         * thread's OpenSSL error queue for unrelated code to trip over. */
+        ERR_clear_error();
+        return COAPS_E_AUTH;
+    }
+    return COAPS_OK;
+}
+
+void crypto_aead_clear(struct crypto_aead *a)
+{
+    if (a == NULL)
+        return;
+    aead_impl_free(a->impl);
+    a->impl = NULL;
+}

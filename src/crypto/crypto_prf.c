@@ -1,0 +1,53 @@
+/*
+ * crypto_prf.c - the TLS 1.2 PRF (RFC 5246 section 5), backend-neutral:
+ * built only on crypto_hmac_iov(), so every crypto backend shares it.
+ *
+ *   PRF(secret, label, seed) = P_<hash>(secret, label || seed)
+ *   P_hash(secret, s) = HMAC(secret, A(1) || s) || HMAC(secret, A(2) || s) || ...
+ *   A(0) = s, A(i) = HMAC(secret, A(i-1))
+ *
+ * label || seed is never concatenated into a buffer: the HMAC takes pieces.
+ */
+#include <string.h>
+
+#include "common/try.h"
+#include "crypto/crypto.h"
+
+coaps_status crypto_tls12_prf(enum crypto_hash_alg alg, const uint8_t *secret, size_t secret_len,
+                              const char *label, const uint8_t *seed, size_t seed_len,
+                              uint8_t *out, size_t out_len)
+{
+    size_t hlen = crypto_hash_len(alg);
+    ENSURE(hlen != 0 && label != NULL, COAPS_E_INVALID);
+    ENSURE(secret != NULL || secret_len == 0, COAPS_E_INVALID);
+    ENSURE(seed != NULL || seed_len == 0, COAPS_E_INVALID);
+    ENSURE(out != NULL || out_len == 0, COAPS_E_INVALID);
+
+    size_t label_len = strlen(label);
+    uint8_t a[CRYPTO_HASH_MAX];    /* A(i) */
+    uint8_t block[CRYPTO_HASH_MAX]; /* one P_hash output block */
+    coaps_status st = COAPS_OK;
+
+    /* A(1) = HMAC(secret, label || seed) */
+    struct crypto_iov a0[2] = {{label, label_len}, {seed, seed_len}};
+    st = crypto_hmac_iov(alg, secret, secret_len, a0, 2, a);
+
+    size_t done = 0;
+    while (st == COAPS_OK && done < out_len) {
+        struct crypto_iov parts[3] = {{a, hlen}, {label, label_len}, {seed, seed_len}};
+        st = crypto_hmac_iov(alg, secret, secret_len, parts, 3, block);
+        if (st != COAPS_OK)
+            break;
+        size_t n = out_len - done < hlen ? out_len - done : hlen;
+        memcpy(out + done, block, n);
+        done += n;
+        if (done < out_len) /* A(i+1) = HMAC(secret, A(i)) */
+            st = crypto_hmac(alg, secret, secret_len, a, hlen, a);
+    }
+
+    crypto_wipe(a, sizeof a);
+    crypto_wipe(block, sizeof block);
+    if (st != COAPS_OK)
+        crypto_wipe(out, out_len);
+    return st;
+}
