@@ -1,0 +1,85 @@
+/* client.h - coaps-client's state, shared by its files. */
+#ifndef COAPS_CLIENT_H
+#define COAPS_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "coaps/coap.h"
+#include "net/cli.h"
+#include "net/edge.h"
+#include "net/log.h"
+#include "net/loop.h"
+#include "net/uri.h"
+
+#define PROG "coaps-client"
+
+/* Largest body sent (-e/-f) or received (Block2 reassembled): 64 KiB is
+ * far beyond what constrained devices serve and bounds memory. */
+#define CLIENT_BODY_MAX 65536
+
+/* Bodies the client's core reassembles at once: one request. */
+#define CLIENT_BODY_SLOTS 1
+
+/* Bytes of a diagnostic payload printed with an error code. */
+#define CLIENT_DIAG_MAX 200
+
+/* libcoap's coap-client waits 90 s by default (-B). */
+#define CLIENT_DEFAULT_WAIT_S 90
+
+/* Longest -s / -B: one day; longer waits are a typo. */
+#define CLIENT_MAX_SECONDS 86400
+
+struct client_opts {
+    uint8_t method;
+    int32_t content_format; /* COAPS_COAP_CF_NONE when not given */
+    int32_t accept;
+    uint32_t observe_s;     /* -s: observe for this long; 0 = no observe */
+    uint16_t block_size;    /* 0 = core default */
+    bool non;
+    uint8_t token[CLI_TOKEN_MAX];
+    size_t token_len;
+    uint32_t wait_s;
+    const char *out_path;   /* -o: payloads go to this file, not stdout */
+    const char *uri;
+};
+
+struct client {
+    struct client_opts opts;
+    struct net_log log;
+    FILE *out;        /* stdout or the -o file */
+    struct net_loop loop;
+    struct net_edge *edge;
+    void *coap_mem;
+    coaps_coap_endpoint *coap;
+    struct net_uri uri;
+    uint8_t *payload; /* -e / -f body, heap */
+    size_t payload_len;
+    /* Uri-Path / Uri-Query for the request: joined strings when the
+     * segments allow it, else one option per segment. */
+    char path[NET_URI_MAX + 1];
+    char query[NET_URI_MAX + 1];
+    coaps_coap_option uri_opts[2 * NET_URI_SEGMENTS_MAX];
+    size_t n_uri_opts;
+    coaps_coap_request_id req_id;
+    uint64_t end_ms;
+    bool done;
+    bool got_response;
+    unsigned notifications;
+    int exit_code;
+};
+
+/* Parse argv into c->opts, c->uri and c->payload. Returns 0 (and *help
+ * when -h was given: usage is printed), or 2 after printing one line. */
+int client_parse_opts(struct client *c, int argc, char **argv, bool *help);
+
+/* Fill *req for c's request to server. 0, or 1/2 after printing a line. */
+int client_build_request(struct client *c, const coaps_peer *server,
+                         coaps_coap_client_request *req);
+
+/* "Not Found" for 4.04 etc. (RFC 7252 12.1.2); "" for unknown codes. */
+const char *client_code_name(uint8_t code);
+
+#endif /* COAPS_CLIENT_H */

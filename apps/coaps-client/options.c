@@ -1,0 +1,307 @@
+/* options.c - coaps-client's flags and the request they describe. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "common/try.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: " PROG " [-m method] [-e data | -f file] [-t type] [-A type] [-s seconds]\n"
+            "                    [-b [num,]size] [-N] [-T token] [-B seconds] [-o file] [-v level] URI\n"
+            "  URI            coap://host[:port]/path?query (host: name, IPv4 or [IPv6])\n"
+            "  -m method      get|put|post|delete|fetch|patch|ipatch (default get)\n"
+            "  -e data        payload given on the command line\n"
+            "  -f file        payload read from file ('-' for stdin)\n"
+            "  -t type        Content-Format of the payload: a number or a name (json, text, cbor, ...)\n"
+            "  -A type        Accept: the Content-Format wanted in the response\n"
+            "  -s seconds     observe the resource for this long (RFC 7641)\n"
+            "  -b [num,]size  block size 16..1024 (power of two) for block-wise transfer;\n"
+            "                 num (the first block) must be 0 for now\n"
+            "  -N             send a non-confirmable (NON) request\n"
+            "  -T token       token: up to 8 bytes of text, or 0x + up to 16 hex digits\n"
+            "  -B seconds     give up after waiting this long (default 90)\n"
+            "  -o file        write the response payload to file instead of stdout\n"
+            "  -v level       log level 0-7 or emerg..debug (default 4 = warning)\n"
+            "  -h             this help\n");
+}
+
+static int bad_flag(char flag, const char *value, const char *what)
+{
+    fprintf(stderr, PROG ": -%c '%s': %s (see " PROG " -h)\n", flag, value, what);
+    return 2;
+}
+
+/* -f: the whole file (or stdin), at most CLIENT_BODY_MAX bytes. */
+static int read_payload_file(struct client *c, const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL)
+        return bad_flag('f', path, strerror(errno));
+    free(c->payload);
+    c->payload = malloc(CLIENT_BODY_MAX + 1);
+    if (c->payload == NULL) {
+        if (f != stdin)
+            fclose(f);
+        fprintf(stderr, PROG ": out of memory\n");
+        return 2;
+    }
+    size_t n = fread(c->payload, 1, CLIENT_BODY_MAX + 1, f);
+    bool failed = ferror(f) != 0;
+    if (f != stdin)
+        fclose(f);
+    if (failed)
+        return bad_flag('f', path, "read error");
+    if (n > CLIENT_BODY_MAX)
+        return bad_flag('f', path, "file larger than 65536 bytes");
+    c->payload_len = n;
+    return 0;
+}
+
+static int set_payload_text(struct client *c, const char *text)
+{
+    size_t n = strlen(text);
+    if (n > CLIENT_BODY_MAX)
+        return bad_flag('e', "...", "payload larger than 65536 bytes");
+    free(c->payload);
+    c->payload = malloc(n ? n : 1);
+    if (c->payload == NULL) {
+        fprintf(stderr, PROG ": out of memory\n");
+        return 2;
+    }
+    memcpy(c->payload, text, n);
+    c->payload_len = n;
+    return 0;
+}
+
+static int parse_seconds(char flag, const char *s, uint32_t *out)
+{
+    uint64_t v;
+    if (!cli_parse_uint(s, 1, CLIENT_MAX_SECONDS, &v))
+        return bad_flag(flag, s, "not a number of seconds 1-86400");
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse_one(struct client *c, int opt, const char *arg)
+{
+    struct client_opts *o = &c->opts;
+    uint16_t cf;
+    uint32_t num;
+    switch (opt) {
+    case 'm':
+        return cli_parse_method(arg, &o->method)
+                   ? 0 : bad_flag('m', arg, "not one of get|put|post|delete|fetch|patch|ipatch");
+    case 'e':
+        return set_payload_text(c, arg);
+    case 'f':
+        return read_payload_file(c, arg);
+    case 't':
+    case 'A':
+        if (!cli_parse_content_format(arg, &cf))
+            return bad_flag((char)opt, arg, "not a Content-Format number or known name");
+        *(opt == 't' ? &o->content_format : &o->accept) = cf;
+        return 0;
+    case 's':
+        return parse_seconds('s', arg, &o->observe_s);
+    case 'B':
+        return parse_seconds('B', arg, &o->wait_s);
+    case 'b':
+        if (!cli_parse_block(arg, &num, &o->block_size))
+            return bad_flag('b', arg, "not [num,]size with size 16..1024, a power of two");
+        if (num != 0)
+            return bad_flag('b', arg, "starting at a block number other than 0 is not supported");
+        return 0;
+    case 'N':
+        o->non = true;
+        return 0;
+    case 'o':
+        o->out_path = arg;
+        return 0;
+    case 'T':
+        return cli_parse_token(arg, o->token, &o->token_len)
+                   ? 0 : bad_flag('T', arg, "not a token of 1-8 bytes (text, or 0x and hex)");
+    case 'v':
+        return net_log_parse_level(arg, &c->log.level)
+                   ? 0 : bad_flag('v', arg, "not a log level 0-7 or emerg..debug");
+    default:
+        return 2;
+    }
+}
+
+static int parse_uri(struct client *c, const char *text)
+{
+    const char *why = NULL;
+    coaps_status st = net_uri_parse(text, &c->uri, &why);
+    if (st != COAPS_OK) {
+        fprintf(stderr, PROG ": bad URI '%s': %s\n", text, why ? why : coaps_status_str(st));
+        return 2;
+    }
+    if (c->uri.scheme == NET_URI_COAPS) {
+        fprintf(stderr, PROG ": coaps:// not supported yet (use coap://)\n");
+        return 2;
+    }
+    return 0;
+}
+
+int client_parse_opts(struct client *c, int argc, char **argv, bool *help)
+{
+    struct client_opts *o = &c->opts;
+    o->method = COAPS_COAP_GET;
+    o->content_format = COAPS_COAP_CF_NONE;
+    o->accept = COAPS_COAP_CF_NONE;
+    o->wait_s = CLIENT_DEFAULT_WAIT_S;
+    c->log.level = NET_LOG_DEFAULT;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt(argc, argv, ":m:e:f:t:A:s:b:NT:B:o:v:h")) != -1) {
+        if (opt == 'h') {
+            usage(stdout);
+            *help = true;
+            return 0;
+        }
+        if (opt == ':') {
+            fprintf(stderr, PROG ": option -%c needs a value (see " PROG " -h)\n", optopt);
+            return 2;
+        }
+        if (opt == '?') {
+            fprintf(stderr, PROG ": unknown option -%c (see " PROG " -h)\n", optopt);
+            return 2;
+        }
+        int rc = parse_one(c, opt, optarg);
+        if (rc)
+            return rc;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, PROG ": %s (see " PROG " -h)\n",
+                optind >= argc ? "missing URI" : "more than one URI");
+        return 2;
+    }
+    o->uri = argv[optind];
+    return parse_uri(c, o->uri);
+}
+
+/* Join segments with sep when no segment contains sep or a NUL byte, so the
+ * core's uri_path/uri_query strings carry them; else false. */
+static bool join_segments(const struct net_uri *u, const struct net_uri_seg *segs, size_t n,
+                          char sep, char *out)
+{
+    size_t pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = net_uri_seg_ptr(u, segs[i]);
+        if (memchr(p, sep, segs[i].len) || memchr(p, '\0', segs[i].len))
+            return false;
+        if (i)
+            out[pos++] = sep;
+        memcpy(out + pos, p, segs[i].len);
+        pos += segs[i].len;
+    }
+    out[pos] = '\0';
+    return true;
+}
+
+/* RFC 7252 6.4 steps 8-9: one option per segment, for segments the joined
+ * strings cannot carry ("a%2Fb", NUL bytes, empty segments). */
+static int add_segment_options(struct client *c, const struct net_uri_seg *segs, size_t n,
+                               uint16_t number)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (c->n_uri_opts >= COAPS_ARRAY_LEN(c->uri_opts)) {
+            fprintf(stderr, PROG ": too many Uri-Path/Uri-Query segments\n");
+            return 2;
+        }
+        coaps_coap_option *o = &c->uri_opts[c->n_uri_opts++];
+        memset(o, 0, sizeof *o);
+        o->number = number;
+        o->value = net_uri_seg_ptr(&c->uri, segs[i]);
+        o->len = segs[i].len;
+    }
+    return 0;
+}
+
+static bool has_empty_segment(const struct net_uri_seg *segs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (segs[i].len == 0)
+            return true;
+    return false;
+}
+
+int client_build_request(struct client *c, const coaps_peer *server,
+                         coaps_coap_client_request *req)
+{
+    const struct client_opts *o = &c->opts;
+    struct net_uri *u = &c->uri;
+    coaps_coap_client_request_init(req);
+    req->peer = *server;
+    req->method = o->method;
+    req->confirmable = !o->non;
+    /* RFC 7252 6.4 step 5: Uri-Host only for a host name, not a literal. */
+    req->uri_host = u->host_is_literal ? NULL : u->host;
+    if (!has_empty_segment(u->path, u->n_path) &&
+        join_segments(u, u->path, u->n_path, '/', c->path))
+        req->uri_path = c->path;
+    else if (add_segment_options(c, u->path, u->n_path, COAPS_COAP_OPT_URI_PATH))
+        return 2;
+    if (u->n_query && !has_empty_segment(u->query, u->n_query) &&
+        join_segments(u, u->query, u->n_query, '&', c->query))
+        req->uri_query = c->query;
+    else if (add_segment_options(c, u->query, u->n_query, COAPS_COAP_OPT_URI_QUERY))
+        return 2;
+    req->extra_opts = c->n_uri_opts ? c->uri_opts : NULL;
+    req->extra_count = c->n_uri_opts;
+    req->content_format = o->content_format;
+    req->accept = o->accept;
+    req->payload = c->payload;
+    req->payload_len = c->payload_len;
+    if (o->token_len) {
+        req->token = o->token;
+        req->token_len = (uint8_t)o->token_len;
+    }
+    req->observe = o->observe_s > 0;
+    req->block_size = o->block_size;
+    return 0;
+}
+
+const char *client_code_name(uint8_t code)
+{
+    /* RFC 7252 12.1.2, RFC 7959 2.9, RFC 8132 */
+    static const struct {
+        uint8_t code;
+        const char *name;
+    } names[] = {
+        {COAPS_COAP_CREATED, "Created"},
+        {COAPS_COAP_DELETED, "Deleted"},
+        {COAPS_COAP_VALID, "Valid"},
+        {COAPS_COAP_CHANGED, "Changed"},
+        {COAPS_COAP_CONTENT, "Content"},
+        {COAPS_COAP_CONTINUE, "Continue"},
+        {COAPS_COAP_BAD_REQUEST, "Bad Request"},
+        {COAPS_COAP_UNAUTHORIZED, "Unauthorized"},
+        {COAPS_COAP_BAD_OPTION, "Bad Option"},
+        {COAPS_COAP_FORBIDDEN, "Forbidden"},
+        {COAPS_COAP_NOT_FOUND, "Not Found"},
+        {COAPS_COAP_METHOD_NOT_ALLOWED, "Method Not Allowed"},
+        {COAPS_COAP_NOT_ACCEPTABLE, "Not Acceptable"},
+        {COAPS_COAP_REQUEST_ENTITY_INCOMPLETE, "Request Entity Incomplete"},
+        {COAPS_COAP_CONFLICT, "Conflict"},
+        {COAPS_COAP_PRECONDITION_FAILED, "Precondition Failed"},
+        {COAPS_COAP_REQUEST_ENTITY_TOO_LARGE, "Request Entity Too Large"},
+        {COAPS_COAP_UNSUPPORTED_CONTENT_FORMAT, "Unsupported Content-Format"},
+        {COAPS_COAP_UNPROCESSABLE_ENTITY, "Unprocessable Entity"},
+        {COAPS_COAP_INTERNAL_SERVER_ERROR, "Internal Server Error"},
+        {COAPS_COAP_NOT_IMPLEMENTED, "Not Implemented"},
+        {COAPS_COAP_BAD_GATEWAY, "Bad Gateway"},
+        {COAPS_COAP_SERVICE_UNAVAILABLE, "Service Unavailable"},
+        {COAPS_COAP_GATEWAY_TIMEOUT, "Gateway Timeout"},
+        {COAPS_COAP_PROXYING_NOT_SUPPORTED, "Proxying Not Supported"},
+    };
+    for (size_t i = 0; i < COAPS_ARRAY_LEN(names); i++)
+        if (names[i].code == code)
+            return names[i].name;
+    return "";
+}

@@ -1,0 +1,76 @@
+/* test_resources.c - large resources for block-wise tests (see header). */
+#include "test_resources.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/try.h"
+
+static coaps_status large_get(void *user, const coaps_coap_request *req,
+                              coaps_coap_response *resp)
+{
+    (void)user;
+    (void)req;
+    coaps_coap_response_set_content_format(resp, COAPS_COAP_CF_TEXT_PLAIN);
+    for (unsigned i = 0; i < TEST_LARGE_LINES; i++) {
+        char line[48]; /* TEST_LARGE_LINE_LEN + NUL, with room for gcc's range analysis */
+        int n = snprintf(line, sizeof line, "line %04u abcdefghijklmnopqrstuvwxyz\n", i);
+        TRY(coaps_coap_response_append(resp, line, (size_t)n));
+    }
+    return COAPS_OK;
+}
+
+static coaps_status upload_get(void *user, const coaps_coap_request *req,
+                               coaps_coap_response *resp)
+{
+    (void)req;
+    const struct test_resources *t = user;
+    coaps_coap_response_set_content_format(resp, COAPS_COAP_CF_OCTET_STREAM);
+    return coaps_coap_response_set_payload(resp, t->upload, t->upload_len);
+}
+
+static coaps_status upload_put(void *user, const coaps_coap_request *req,
+                               coaps_coap_response *resp)
+{
+    struct test_resources *t = user;
+    size_t len;
+    const uint8_t *body = coaps_coap_request_payload(req, &len);
+    if (len > sizeof t->upload) {
+        coaps_coap_response_set_code(resp, COAPS_COAP_REQUEST_ENTITY_TOO_LARGE);
+        return COAPS_OK;
+    }
+    if (len)
+        memcpy(t->upload, body, len);
+    t->upload_len = len;
+    coaps_coap_response_set_code(resp, COAPS_COAP_CHANGED);
+    return COAPS_OK;
+}
+
+static void no_accept_filter(coaps_coap_resource_def *def)
+{
+    for (size_t i = 0; i < COAPS_ARRAY_LEN(def->accept_cf); i++)
+        def->accept_cf[i] = COAPS_COAP_CF_NONE;
+}
+
+coaps_status test_resources_register(struct test_resources *t, coaps_coap_endpoint *ep)
+{
+    coaps_coap_resource_def def;
+    memset(&def, 0, sizeof def);
+    def.path = "test/large";
+    def.handler[COAPS_COAP_GET] = large_get;
+    def.ct = COAPS_COAP_CF_TEXT_PLAIN;
+    def.sz = TEST_LARGE_LINES * TEST_LARGE_LINE_LEN;
+    no_accept_filter(&def);
+    TRY(coaps_coap_resource_add(ep, &def, NULL));
+
+    t->upload_len = 0;
+    memset(&def, 0, sizeof def);
+    def.path = "test/upload";
+    def.handler[COAPS_COAP_GET] = upload_get;
+    def.handler[COAPS_COAP_PUT] = upload_put;
+    def.handler[COAPS_COAP_POST] = upload_put;
+    def.user = t;
+    def.ct = COAPS_COAP_CF_OCTET_STREAM;
+    no_accept_filter(&def);
+    return coaps_coap_resource_add(ep, &def, NULL);
+}

@@ -1,0 +1,42 @@
+/*
+ * cli.h - parsing helpers for the programs' command-line flags, shared by
+ * coaps-server and coaps-client so that both accept the same spellings
+ * (those libcoap's coap-client and coap-server users know).
+ *
+ * Each returns false when the text is not acceptable; the caller prints one
+ * line naming the flag and the value. Pure functions: no I/O.
+ */
+#ifndef COAPS_NET_CLI_H
+#define COAPS_NET_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decimal unsigned integer in [min, max]: digits only, no sign, no spaces. */
+bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* UDP port 0..65535 (0 = any free port, for servers in tests). */
+bool cli_parse_port(const char *s, uint16_t *port);
+
+/* -m: get, post, put, delete, fetch, patch, ipatch (any case) -> method code
+ * (RFC 7252 12.1.1, RFC 8132). */
+bool cli_parse_method(const char *s, uint8_t *code);
+
+/* -t / -A: a Content-Format number 0..65535 or a name (text/plain, plain,
+ * text, link-format, link, xml, octet-stream, binary, exi, json,
+ * application/json, cbor, ...; RFC 7252 12.3 and the IANA registry). */
+bool cli_parse_content_format(const char *s, uint16_t *cf);
+
+/* -b [num,]size: size a power of two in 16..1024 (RFC 7959 2.2: SZX 0..6),
+ * num < 2^20 (the 20-bit NUM field). num is 0 when not given. */
+bool cli_parse_block(const char *s, uint32_t *num, uint16_t *size);
+
+/* Largest token (RFC 7252 3: TKL 0-8). */
+#define CLI_TOKEN_MAX 8
+
+/* -T: "0x" followed by 2..16 hex digits (an even number) is hex; anything
+ * else is taken as the token's bytes (libcoap's -T), 1..8 of them. */
+bool cli_parse_token(const char *s, uint8_t token[CLI_TOKEN_MAX], size_t *len);
+
+#endif /* COAPS_NET_CLI_H */

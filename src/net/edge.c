@@ -1,0 +1,159 @@
+/* edge.c - sockets <-> sans-IO CoAP endpoint (see edge.h). */
+#include "net/edge.h"
+
+#include <string.h>
+
+#include "common/try.h"
+#include "net/addr.h"
+#include "net/clock.h"
+
+/* recvmmsg batches read per readable event: 8 x NET_UDP_BATCH = 128
+ * datagrams, then the loop runs the timers before reading on. */
+#define NET_EDGE_DRAIN_BATCHES 8
+
+void net_edge_init(struct net_edge *edge, coaps_coap_endpoint *coap, const struct net_log *log)
+{
+    memset(edge, 0, sizeof *edge);
+    edge->coap = coap;
+    edge->log = log;
+    for (size_t i = 0; i < NET_EDGE_MAX_ENDPOINTS; i++)
+        edge->eps[i].fd = -1;
+}
+
+coaps_status net_edge_open(struct net_edge *edge, const struct sockaddr *addr, socklen_t len,
+                           enum coaps_transport transport, struct net_endpoint **out,
+                           int *err_no)
+{
+    ENSURE(edge->n_eps < NET_EDGE_MAX_ENDPOINTS, COAPS_E_FULL);
+    ENSURE((unsigned)transport < NET_EDGE_TRANSPORTS, COAPS_E_INVALID);
+    struct net_endpoint *ep = &edge->eps[edge->n_eps];
+    TRY(net_endpoint_open(ep, addr, len, transport, err_no));
+    ep->edge = edge;
+    edge->n_eps++;
+    if (out)
+        *out = ep;
+    return COAPS_OK;
+}
+
+void net_edge_set_hooks(struct net_edge *edge, enum coaps_transport transport,
+                        const struct net_transport_hooks *hooks)
+{
+    if ((unsigned)transport < NET_EDGE_TRANSPORTS)
+        edge->hooks[transport] = *hooks;
+}
+
+void net_edge_deliver(struct net_edge *edge, const coaps_peer *from, const uint8_t *data,
+                      size_t len, uint64_t now_ms)
+{
+    if (NET_LOG_ENABLED(edge->log, NET_LOG_DEBUG)) {
+        char who[NET_ADDR_STR_MAX];
+        net_log_print(edge->log, NET_LOG_DEBUG, "rx %zu bytes from %s", len,
+                      net_peer_format(from, who, sizeof who));
+    }
+    (void)coaps_coap_input(edge->coap, from, data, len, now_ms);
+}
+
+/* One datagram read from ep: plain CoAP or through the transport's hook. */
+static void edge_receive(struct net_edge *edge, struct net_endpoint *ep,
+                         const struct net_dgram *d, uint64_t now_ms)
+{
+    coaps_peer from;
+    if (net_peer_from_sockaddr((const struct sockaddr *)&d->addr, d->addr_len, ep->transport,
+                               &from) != COAPS_OK) {
+        edge->stats.rx_dropped++;
+        return;
+    }
+    const struct net_transport_hooks *h = &edge->hooks[ep->transport];
+    if (h->rx)
+        h->rx(h->ctx, ep, &from, d->data, d->len, now_ms);
+    else if (ep->transport == COAPS_TRANSPORT_UDP)
+        net_edge_deliver(edge, &from, d->data, d->len, now_ms);
+    else
+        ep->stats.rx_dropped++; /* coaps:// socket without a DTLS layer */
+}
+
+static void edge_on_readable(void *ctx, uint64_t now_ms)
+{
+    struct net_endpoint *ep = ctx;
+    struct net_edge *edge = ep->edge;
+    /* Read up to NET_EDGE_DRAIN_BATCHES batches per wake-up: fewer system
+     * calls under load, yet a flood cannot starve the timers (epoll is
+     * level-triggered, so what is left wakes us again). Flush after every
+     * batch: the core's output queue holds outq_entries datagrams, and one
+     * batch (NET_UDP_BATCH requests) must never overflow it. */
+    for (unsigned b = 0; b < NET_EDGE_DRAIN_BATCHES; b++) {
+        size_t truncated = 0;
+        int n = net_udp_recv_batch(ep->fd, edge->rx, NET_UDP_BATCH, &truncated);
+        if (n <= 0)
+            break;
+        ep->stats.rx_datagrams += (uint64_t)n;
+        ep->stats.rx_dropped += truncated;
+        for (int i = 0; i < n; i++)
+            if (!edge->rx[i].truncated) /* longer than any message we take */
+                edge_receive(edge, ep, &edge->rx[i], now_ms);
+        net_edge_flush(edge, now_ms);
+        if (n < NET_UDP_BATCH)
+            break;
+    }
+}
+
+static struct net_endpoint *edge_route(struct net_edge *edge, const coaps_peer *to)
+{
+    for (size_t i = 0; i < edge->n_eps; i++)
+        if (net_endpoint_reaches(&edge->eps[i], to))
+            return &edge->eps[i];
+    return NULL;
+}
+
+void net_edge_flush(struct net_edge *edge, uint64_t now_ms)
+{
+    coaps_peer to;
+    size_t len;
+    while (coaps_coap_output(edge->coap, &to, edge->out, sizeof edge->out, &len, now_ms) ==
+           COAPS_OK) {
+        struct net_endpoint *ep = edge_route(edge, &to);
+        if (ep == NULL) {
+            edge->stats.tx_unrouted++;
+            continue;
+        }
+        if (NET_LOG_ENABLED(edge->log, NET_LOG_DEBUG)) {
+            char who[NET_ADDR_STR_MAX];
+            net_log_print(edge->log, NET_LOG_DEBUG, "tx %zu bytes to %s", len,
+                          net_peer_format(&to, who, sizeof who));
+        }
+        const struct net_transport_hooks *h = &edge->hooks[ep->transport];
+        coaps_status st = h->tx ? h->tx(h->ctx, ep, &to, edge->out, len, now_ms)
+                                : net_endpoint_queue(ep, &to, edge->out, len);
+        if (st != COAPS_OK)
+            ep->stats.tx_dropped++;
+    }
+    for (size_t i = 0; i < edge->n_eps; i++)
+        net_endpoint_flush(&edge->eps[i]);
+}
+
+static uint64_t edge_deadline(void *ctx)
+{
+    struct net_edge *edge = ctx;
+    return coaps_coap_next_deadline(edge->coap);
+}
+
+static void edge_due(void *ctx, uint64_t now_ms)
+{
+    struct net_edge *edge = ctx;
+    coaps_coap_tick(edge->coap, now_ms);
+    net_edge_flush(edge, now_ms);
+}
+
+coaps_status net_edge_attach(struct net_edge *edge, struct net_loop *loop)
+{
+    for (size_t i = 0; i < edge->n_eps; i++)
+        TRY(net_loop_watch(loop, edge->eps[i].fd, edge_on_readable, &edge->eps[i]));
+    return net_loop_add_timer(loop, edge_deadline, edge_due, edge);
+}
+
+void net_edge_close(struct net_edge *edge)
+{
+    for (size_t i = 0; i < edge->n_eps; i++)
+        net_endpoint_close(&edge->eps[i]);
+    edge->n_eps = 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * edge.h - drive one sans-IO CoAP endpoint from sockets and the event loop.
+ *
+ * A datagram's path (docs/architecture.md):
+ *   socket -> net_endpoint -> transport hook (DTLS: session lookup + record
+ *   decryption; UDP: none) -> net_edge_deliver() -> coaps_coap_input()
+ * and back:
+ *   coaps_coap_output() -> route by peer.transport -> transport hook (DTLS:
+ *   encrypt) -> net_endpoint_queue() -> sendmmsg.
+ *
+ * coap:// endpoints are handled here directly. For coaps:// the DTLS layer
+ * registers a struct net_transport_hooks with net_edge_set_hooks(); the
+ * edge then passes every datagram of a COAPS_TRANSPORT_DTLS endpoint to
+ * hooks.rx and every CoAP message for a DTLS peer to hooks.tx, and the DTLS
+ * layer calls net_edge_deliver() with the decrypted application data (peer
+ * with transport = COAPS_TRANSPORT_DTLS) and net_endpoint_queue() with its
+ * records. Its timers join the loop through net_loop_add_timer().
+ *
+ * The caller owns the struct (it is large: receive and send batches; put it
+ * on the heap) and the CoAP endpoint; both outlive net_edge_close(). The
+ * endpoint's max_message_size must not exceed NET_UDP_DGRAM_MAX (the
+ * default, 1280, does not), or its larger datagrams stay queued.
+ */
+#ifndef COAPS_NET_EDGE_H
+#define COAPS_NET_EDGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "coaps/coap.h"
+#include "coaps/peer.h"
+#include "coaps/status.h"
+#include "net/endpoint.h"
+#include "net/log.h"
+#include "net/loop.h"
+#include "net/udp.h"
+
+/* Sockets one edge serves: coap:// and coaps://, each on up to two
+ * addresses (e.g. an IPv4 and an IPv6 one). */
+#define NET_EDGE_MAX_ENDPOINTS 4
+
+/* Transports the edge can route (enum coaps_transport values). */
+#define NET_EDGE_TRANSPORTS 2
+
+struct net_transport_hooks {
+    /* A datagram arrived on ep from src (src->transport == ep->transport). */
+    void (*rx)(void *ctx, struct net_endpoint *ep, const coaps_peer *src, const uint8_t *data,
+               size_t len, uint64_t now_ms);
+    /* The CoAP endpoint wants msg sent to `to` over ep. */
+    coaps_status (*tx)(void *ctx, struct net_endpoint *ep, const coaps_peer *to,
+                       const uint8_t *msg, size_t len, uint64_t now_ms);
+    void *ctx;
+};
+
+struct net_edge_stats {
+    uint64_t rx_dropped;  /* datagrams whose source address we cannot use */
+    uint64_t tx_unrouted; /* CoAP output with no endpoint for its peer */
+};
+
+struct net_edge {
+    coaps_coap_endpoint *coap;
+    const struct net_log *log;
+    struct net_endpoint eps[NET_EDGE_MAX_ENDPOINTS];
+    size_t n_eps;
+    struct net_transport_hooks hooks[NET_EDGE_TRANSPORTS]; /* rx == NULL: plain */
+    struct net_edge_stats stats;
+    struct net_dgram rx[NET_UDP_BATCH];  /* one recvmmsg batch */
+    uint8_t out[NET_UDP_DGRAM_MAX];      /* one coaps_coap_output datagram */
+};
+
+/* Start an edge for the CoAP endpoint coap (borrowed). log may be NULL. */
+void net_edge_init(struct net_edge *edge, coaps_coap_endpoint *coap, const struct net_log *log);
+
+/* Open a socket bound to addr for the given transport. *out (may be NULL)
+ * receives the endpoint. COAPS_E_FULL after NET_EDGE_MAX_ENDPOINTS;
+ * COAPS_E_IO with *err_no = errno when the socket cannot be bound. */
+coaps_status net_edge_open(struct net_edge *edge, const struct sockaddr *addr, socklen_t len,
+                           enum coaps_transport transport, struct net_endpoint **out,
+                           int *err_no);
+
+/* Route a transport through hooks (the DTLS layer). Copied. */
+void net_edge_set_hooks(struct net_edge *edge, enum coaps_transport transport,
+                        const struct net_transport_hooks *hooks);
+
+/* Watch every endpoint in loop and add the CoAP endpoint's timer. */
+coaps_status net_edge_attach(struct net_edge *edge, struct net_loop *loop);
+
+/* Hand one plaintext CoAP datagram from `from` to the CoAP endpoint. */
+void net_edge_deliver(struct net_edge *edge, const coaps_peer *from, const uint8_t *data,
+                      size_t len, uint64_t now_ms);
+
+/* Drain the CoAP endpoint's output to the sockets. Call after any API
+ * call made outside the loop's callbacks (e.g. coaps_coap_request_send). */
+void net_edge_flush(struct net_edge *edge, uint64_t now_ms);
+
+/* Flush and close every endpoint. */
+void net_edge_close(struct net_edge *edge);
+
+#endif /* COAPS_NET_EDGE_H */

@@ -1,0 +1,79 @@
+/* endpoint.c - a bound UDP socket with a send batch (see endpoint.h). */
+#include "net/endpoint.h"
+
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/try.h"
+#include "net/addr.h"
+
+coaps_status net_endpoint_open(struct net_endpoint *ep, const struct sockaddr *addr,
+                               socklen_t len, enum coaps_transport transport, int *err_no)
+{
+    memset(ep, 0, sizeof *ep);
+    ep->fd = -1;
+    ep->transport = transport;
+    ep->family = addr->sa_family;
+    TRY(net_udp_open(addr, len, &ep->fd, err_no));
+    if (ep->family == AF_INET6) {
+        int v6only = 1;
+        socklen_t optlen = sizeof v6only;
+        if (getsockopt(ep->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &optlen) == 0)
+            ep->dual_stack = v6only == 0;
+    }
+    if (net_udp_local(ep->fd, &ep->local, &ep->local_len) != COAPS_OK) {
+        memcpy(&ep->local, addr, len);
+        ep->local_len = len;
+    }
+    return COAPS_OK;
+}
+
+static int peer_family(const coaps_peer *peer)
+{
+    sa_family_t family = AF_UNSPEC;
+    if (peer->addr_len >= sizeof family)
+        memcpy(&family, peer->addr, sizeof family);
+    return family;
+}
+
+bool net_endpoint_reaches(const struct net_endpoint *ep, const coaps_peer *peer)
+{
+    if (ep->fd < 0 || peer->transport != ep->transport)
+        return false;
+    int fam = peer_family(peer);
+    return fam == ep->family || (fam == AF_INET && ep->dual_stack);
+}
+
+coaps_status net_endpoint_queue(struct net_endpoint *ep, const coaps_peer *to,
+                                const uint8_t *data, size_t len)
+{
+    ENSURE(len <= NET_UDP_DGRAM_MAX, COAPS_E_NOSPACE);
+    if (ep->n_tx == NET_UDP_BATCH)
+        net_endpoint_flush(ep);
+    struct net_dgram *d = &ep->tx[ep->n_tx];
+    TRY(net_peer_to_sockaddr(to, ep->family, &d->addr, &d->addr_len));
+    memcpy(d->data, data, len);
+    d->len = len;
+    ep->n_tx++;
+    return COAPS_OK;
+}
+
+void net_endpoint_flush(struct net_endpoint *ep)
+{
+    if (ep->n_tx == 0 || ep->fd < 0)
+        return;
+    size_t sent = net_udp_send_batch(ep->fd, ep->tx, ep->n_tx);
+    ep->stats.tx_datagrams += sent;
+    ep->stats.tx_dropped += ep->n_tx - sent;
+    ep->n_tx = 0;
+}
+
+void net_endpoint_close(struct net_endpoint *ep)
+{
+    if (ep->fd < 0)
+        return;
+    net_endpoint_flush(ep);
+    close(ep->fd);
+    ep->fd = -1;
+}
