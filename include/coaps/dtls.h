@@ -1,0 +1,318 @@
+/*
+ * coaps/dtls.h - our own DTLS 1.2 engine (RFC 6347), PSK key exchange
+ * (RFC 4279) with AEAD cipher suites only.
+ *
+ * Sans-IO: the engine never touches sockets or clocks. The caller
+ *   - feeds every datagram received from the peer: coaps_dtls_input();
+ *   - takes datagrams to send until E_AGAIN: coaps_dtls_output();
+ *   - asks when to call again: coaps_dtls_next_deadline() / coaps_dtls_tick();
+ *   - takes decrypted application data: coaps_dtls_read();
+ *   - protects application data: coaps_dtls_write().
+ * Time is a monotonic uint64_t in milliseconds, chosen by the caller.
+ *
+ * Memory: the caller owns every byte. A connection (coaps_dtls_conn) is a
+ * fixed-size struct, COAPS_DTLS_CONN_SIZE bytes. While the handshake runs it
+ * also needs a handshake context (coaps_dtls_hs, COAPS_DTLS_HS_SIZE bytes)
+ * holding the transcript, reassembly buffers and the flight being sent; once
+ * coaps_dtls_hs_released() says so (handshake ended, either way) the caller
+ * may free or reuse that context. An established session keeps only what it
+ * needs for records (+ the server's last Finished to resend it, RFC 6347
+ * 4.2.4). Nothing is allocated per packet; the crypto backend allocates
+ * inside the AEAD and hash contexts when keys are set up (never per record).
+ *
+ * Servers put a stateless front door (coaps_dtls_server) before the
+ * connections: a ClientHello without a valid cookie is answered with a
+ * HelloVerifyRequest and creates no state (RFC 6347 4.2.1).
+ */
+#ifndef COAPS_DTLS_H
+#define COAPS_DTLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coaps/peer.h"
+#include "coaps/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- cipher suites (IANA TLS Cipher Suite registry) -------------------- */
+
+#define COAPS_DTLS_PSK_AES_128_CCM_8 0xC0A8            /* RFC 6655 */
+#define COAPS_DTLS_PSK_AES_128_CCM 0xC0A4              /* RFC 6655 */
+#define COAPS_DTLS_PSK_AES_128_GCM_SHA256 0x00A8       /* RFC 5487 */
+#define COAPS_DTLS_PSK_AES_256_GCM_SHA384 0x00A9       /* RFC 5487 */
+#define COAPS_DTLS_PSK_CHACHA20_POLY1305_SHA256 0xCCAB /* RFC 7905 */
+
+/* Most suites a configuration may list (we implement 5; room for ECDHE). */
+#define COAPS_DTLS_SUITES_MAX 8
+
+/* The suite id for an IANA name ("TLS_PSK_WITH_AES_128_CCM_8") or an
+ * OpenSSL-style name ("PSK-AES128-CCM8"); 0 when unknown. */
+uint16_t coaps_dtls_suite_by_name(const char *name);
+/* The IANA name of a suite we implement, or NULL. */
+const char *coaps_dtls_suite_name(uint16_t suite);
+
+/* ---- PSK (RFC 4279) ------------------------------------------------------ */
+
+/* RFC 4279 5.3: identities up to 128 bytes and keys up to 64 bytes must be
+ * supported; those are our bounds. */
+#define COAPS_DTLS_PSK_IDENTITY_MAX 128
+#define COAPS_DTLS_PSK_KEY_MAX 64
+#define COAPS_DTLS_PSK_HINT_MAX 128
+
+/* Server: find the key for a client's identity. Write it to key (key_cap =
+ * COAPS_DTLS_PSK_KEY_MAX bytes) and its length to *key_len, return COAPS_OK;
+ * return COAPS_E_PSK_IDENTITY when the identity is unknown (the handshake then
+ * fails with an unknown_psk_identity alert, RFC 4279 2). */
+typedef coaps_status (*coaps_dtls_psk_lookup_fn)(void *user, const uint8_t *identity,
+                                                 size_t identity_len, uint8_t *key,
+                                                 size_t key_cap, size_t *key_len);
+
+/* Client: choose identity and key, seeing the server's hint (hint_len may be
+ * 0). Any failure aborts the handshake with internal_error. */
+typedef coaps_status (*coaps_dtls_psk_client_fn)(void *user, const uint8_t *hint, size_t hint_len,
+                                                 uint8_t *identity, size_t identity_cap,
+                                                 size_t *identity_len, uint8_t *key,
+                                                 size_t key_cap, size_t *key_len);
+
+/* Source of randomness; NULL in the config means the crypto backend's. */
+typedef coaps_status (*coaps_dtls_random_fn)(void *user, void *out, size_t len);
+
+/* Receives one NSS key log line ("CLIENT_RANDOM <hex> <hex>", no newline)
+ * when a handshake completes; for debugging with Wireshark only. */
+typedef void (*coaps_dtls_keylog_fn)(void *user, const char *line);
+
+/* ---- configuration --------------------------------------------------------- */
+
+enum coaps_dtls_role {
+    COAPS_DTLS_CLIENT = 0,
+    COAPS_DTLS_SERVER = 1,
+};
+
+/* Defaults used when a field is 0 (a zeroed config is a valid start). */
+#define COAPS_DTLS_MTU_DEFAULT 1200       /* fits an IPv6 minimum MTU of 1280 */
+#define COAPS_DTLS_MTU_MIN 128            /* a fragment must carry some body */
+#define COAPS_DTLS_RETRANS_INITIAL_MS 1000 /* RFC 6347 4.2.4.1 */
+#define COAPS_DTLS_RETRANS_MAX_MS 60000    /* RFC 6347 4.2.4.1 */
+#define COAPS_DTLS_HANDSHAKE_TIMEOUT_MS 120000
+#define COAPS_DTLS_AUTH_FAIL_LIMIT 64
+
+/*
+ * The config is read, not copied: it must outlive every connection and
+ * server that uses it. Pointers inside it likewise.
+ */
+typedef struct coaps_dtls_config {
+    enum coaps_dtls_role role;
+
+    /* Suites in preference order (the server picks its first that the
+     * client offers; a client offers them in this order). NULL/0: all five,
+     * CCM_8 first. */
+    const uint16_t *suites;
+    size_t suites_len;
+
+    /* Client: static identity and key, or psk_client to choose by hint. */
+    const uint8_t *psk_identity;
+    size_t psk_identity_len;
+    const uint8_t *psk_key;
+    size_t psk_key_len;
+    coaps_dtls_psk_client_fn psk_client;
+    /* Server: psk_lookup is required; the hint is sent in a
+     * ServerKeyExchange when non-empty. */
+    coaps_dtls_psk_lookup_fn psk_lookup;
+    const uint8_t *psk_hint;
+    size_t psk_hint_len;
+    void *psk_user;
+
+    /* Client: server_name to send (RFC 6066 3), NULL for none. */
+    const char *server_name;
+
+    /* Largest datagram we send (UDP payload bytes); 0: default. */
+    uint16_t mtu;
+    /* RFC 6347 4.2.4 timers; 0: defaults. The handshake fails with
+     * COAPS_E_TIMEOUT once handshake_timeout_ms has passed since it began,
+     * or after max_retransmits retransmissions of one flight (0: no count
+     * limit, only the time limit). */
+    uint32_t retrans_initial_ms;
+    uint32_t retrans_max_ms;
+    uint32_t handshake_timeout_ms;
+    uint32_t max_retransmits;
+
+    /* Extended master secret (RFC 7627) is always offered/accepted; with
+     * require_ems a peer without it is refused with handshake_failure. */
+    bool require_ems;
+    /* Records that fail authentication under one key before the session is
+     * closed; 0: default. */
+    uint32_t auth_fail_limit;
+
+    coaps_dtls_random_fn random;
+    void *random_user;
+    coaps_dtls_keylog_fn keylog;
+    void *keylog_user;
+} coaps_dtls_config;
+
+/* Check a config before use: COAPS_OK or COAPS_E_CONFIG. */
+coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg);
+
+/* ---- connection ------------------------------------------------------------ */
+
+/* Sizes promised to callers; the implementation _Static_asserts them.
+ * A connection is 360 bytes on x86-64 today (cipher states, record
+ * numbers, replay window, the retained Finished); 512 leaves room to grow
+ * without an ABI break. The crypto backend adds its two AEAD contexts,
+ * made once per handshake (OpenSSL 3.0: 1.3 KiB for AES-CCM, 2.2 KiB for
+ * ChaCha20-Poly1305, 2.4 KiB for AES-GCM per session, measured). The handshake
+ * context is about 20.3 KiB, mostly the reassembly arena, which is sized
+ * for one 16 KiB handshake message (certificate chains later). */
+#define COAPS_DTLS_CONN_SIZE 512
+#define COAPS_DTLS_HS_SIZE 21504
+
+typedef struct coaps_dtls_conn {
+    _Alignas(8) uint8_t opaque[COAPS_DTLS_CONN_SIZE];
+} coaps_dtls_conn;
+
+typedef struct coaps_dtls_hs {
+    _Alignas(8) uint8_t opaque[COAPS_DTLS_HS_SIZE];
+} coaps_dtls_hs;
+
+enum coaps_dtls_state {
+    COAPS_DTLS_HANDSHAKING = 0,
+    COAPS_DTLS_ESTABLISHED = 1,
+    COAPS_DTLS_CLOSED = 2, /* close_notify sent or received */
+    COAPS_DTLS_FAILED = 3, /* fatal alert, timeout or limit; see error */
+};
+
+/* Why a connection ended. */
+typedef struct coaps_dtls_error {
+    coaps_status status; /* COAPS_E_ALERT (peer's fatal alert), COAPS_E_TIMEOUT, ... */
+    int16_t alert;       /* alert description, -1 when none was involved */
+    bool alert_sent;     /* true: we sent it; false: the peer sent it */
+} coaps_dtls_error;
+
+/*
+ * Start a connection with peer. A client queues its first ClientHello
+ * (take it with coaps_dtls_output). A server connection is normally made by
+ * the front door (coaps_dtls_server_accept said NEW): init it, then input
+ * the same ClientHello datagram.
+ * conn and hs are the caller's; both must stay in place (not moved) while in
+ * use. Returns COAPS_E_CONFIG for a bad config.
+ */
+coaps_status coaps_dtls_conn_init(coaps_dtls_conn *conn, const coaps_dtls_config *cfg,
+                                  coaps_dtls_hs *hs, const coaps_peer *peer, uint64_t now_ms);
+
+/* Release all crypto state and wipe conn (and hs if still attached). */
+void coaps_dtls_conn_clear(coaps_dtls_conn *conn);
+
+/*
+ * Process one received datagram. It may be decrypted in place, so the
+ * caller passes it writable; application data read through coaps_dtls_read
+ * points into it and stays valid until the next input call or until the
+ * caller reuses the buffer. Bad records are dropped and counted
+ * (RFC 6347 4.1.2.7), so the result is COAPS_OK for any input unless the
+ * connection just ended (COAPS_E_CLOSED / COAPS_E_ALERT / ...; see
+ * coaps_dtls_error_reason).
+ */
+coaps_status coaps_dtls_input(coaps_dtls_conn *conn, uint8_t *dgram, size_t len, uint64_t now_ms);
+
+/*
+ * Take the next datagram to send: COAPS_OK with *len bytes in buf, or
+ * COAPS_E_AGAIN when nothing is pending. cap must be >= the config's MTU.
+ */
+coaps_status coaps_dtls_output(coaps_dtls_conn *conn, uint8_t *buf, size_t cap, size_t *len,
+                               uint64_t now_ms);
+
+/* The time coaps_dtls_tick wants to run next; UINT64_MAX when none. */
+uint64_t coaps_dtls_next_deadline(const coaps_dtls_conn *conn);
+
+/* Run timers: retransmit a flight (then output has datagrams) or give up. */
+coaps_status coaps_dtls_tick(coaps_dtls_conn *conn, uint64_t now_ms);
+
+/* Take the next application record of the last input, in order: COAPS_OK
+ * with data and len set to the plaintext, which points into the last input
+ * datagram; or COAPS_E_AGAIN when there is none. */
+coaps_status coaps_dtls_read(coaps_dtls_conn *conn, const uint8_t **data, size_t *len);
+
+/* Most plaintext bytes one application record may carry with this
+ * connection's MTU and suite (0 before the handshake completes). */
+size_t coaps_dtls_max_plaintext(const coaps_dtls_conn *conn);
+
+/*
+ * Protect application data into one record: out receives the datagram
+ * (*out_len bytes) to send. COAPS_E_STATE unless established,
+ * COAPS_E_NOSPACE when len does not fit cap.
+ */
+coaps_status coaps_dtls_write(coaps_dtls_conn *conn, const uint8_t *data, size_t len,
+                              uint8_t *out, size_t cap, size_t *out_len);
+
+/* Send close_notify (queued for coaps_dtls_output) and move to CLOSED. */
+coaps_status coaps_dtls_close(coaps_dtls_conn *conn);
+
+enum coaps_dtls_state coaps_dtls_state(const coaps_dtls_conn *conn);
+coaps_dtls_error coaps_dtls_error_reason(const coaps_dtls_conn *conn);
+/* A one-line description of the error, e.g. "alert received: bad_record_mac". */
+const char *coaps_dtls_error_str(const coaps_dtls_conn *conn, char *buf, size_t cap);
+/* Name of an alert description ("handshake_failure"), never NULL. */
+const char *coaps_dtls_alert_name(int alert);
+
+/* True once the engine no longer uses the handshake context. */
+bool coaps_dtls_hs_released(const coaps_dtls_conn *conn);
+
+/* The suite negotiated (0 before ServerHello). */
+uint16_t coaps_dtls_suite(const coaps_dtls_conn *conn);
+
+/* Counters for operators and tests. */
+typedef struct coaps_dtls_stats {
+    uint32_t records_dropped;  /* unparsable, wrong epoch, replayed */
+    uint32_t auth_failures;    /* AEAD tag failures under the current key */
+    uint32_t retransmits;      /* flights we resent */
+    uint32_t replays;          /* records dropped by the replay window */
+} coaps_dtls_stats;
+coaps_dtls_stats coaps_dtls_get_stats(const coaps_dtls_conn *conn);
+
+/* SHA-256 of the key block (RFC 5246 6.3) both sides derived: tests compare
+ * the two ends. COAPS_E_STATE before keys exist. */
+coaps_status coaps_dtls_key_digest(const coaps_dtls_conn *conn, uint8_t out[32]);
+
+/* ---- server front door --------------------------------------------------- */
+
+/* Cookie secrets rotate every COAPS_DTLS_COOKIE_ROTATE_MS (inside
+ * coaps_dtls_server_accept, from the config's random source); a cookie made
+ * with the previous secret is still accepted, so a cookie lives one to two
+ * periods. */
+#define COAPS_DTLS_COOKIE_ROTATE_MS (5 * 60 * 1000)
+#define COAPS_DTLS_SERVER_SIZE 256
+
+typedef struct coaps_dtls_server {
+    _Alignas(8) uint8_t opaque[COAPS_DTLS_SERVER_SIZE];
+} coaps_dtls_server;
+
+enum coaps_dtls_accept {
+    COAPS_DTLS_ACCEPT_DROP = 0, /* ignore the datagram */
+    COAPS_DTLS_ACCEPT_SEND = 1, /* send out[0..*out_len) (HVR or alert); no state */
+    COAPS_DTLS_ACCEPT_NEW = 2,  /* valid cookie: make a connection, input the datagram */
+};
+
+coaps_status coaps_dtls_server_init(coaps_dtls_server *srv, const coaps_dtls_config *cfg,
+                                    uint64_t now_ms);
+void coaps_dtls_server_clear(coaps_dtls_server *srv);
+
+/* Judge a datagram from a peer that has no connection. Never keeps state
+ * about the peer. out (cap >= 256 bytes) receives a HelloVerifyRequest, or a
+ * protocol_version alert for a DTLS 1.0 ClientHello. */
+coaps_status coaps_dtls_server_accept(coaps_dtls_server *srv, const coaps_peer *peer,
+                                      const uint8_t *dgram, size_t len, uint64_t now_ms,
+                                      uint8_t *out, size_t cap, size_t *out_len,
+                                      enum coaps_dtls_accept *verdict);
+
+/* True when a datagram starts with an epoch-0 record holding a ClientHello
+ * (fragment). An edge that finds such a datagram from a peer whose session
+ * is established passes it to the front door first: a valid cookie means
+ * the client lost its state and starts over (RFC 6347 4.2.8). */
+bool coaps_dtls_is_client_hello(const uint8_t *dgram, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* COAPS_DTLS_H */

@@ -1,0 +1,227 @@
+/*
+ * conn.h - the inside of a DTLS connection (coaps_dtls_conn) and of its
+ * handshake context (coaps_dtls_hs), shared by the engine files:
+ *   engine.c     public input/output/tick/read/write API, record dispatch
+ *   record_io.c  record protection, epochs, replay window
+ *   handshake.c  the handshake table (client and server rows)
+ *   flight.c     our flight: storage, packing into datagrams, timers
+ *   alert.c      alerts and error reasons
+ * The connection keeps what an established session needs; everything
+ * handshake-only lives in struct conn_hs, which the caller provides and gets
+ * back (coaps_dtls_hs_released) when the handshake ends.
+ */
+#ifndef COAPS_DTLS_CONN_H
+#define COAPS_DTLS_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coaps/dtls.h"
+#include "crypto/crypto.h"
+#include "dtls/handshake_msg.h"
+#include "dtls/key_schedule.h"
+#include "dtls/reassembly.h"
+#include "dtls/record.h"
+#include "dtls/replay_window.h"
+#include "dtls/suites.h"
+
+
+/* Handshake states: a client walks the C_ rows, a server the S_ rows of the
+ * table in handshake.c. ECDHE_ECDSA (suites.h: DTLS_KX_ECDHE_ECDSA) will add
+ * client states waiting for Certificate, ServerKeyExchange (signed) and
+ * CertificateRequest, and server states waiting for Certificate and
+ * CertificateVerify; the table rows and the flight code need no change. */
+enum conn_hs_state {
+    HS_C_WAIT_HVR_OR_SH = 0, /* sent ClientHello (no cookie) */
+    HS_C_WAIT_SH,            /* sent ClientHello with cookie */
+    HS_C_WAIT_SKE_OR_SHD,    /* got ServerHello */
+    HS_C_WAIT_SHD,           /* got ServerKeyExchange */
+    HS_C_WAIT_FINISHED,      /* sent CKE, CCS, Finished */
+    HS_S_WAIT_CH,            /* fresh server connection */
+    HS_S_WAIT_CKE,           /* sent ServerHello .. ServerHelloDone */
+    HS_S_WAIT_FINISHED,      /* got CKE, keys derived */
+    HS_DONE,
+};
+
+/* ---- our flight (flight.c) ----------------------------------------------- */
+
+/* Bytes of handshake bodies in one flight of ours. The largest PSK flight
+ * is the client's second ClientHello: fixed fields 2+32+1+1+255 (cookie)
+ * + 2+2*8 suites + 2 + extensions (EMS 4, reneg 5, SNI up to 255+9):
+ * about 590 bytes; 1024 leaves margin. */
+#define CONN_FLIGHT_BYTES 1024
+/* Entries in one flight: CKE, CCS, Finished is the longest PSK flight (3);
+ * 6 leaves room for ServerHello..ServerHelloDone with certificates. */
+#define CONN_FLIGHT_ENTRIES 6
+/* Next-epoch records kept until their keys exist (RFC 6347 4.1: "MAY buffer
+ * ... records of the next epoch"): the peer's Finished, possibly with one
+ * application record. Bytes per record: a Finished record is 13+8+12+12+16
+ * = 61 bytes; 256 covers small application records too. */
+#define CONN_EARLY_RECORDS 2
+#define CONN_EARLY_RECORD_BYTES 256
+
+struct conn_flight_entry {
+    uint8_t content_type; /* DTLS_CT_HANDSHAKE or DTLS_CT_CHANGE_CIPHER_SPEC */
+    uint8_t msg_type;
+    uint16_t epoch;
+    uint16_t message_seq;
+    uint16_t off, len; /* body in conn_hs.flight_buf */
+};
+
+struct conn_flight {
+    struct conn_flight_entry e[CONN_FLIGHT_ENTRIES];
+    uint8_t n;
+    uint16_t used;      /* bytes of flight_buf in use */
+    /* transmission cursor: entry index and byte offset in its body */
+    uint8_t tx_entry;
+    uint16_t tx_off;
+    bool tx_started;    /* the current entry's first fragment went out */
+    bool tx_pending;    /* datagrams remain to be taken by output */
+};
+
+struct conn_hs {
+    uint8_t state;  /* enum conn_hs_state */
+    bool transcript_on;
+    bool ske_seen;
+    bool ems;       /* negotiated extended_master_secret */
+    uint8_t hvr_count; /* client: cookie exchanges so far */
+    bool ch_seen;   /* server: the first ClientHello fragment arrived */
+    struct crypto_hash transcript; /* RFC 5246 7.4.9 handshake_messages */
+    uint8_t client_random[DTLS_RANDOM_LEN];
+    uint8_t server_random[DTLS_RANDOM_LEN];
+    uint8_t ms[DTLS_MASTER_SECRET_LEN];
+    uint8_t cookie[DTLS_COOKIE_WIRE_MAX];
+    uint8_t cookie_len;
+    uint8_t hint[COAPS_DTLS_PSK_HINT_MAX];
+    uint8_t hint_len;
+    uint16_t next_send_seq;  /* message_seq of our next message */
+    /* timers, RFC 6347 4.2.4 */
+    uint64_t started_ms;     /* handshake start, for the give-up limit */
+    uint32_t rto_ms;         /* current retransmission timeout */
+    uint32_t retransmits;    /* of the current flight */
+    uint64_t deadline_ms;    /* UINT64_MAX: timer not armed */
+    struct conn_flight fl;
+    uint8_t flight_buf[CONN_FLIGHT_BYTES];
+    uint8_t early_n;
+    uint16_t early_len[CONN_EARLY_RECORDS];
+    uint8_t early[CONN_EARLY_RECORDS][CONN_EARLY_RECORD_BYTES];
+    struct dtls_reasm reasm;
+};
+
+/* ---- record protection state (record_io.c) --------------------------------- */
+
+/* Application records of one input datagram, decrypted in place; the
+ * bound is how many records a datagram can hold at our smallest useful
+ * record (13 + 8 + 1 + 8): 1500 / 30 = 50; beyond 16 the rest wait for no
+ * one and are dropped (counted). */
+#define CONN_APP_RECORDS 16
+
+struct conn {
+    const coaps_dtls_config *cfg;
+    struct conn_hs *hs; /* NULL once released */
+    const struct dtls_suite *suite;
+    coaps_peer peer;
+    uint8_t role;  /* enum coaps_dtls_role */
+    uint8_t state; /* enum coaps_dtls_state */
+    coaps_dtls_error err;
+
+    /* record layer */
+    uint16_t write_epoch;     /* 0 or 1: we never renegotiate */
+    bool read_keys;           /* epoch 1 read keys exist */
+    bool write_keys;          /* epoch 1 write keys exist */
+    uint64_t write_seq0;      /* next epoch-0 sequence number */
+    struct dtls_replay_window replay; /* epoch 1, RFC 6347 4.1.2.6 */
+    struct dtls_cipher_state rd, wr;  /* epoch 1 */
+    uint32_t auth_fail_limit;
+    coaps_dtls_stats stats;
+    uint8_t key_digest[32];
+
+    /* handshake numbering that outlives the handshake */
+    uint16_t peer_next_seq;  /* peer's next message_seq once hs is gone */
+    /* the server's final flight, kept to resend (RFC 6347 4.2.4) */
+    bool retain;
+    uint16_t retain_seq;
+    uint8_t retain_verify[DTLS_VERIFY_DATA_LEN];
+
+    /* output wanted */
+    bool resend_retained;
+    bool alert_pending;
+    uint8_t alert_level, alert_desc;
+
+    /* application data of the last input */
+    uint8_t *app_base;
+    uint8_t app_n, app_next;
+    struct {
+        uint16_t off, len;
+    } app[CONN_APP_RECORDS];
+    uint16_t mtu;
+};
+
+static inline struct conn *conn_of(coaps_dtls_conn *c)
+{
+    return (struct conn *)(void *)c->opaque;
+}
+static inline const struct conn *conn_of_const(const coaps_dtls_conn *c)
+{
+    return (const struct conn *)(const void *)c->opaque;
+}
+
+/* ---- record_io.c ------------------------------------------------------- */
+
+/* Key epoch 1 from the key block (both directions). */
+coaps_status conn_install_keys(struct conn *c, const struct dtls_key_block *kb);
+void conn_clear_keys(struct conn *c);
+/* Append one record of type/epoch with plaintext pt (len) to w; protects it
+ * under epoch 1. Takes the next sequence number of that epoch. */
+coaps_status conn_write_record(struct conn *c, struct wire_wr *w, uint8_t type, uint16_t epoch,
+                               const uint8_t *pt, size_t len);
+/* Overhead a record adds at epoch (header + explicit nonce + tag). */
+size_t conn_record_overhead(const struct conn *c, uint16_t epoch);
+/* Decrypt an epoch-1 record in place inside dgram. On success pt and
+ * pt_len give the plaintext (inside dgram). Counts failures; checks and
+ * updates the replay window. */
+coaps_status conn_open_record(struct conn *c, const struct dtls_record *rec, uint8_t *dgram,
+                              size_t dgram_len, uint8_t **pt, size_t *pt_len);
+
+/* ---- flight.c ------------------------------------------------------------- */
+
+void conn_flight_reset(struct conn_hs *hs);
+/* Append a handshake message (body written by the caller into the returned
+ * writer region via conn_flight_begin/commit). */
+coaps_status conn_flight_add(struct conn_hs *hs, uint8_t content_type, uint8_t msg_type,
+                             uint16_t epoch, uint16_t message_seq, const uint8_t *body,
+                             size_t len);
+/* Start (re)sending the flight from its first entry. */
+void conn_flight_send(struct conn_hs *hs);
+/* Fill one datagram from the flight; *len 0 when nothing is pending. */
+coaps_status conn_flight_output(struct conn *c, uint8_t *buf, size_t cap, size_t *len);
+/* Arm the retransmission timer at its initial value (a new flight). */
+void conn_timer_restart(struct conn *c, uint64_t now_ms);
+void conn_timer_stop(struct conn *c);
+/* Timer handling for coaps_dtls_tick. */
+coaps_status conn_timer_tick(struct conn *c, uint64_t now_ms);
+/* Resend the server's final flight from the retained Finished. */
+coaps_status conn_retained_output(struct conn *c, uint8_t *buf, size_t cap, size_t *len);
+
+/* ---- handshake.c ---------------------------------------------------------- */
+
+/* Client: build and queue the first ClientHello. */
+coaps_status conn_hs_client_start(struct conn *c, uint64_t now_ms);
+/* A complete handshake message in message_seq order. epoch is that of the
+ * record(s) it came in. */
+coaps_status conn_hs_message(struct conn *c, const struct dtls_hs_msg *m, uint16_t epoch,
+                             uint64_t now_ms);
+/* Wipe and detach the handshake context. */
+void conn_hs_release(struct conn *c);
+
+/* ---- alert.c -------------------------------------------------------------- */
+
+/* End the connection with a fatal alert we send (desc), or none (-1). */
+coaps_status conn_fail(struct conn *c, coaps_status st, int alert_desc);
+/* Queue a warning alert (close_notify, no_renegotiation). */
+void conn_queue_alert(struct conn *c, uint8_t level, uint8_t desc);
+/* An alert record body received. */
+coaps_status conn_alert_received(struct conn *c, const uint8_t *body, size_t len);
+
+#endif /* COAPS_DTLS_CONN_H */

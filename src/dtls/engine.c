@@ -1,0 +1,478 @@
+/*
+ * engine.c - the public connection API of coaps/dtls.h: datagrams in,
+ * records dispatched by epoch and content type (RFC 6347 4.1), handshake
+ * fragments to reassembly and the handshake table, application data out.
+ */
+#include <string.h>
+
+#include "common/try.h"
+#include "common/wire.h"
+#include "dtls/conn.h"
+
+_Static_assert(sizeof(struct conn) <= COAPS_DTLS_CONN_SIZE,
+               "COAPS_DTLS_CONN_SIZE promised in coaps/dtls.h is too small");
+_Static_assert(sizeof(struct conn_hs) <= COAPS_DTLS_HS_SIZE,
+               "COAPS_DTLS_HS_SIZE promised in coaps/dtls.h is too small");
+_Static_assert(_Alignof(struct conn) <= 8 && _Alignof(struct conn_hs) <= 8,
+               "opaque storage is 8-byte aligned");
+
+coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg)
+{
+    ENSURE(cfg, COAPS_E_CONFIG);
+    ENSURE(cfg->role == COAPS_DTLS_CLIENT || cfg->role == COAPS_DTLS_SERVER, COAPS_E_CONFIG);
+    ENSURE(cfg->mtu == 0 || cfg->mtu >= COAPS_DTLS_MTU_MIN, COAPS_E_CONFIG);
+    ENSURE(cfg->suites_len <= COAPS_DTLS_SUITES_MAX, COAPS_E_CONFIG);
+    ENSURE(cfg->suites_len == 0 || cfg->suites, COAPS_E_CONFIG);
+    for (size_t i = 0; i < cfg->suites_len; i++)
+        ENSURE(dtls_suite_find(cfg->suites[i]), COAPS_E_CONFIG);
+    if (cfg->role == COAPS_DTLS_CLIENT) {
+        if (!cfg->psk_client) {
+            ENSURE(cfg->psk_identity || cfg->psk_identity_len == 0, COAPS_E_CONFIG);
+            ENSURE(cfg->psk_identity_len <= COAPS_DTLS_PSK_IDENTITY_MAX, COAPS_E_CONFIG);
+            ENSURE(cfg->psk_key && cfg->psk_key_len > 0, COAPS_E_CONFIG);
+            ENSURE(cfg->psk_key_len <= COAPS_DTLS_PSK_KEY_MAX, COAPS_E_CONFIG);
+        }
+    } else {
+        ENSURE(cfg->psk_lookup, COAPS_E_CONFIG);
+        ENSURE(cfg->psk_hint_len <= COAPS_DTLS_PSK_HINT_MAX, COAPS_E_CONFIG);
+        ENSURE(cfg->psk_hint || cfg->psk_hint_len == 0, COAPS_E_CONFIG);
+    }
+    return COAPS_OK;
+}
+
+coaps_status coaps_dtls_conn_init(coaps_dtls_conn *conn, const coaps_dtls_config *cfg,
+                                  coaps_dtls_hs *hs_mem, const coaps_peer *peer, uint64_t now_ms)
+{
+    ENSURE(conn && hs_mem && peer, COAPS_E_INVALID);
+    TRY(coaps_dtls_config_check(cfg));
+    struct conn *c = conn_of(conn);
+    struct conn_hs *hs = (struct conn_hs *)(void *)hs_mem->opaque;
+    memset(c, 0, sizeof(*c));
+    memset(hs, 0, sizeof(*hs));
+    c->cfg = cfg;
+    c->hs = hs;
+    c->peer = *peer;
+    c->role = (uint8_t)cfg->role;
+    c->state = COAPS_DTLS_HANDSHAKING;
+    c->err.status = COAPS_OK;
+    c->err.alert = -1;
+    c->mtu = cfg->mtu ? cfg->mtu : COAPS_DTLS_MTU_DEFAULT;
+    c->auth_fail_limit = cfg->auth_fail_limit ? cfg->auth_fail_limit : COAPS_DTLS_AUTH_FAIL_LIMIT;
+    hs->started_ms = now_ms;
+    hs->deadline_ms = UINT64_MAX;
+    if (cfg->role == COAPS_DTLS_SERVER) {
+        hs->state = HS_S_WAIT_CH;
+        return COAPS_OK;
+    }
+    coaps_status st = conn_hs_client_start(c, now_ms);
+    if (st != COAPS_OK)
+        conn_hs_release(c);
+    return st;
+}
+
+void coaps_dtls_conn_clear(coaps_dtls_conn *conn)
+{
+    struct conn *c = conn_of(conn);
+    conn_hs_release(c);
+    conn_clear_keys(c);
+    crypto_wipe(c, sizeof(*c));
+}
+
+/* ---- input ---------------------------------------------------------------- */
+
+struct rx {
+    uint64_t now_ms;
+    uint64_t rec_seq;
+    bool resend; /* the peer repeated an old message */
+};
+
+/* After the handshake: the peer repeating its last flight means our final
+ * flight was lost (RFC 6347 4.2.4); a new ClientHello or HelloRequest asks
+ * for renegotiation, which we refuse (RFC 5746 4.4 / RFC 5246 7.2.2). */
+static void post_handshake_fragment(struct conn *c, const struct dtls_hs_header *h,
+                                    uint16_t epoch, struct rx *rx)
+{
+    if (c->state != COAPS_DTLS_ESTABLISHED)
+        return;
+    if (h->message_seq < c->peer_next_seq) {
+        if (c->retain)
+            rx->resend = true;
+        return;
+    }
+    if (epoch == 1 &&
+        (h->msg_type == DTLS_HS_CLIENT_HELLO || h->msg_type == DTLS_HS_HELLO_REQUEST))
+        conn_queue_alert(c, DTLS_ALERT_WARNING, DTLS_ALERT_NO_RENEGOTIATION);
+    else
+        c->stats.records_dropped++;
+}
+
+/* A fresh server connection learns the client's numbering from its first
+ * ClientHello (the one whose cookie the front door checked). */
+static bool server_first_fragment(struct conn *c, const struct dtls_hs_header *h, struct rx *rx)
+{
+    struct conn_hs *hs = c->hs;
+    if (hs->state != HS_S_WAIT_CH || hs->ch_seen)
+        return true;
+    if (h->msg_type != DTLS_HS_CLIENT_HELLO)
+        return false;
+    hs->ch_seen = true;
+    dtls_reasm_init(&hs->reasm, h->message_seq);
+    /* RFC 6347 4.2.2: our ServerHello takes the ClientHello's message_seq
+     * (the stateless HelloVerifyRequest did not count). Records continue
+     * from the ClientHello's record number, as the HVR reused it
+     * (RFC 6347 4.2.1), so the client never sees a number twice. */
+    hs->next_send_seq = h->message_seq;
+    if (c->write_seq0 <= rx->rec_seq)
+        c->write_seq0 = rx->rec_seq + 1;
+    return true;
+}
+
+static coaps_status handshake_record(struct conn *c, const uint8_t *body, size_t len,
+                                     uint16_t epoch, struct rx *rx)
+{
+    struct wire_rd r = wire_rd_init(body, len);
+    while (wire_rd_left(&r) > 0 && c->state <= COAPS_DTLS_ESTABLISHED) {
+        struct dtls_hs_header h;
+        const uint8_t *frag;
+        if (dtls_hs_header_read(&r, &h, &frag) != COAPS_OK) {
+            c->stats.records_dropped++;
+            return COAPS_OK;
+        }
+        if (!c->hs) {
+            post_handshake_fragment(c, &h, epoch, rx);
+            continue;
+        }
+        /* Initial handshake: Finished is the only message protected under
+         * epoch 1, everything before it is epoch 0. */
+        if ((h.msg_type == DTLS_HS_FINISHED) != (epoch == 1) ||
+            !server_first_fragment(c, &h, rx)) {
+            c->stats.records_dropped++;
+            continue;
+        }
+        coaps_status st = dtls_reasm_add(&c->hs->reasm, &h, frag);
+        if (st == COAPS_E_DUPLICATE) {
+            rx->resend = true;
+            continue;
+        }
+        if (st != COAPS_OK) {
+            c->stats.records_dropped++;
+            continue;
+        }
+        struct dtls_hs_msg m;
+        while (c->hs && dtls_reasm_next(&c->hs->reasm, &m) == COAPS_OK) {
+            uint16_t me = m.msg_type == DTLS_HS_FINISHED ? 1 : 0;
+            st = conn_hs_message(c, &m, me, rx->now_ms);
+            if (st != COAPS_OK)
+                return st;
+        }
+    }
+    return COAPS_OK;
+}
+
+static void app_record(struct conn *c, uint8_t *pt, size_t len)
+{
+    if (c->state != COAPS_DTLS_ESTABLISHED || c->app_n >= CONN_APP_RECORDS || !c->app_base) {
+        c->stats.records_dropped++;
+        return;
+    }
+    c->app[c->app_n].off = (uint16_t)(pt - c->app_base);
+    c->app[c->app_n].len = (uint16_t)len;
+    c->app_n++;
+}
+
+/* Keep an epoch-1 handshake record (the peer's Finished) that came before
+ * we could derive its keys (RFC 6347 4.1: next-epoch records MAY be
+ * buffered); anything else of the next epoch is dropped. */
+static void keep_early(struct conn *c, uint8_t type, const uint8_t *rec, size_t len)
+{
+    struct conn_hs *hs = c->hs;
+    if (!hs || type != DTLS_CT_HANDSHAKE || hs->early_n >= CONN_EARLY_RECORDS ||
+        len > CONN_EARLY_RECORD_BYTES) {
+        c->stats.records_dropped++;
+        return;
+    }
+    memcpy(hs->early[hs->early_n], rec, len);
+    hs->early_len[hs->early_n++] = (uint16_t)len;
+}
+
+static coaps_status process_record(struct conn *c, uint8_t *dgram, size_t dgram_len,
+                                   const struct dtls_record *rec, struct rx *rx)
+{
+    /* Plaintext views into the mutable datagram (records of epoch 0 are
+     * not protected, so their fragment is the plaintext). */
+    uint8_t *body = dgram + rec->offset + DTLS_RECORD_HEADER_LEN;
+    size_t len = rec->fragment_len;
+    rx->rec_seq = rec->seq;
+    /* RFC 6347 4.1: records of other versions are dropped; the first
+     * flight may use 1.0 in the record layer. */
+    if (rec->version != DTLS_VERSION_1_2 &&
+        !(rec->epoch == 0 && rec->version == DTLS_VERSION_1_0)) {
+        c->stats.records_dropped++;
+        return COAPS_OK;
+    }
+    if (rec->epoch == 0) {
+        switch (rec->type) {
+        case DTLS_CT_HANDSHAKE:
+            return handshake_record(c, body, len, 0, rx);
+        case DTLS_CT_ALERT:
+            /* Unprotected alerts count only during the handshake (the peer
+             * may fail before it has keys, e.g. unknown_psk_identity). */
+            if (c->state == COAPS_DTLS_HANDSHAKING)
+                return conn_alert_received(c, body, len);
+            break;
+        case DTLS_CT_CHANGE_CIPHER_SPEC:
+            /* The epoch of the records that follow says everything; the
+             * CCS itself is only checked (RFC 6347 4.1: it may be lost or
+             * reordered). */
+            if (dtls_ccs_parse(body, len) == COAPS_OK)
+                return COAPS_OK;
+            break;
+        default:
+            break;
+        }
+        c->stats.records_dropped++;
+        return COAPS_OK;
+    }
+    if (rec->epoch != 1) {
+        c->stats.records_dropped++;
+        return COAPS_OK;
+    }
+    if (!c->read_keys) {
+        keep_early(c, rec->type, rec->header, DTLS_RECORD_HEADER_LEN + len);
+        return COAPS_OK;
+    }
+    uint8_t *pt;
+    size_t pt_len;
+    coaps_status st = conn_open_record(c, rec, dgram, dgram_len, &pt, &pt_len);
+    if (st != COAPS_OK) {
+        /* RFC 6347 4.1.2.7: invalid records are dropped silently; past the
+         * limit of failures under one key the session is closed. */
+        c->stats.records_dropped++;
+        if (st == COAPS_E_AUTH && c->stats.auth_failures >= c->auth_fail_limit)
+            return conn_fail(c, COAPS_E_AUTH, -1);
+        /* During the handshake the only epoch-1 handshake record is the
+         * peer's Finished: failing to open it means the PSKs differ. Fail
+         * now with bad_record_mac (RFC 5246 7.2.2) rather than time out. */
+        if (st == COAPS_E_AUTH && c->hs && rec->type == DTLS_CT_HANDSHAKE)
+            return conn_fail(c, COAPS_E_AUTH, DTLS_ALERT_BAD_RECORD_MAC);
+        return COAPS_OK;
+    }
+    switch (rec->type) {
+    case DTLS_CT_HANDSHAKE:
+        return handshake_record(c, pt, pt_len, 1, rx);
+    case DTLS_CT_ALERT:
+        return conn_alert_received(c, pt, pt_len);
+    case DTLS_CT_APPLICATION_DATA:
+        app_record(c, pt, pt_len);
+        return COAPS_OK;
+    default:
+        c->stats.records_dropped++;
+        return COAPS_OK;
+    }
+}
+
+/* Split a datagram into records (RFC 6347 4.1: several records may share
+ * one datagram; a record never spans two). */
+static coaps_status process_datagram(struct conn *c, uint8_t *dgram, size_t len, struct rx *rx)
+{
+    struct wire_rd r = wire_rd_init(dgram, len);
+    while (wire_rd_left(&r) > 0 && c->state <= COAPS_DTLS_ESTABLISHED) {
+        struct dtls_record rec;
+        if (dtls_record_next(&r, &rec) != COAPS_OK) {
+            c->stats.records_dropped++;
+            break; /* the rest of the datagram cannot be framed */
+        }
+        TRY(process_record(c, dgram, len, &rec, rx));
+    }
+    return COAPS_OK;
+}
+/* Records kept by keep_early, once read keys exist. */
+static coaps_status drain_early(struct conn *c, struct rx *rx)
+{
+    while (c->hs && c->read_keys && c->hs->early_n > 0) {
+        uint8_t rec[CONN_EARLY_RECORD_BYTES];
+        struct conn_hs *hs = c->hs;
+        size_t len = hs->early_len[0];
+        memcpy(rec, hs->early[0], len);
+        hs->early_n--;
+        memmove(hs->early[0], hs->early[1], sizeof(hs->early[0]) * hs->early_n);
+        memmove(hs->early_len, hs->early_len + 1, sizeof(hs->early_len[0]) * hs->early_n);
+        TRY(process_datagram(c, rec, len, rx));
+    }
+    return COAPS_OK;
+}
+
+static coaps_status end_status(const struct conn *c)
+{
+    switch (c->state) {
+    case COAPS_DTLS_CLOSED: return COAPS_E_CLOSED;
+    case COAPS_DTLS_FAILED: return c->err.status;
+    default: return COAPS_OK;
+    }
+}
+
+coaps_status coaps_dtls_input(coaps_dtls_conn *conn, uint8_t *dgram, size_t len, uint64_t now_ms)
+{
+    struct conn *c = conn_of(conn);
+    ENSURE(dgram || len == 0, COAPS_E_INVALID);
+    c->app_n = c->app_next = 0;
+    c->app_base = dgram;
+    if (c->state > COAPS_DTLS_ESTABLISHED)
+        return end_status(c);
+    struct rx rx = {now_ms, 0, false};
+    coaps_status st = process_datagram(c, dgram, len, &rx);
+    if (st == COAPS_OK)
+        st = drain_early(c, &rx);
+    if (rx.resend && c->state <= COAPS_DTLS_ESTABLISHED) {
+        if (c->hs && !c->hs->fl.tx_pending && c->hs->fl.n > 0)
+            conn_flight_send(c->hs);
+        else if (!c->hs && c->retain)
+            c->resend_retained = true;
+    }
+    (void)st;
+    return end_status(c);
+}
+
+/* ---- output ---------------------------------------------------------------- */
+
+static coaps_status alert_output(struct conn *c, uint8_t *buf, size_t cap, size_t *len)
+{
+    uint8_t body[2];
+    struct wire_wr b = wire_wr_init(body, sizeof(body));
+    struct dtls_alert a = {c->alert_level, c->alert_desc};
+    TRY(dtls_alert_write(&b, &a));
+    struct wire_wr w = wire_wr_init(buf, cap);
+    uint16_t epoch = c->write_keys ? c->write_epoch : 0;
+    c->alert_pending = false;
+    TRY(conn_write_record(c, &w, DTLS_CT_ALERT, epoch, body, b.off));
+    *len = w.off;
+    return COAPS_OK;
+}
+
+coaps_status coaps_dtls_output(coaps_dtls_conn *conn, uint8_t *buf, size_t cap, size_t *len,
+                               uint64_t now_ms)
+{
+    (void)now_ms;
+    struct conn *c = conn_of(conn);
+    ENSURE(buf && len, COAPS_E_INVALID);
+    *len = 0;
+    if (c->alert_pending)
+        return alert_output(c, buf, cap, len);
+    if (c->state > COAPS_DTLS_ESTABLISHED)
+        return COAPS_E_AGAIN;
+    if (c->hs) {
+        TRY(conn_flight_output(c, buf, cap, len));
+        if (*len)
+            return COAPS_OK;
+    }
+    if (c->resend_retained) {
+        c->resend_retained = false;
+        TRY(conn_retained_output(c, buf, cap, len));
+        return COAPS_OK;
+    }
+    return COAPS_E_AGAIN;
+}
+
+uint64_t coaps_dtls_next_deadline(const coaps_dtls_conn *conn)
+{
+    const struct conn *c = conn_of_const(conn);
+    if (!c->hs || c->state != COAPS_DTLS_HANDSHAKING)
+        return UINT64_MAX;
+    uint64_t limit = c->cfg->handshake_timeout_ms ? c->cfg->handshake_timeout_ms
+                                                  : COAPS_DTLS_HANDSHAKE_TIMEOUT_MS;
+    uint64_t give_up = c->hs->started_ms + limit;
+    return c->hs->deadline_ms < give_up ? c->hs->deadline_ms : give_up;
+}
+
+coaps_status coaps_dtls_tick(coaps_dtls_conn *conn, uint64_t now_ms)
+{
+    struct conn *c = conn_of(conn);
+    if (c->state == COAPS_DTLS_HANDSHAKING)
+        TRY(conn_timer_tick(c, now_ms));
+    return end_status(c);
+}
+
+/* ---- application data --------------------------------------------------- */
+
+coaps_status coaps_dtls_read(coaps_dtls_conn *conn, const uint8_t **data, size_t *len)
+{
+    struct conn *c = conn_of(conn);
+    if (c->app_next >= c->app_n)
+        return COAPS_E_AGAIN;
+    *data = c->app_base + c->app[c->app_next].off;
+    *len = c->app[c->app_next].len;
+    c->app_next++;
+    return COAPS_OK;
+}
+
+size_t coaps_dtls_max_plaintext(const coaps_dtls_conn *conn)
+{
+    const struct conn *c = conn_of_const(conn);
+    if (c->state != COAPS_DTLS_ESTABLISHED)
+        return 0;
+    size_t ovh = conn_record_overhead(c, 1);
+    return c->mtu > ovh ? c->mtu - ovh : 0;
+}
+
+coaps_status coaps_dtls_write(coaps_dtls_conn *conn, const uint8_t *data, size_t len,
+                              uint8_t *out, size_t cap, size_t *out_len)
+{
+    struct conn *c = conn_of(conn);
+    ENSURE(out && out_len && (data || len == 0), COAPS_E_INVALID);
+    ENSURE(c->state == COAPS_DTLS_ESTABLISHED, COAPS_E_STATE);
+    struct wire_wr w = wire_wr_init(out, cap);
+    TRY(conn_write_record(c, &w, DTLS_CT_APPLICATION_DATA, 1, data, len));
+    *out_len = w.off;
+    return COAPS_OK;
+}
+
+coaps_status coaps_dtls_close(coaps_dtls_conn *conn)
+{
+    struct conn *c = conn_of(conn);
+    if (c->state > COAPS_DTLS_ESTABLISHED)
+        return COAPS_OK;
+    conn_queue_alert(c, DTLS_ALERT_WARNING, DTLS_ALERT_CLOSE_NOTIFY);
+    c->state = COAPS_DTLS_CLOSED;
+    c->err.status = COAPS_E_CLOSED;
+    c->err.alert = DTLS_ALERT_CLOSE_NOTIFY;
+    c->err.alert_sent = true;
+    c->retain = false;
+    conn_hs_release(c);
+    return COAPS_OK;
+}
+
+/* ---- queries -------------------------------------------------------------- */
+
+enum coaps_dtls_state coaps_dtls_state(const coaps_dtls_conn *conn)
+{
+    return (enum coaps_dtls_state)conn_of_const(conn)->state;
+}
+
+coaps_dtls_error coaps_dtls_error_reason(const coaps_dtls_conn *conn)
+{
+    return conn_of_const(conn)->err;
+}
+
+bool coaps_dtls_hs_released(const coaps_dtls_conn *conn)
+{
+    return conn_of_const(conn)->hs == NULL;
+}
+
+uint16_t coaps_dtls_suite(const coaps_dtls_conn *conn)
+{
+    const struct conn *c = conn_of_const(conn);
+    return c->suite ? c->suite->id : 0;
+}
+
+coaps_dtls_stats coaps_dtls_get_stats(const coaps_dtls_conn *conn)
+{
+    return conn_of_const(conn)->stats;
+}
+
+coaps_status coaps_dtls_key_digest(const coaps_dtls_conn *conn, uint8_t out[32])
+{
+    const struct conn *c = conn_of_const(conn);
+    ENSURE(c->write_keys || c->state == COAPS_DTLS_ESTABLISHED, COAPS_E_STATE);
+    memcpy(out, c->key_digest, 32);
+    return COAPS_OK;
+}

@@ -1,0 +1,557 @@
+/*
+ * handshake.c - the DTLS 1.2 PSK handshake as a table (RFC 6347 4.2,
+ * RFC 5246 7.3, RFC 4279 2):
+ *
+ *   Client                                   Server
+ *   ClientHello             -------->
+ *                           <--------        HelloVerifyRequest
+ *   ClientHello (cookie)    -------->
+ *                                            ServerHello
+ *                                            [ServerKeyExchange (hint)]
+ *                           <--------        ServerHelloDone
+ *   ClientKeyExchange (identity)
+ *   [ChangeCipherSpec]
+ *   Finished                -------->
+ *                                            [ChangeCipherSpec]
+ *                           <--------        Finished
+ *
+ * Each row: in state S, message type T is handled by F, then state N.
+ * Client and server share the codecs (handshake_msg.h) and differ only in
+ * their rows. ECDHE_ECDSA would add rows for Certificate,
+ * CertificateRequest and CertificateVerify (suites.h has the kx kind).
+ *
+ * Transcript (RFC 6347 4.2.6, RFC 5246 7.4.9): every handshake message as
+ * if unfragmented, excluding the first ClientHello and the
+ * HelloVerifyRequest when a cookie exchange happens (RFC 6347 4.2.1).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/try.h"
+#include "common/wire.h"
+#include "dtls/conn.h"
+
+/* Scratch for one message body we build: the largest is the ClientHello
+ * (see CONN_FLIGHT_BYTES). */
+#define HS_BODY_MAX CONN_FLIGHT_BYTES
+/* Scratch for our hello extensions: EMS 4 + reneg 5 + SNI 9 + 255. */
+#define HS_EXTS_MAX 288
+/* Most SNI bytes we send (RFC 6066 3 allows more; DNS names are <= 253). */
+#define HS_SNI_MAX 255
+
+static coaps_status rnd(const struct conn *c, void *out, size_t len)
+{
+    if (c->cfg->random)
+        return c->cfg->random(c->cfg->random_user, out, len);
+    return crypto_random(out, len);
+}
+
+/* ---- transcript ---------------------------------------------------------- */
+
+static coaps_status transcript_add(struct conn_hs *hs, uint8_t type, uint16_t seq,
+                                   const uint8_t *body, size_t len)
+{
+    uint8_t hdr[DTLS_HS_HEADER_LEN];
+    struct wire_wr w = wire_wr_init(hdr, sizeof(hdr));
+    TRY(dtls_hs_header_write_whole(&w, type, seq, len));
+    TRY(crypto_hash_update(&hs->transcript, hdr, sizeof(hdr)));
+    return crypto_hash_update(&hs->transcript, body, len);
+}
+
+static coaps_status transcript_start(struct conn *c)
+{
+    TRY(crypto_hash_init(&c->hs->transcript, c->suite->prf));
+    c->hs->transcript_on = true;
+    return COAPS_OK;
+}
+
+/* Queue one of our handshake messages in the flight and hash it. */
+static coaps_status send_msg(struct conn *c, uint8_t type, uint16_t epoch, const uint8_t *body,
+                             size_t len)
+{
+    struct conn_hs *hs = c->hs;
+    uint16_t seq = hs->next_send_seq++;
+    TRY(conn_flight_add(hs, DTLS_CT_HANDSHAKE, type, epoch, seq, body, len));
+    if (hs->transcript_on)
+        TRY(transcript_add(hs, type, seq, body, len));
+    return COAPS_OK;
+}
+
+/* Start transmitting the flight just built and arm the timer for it. */
+static void flight_go(struct conn *c, uint64_t now_ms)
+{
+    conn_flight_send(c->hs);
+    conn_timer_restart(c, now_ms);
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+static void keylog(const struct conn *c)
+{
+    if (!c->cfg->keylog)
+        return;
+    /* NSS key log format: CLIENT_RANDOM <client_random> <master_secret> */
+    char line[14 + 2 * DTLS_RANDOM_LEN + 1 + 2 * DTLS_MASTER_SECRET_LEN + 1];
+    size_t o = (size_t)snprintf(line, sizeof(line), "CLIENT_RANDOM ");
+    for (size_t i = 0; i < DTLS_RANDOM_LEN; i++)
+        o += (size_t)snprintf(line + o, sizeof(line) - o, "%02x", c->hs->client_random[i]);
+    line[o++] = ' ';
+    for (size_t i = 0; i < DTLS_MASTER_SECRET_LEN; i++)
+        o += (size_t)snprintf(line + o, sizeof(line) - o, "%02x", c->hs->ms[i]);
+    c->cfg->keylog(c->cfg->keylog_user, line);
+}
+
+/* After ClientKeyExchange is in the transcript: premaster (RFC 4279 2),
+ * master secret (RFC 7627 4 with session_hash = transcript so far), key
+ * block, record keys of epoch 1. */
+static coaps_status derive_keys(struct conn *c, const uint8_t *psk, size_t psk_len)
+{
+    struct conn_hs *hs = c->hs;
+    uint8_t pms[DTLS_PSK_PREMASTER_MAX], session_hash[CRYPTO_HASH_MAX];
+    size_t pms_len = 0;
+    struct dtls_key_block kb;
+    coaps_status st = dtls_psk_premaster(psk, psk_len, pms, sizeof(pms), &pms_len);
+    if (st == COAPS_OK)
+        st = crypto_hash_peek(&hs->transcript, session_hash);
+    if (st == COAPS_OK)
+        st = dtls_master_secret(c->suite->prf, pms, pms_len, hs->ems, session_hash,
+                                crypto_hash_len(c->suite->prf), hs->client_random,
+                                hs->server_random, hs->ms);
+    if (st == COAPS_OK)
+        st = dtls_key_block(c->suite, hs->ms, hs->client_random, hs->server_random, &kb);
+    if (st == COAPS_OK)
+        st = crypto_hash(CRYPTO_SHA256, kb.bytes, kb.len, session_hash);
+    if (st == COAPS_OK) {
+        memcpy(c->key_digest, session_hash, sizeof(c->key_digest));
+        st = conn_install_keys(c, &kb);
+    }
+    crypto_wipe(pms, sizeof(pms));
+    crypto_wipe(&kb, sizeof(kb));
+    return st;
+}
+
+static coaps_status finished_data(struct conn *c, bool client, uint8_t out[DTLS_VERIFY_DATA_LEN])
+{
+    uint8_t h[CRYPTO_HASH_MAX];
+    TRY(crypto_hash_peek(&c->hs->transcript, h));
+    return dtls_verify_data(c->suite->prf, c->hs->ms, client, h, crypto_hash_len(c->suite->prf),
+                            out);
+}
+
+static void established(struct conn *c)
+{
+    keylog(c);
+    c->state = COAPS_DTLS_ESTABLISHED;
+    c->peer_next_seq = (uint16_t)dtls_reasm_next_seq(&c->hs->reasm);
+    conn_hs_release(c);
+}
+
+/* ---- client -------------------------------------------------------------- */
+
+static coaps_status client_hello_exts(const struct conn *c, struct wire_wr *w)
+{
+    TRY(dtls_ext_write_empty(w, DTLS_EXT_EXTENDED_MASTER_SECRET)); /* RFC 7627 5.1 */
+    TRY(dtls_ext_write_renegotiation_info(w));                     /* RFC 5746 3.4 */
+    if (c->cfg->server_name) {
+        size_t n = strlen(c->cfg->server_name);
+        ENSURE(n > 0 && n <= HS_SNI_MAX, COAPS_E_CONFIG);
+        TRY(dtls_ext_write_server_name(w, (const uint8_t *)c->cfg->server_name, n));
+    }
+    return COAPS_OK;
+}
+
+/* Build the ClientHello (with the cookie we have, if any) as the flight. */
+static coaps_status client_hello_send(struct conn *c, uint64_t now_ms)
+{
+    struct conn_hs *hs = c->hs;
+    const uint16_t *suites;
+    size_t n = dtls_suites_configured(c->cfg, &suites);
+    uint8_t list[2 * COAPS_DTLS_SUITES_MAX], exts[HS_EXTS_MAX], body[HS_BODY_MAX];
+    struct wire_wr lw = wire_wr_init(list, sizeof(list));
+    for (size_t i = 0; i < n; i++)
+        TRY(wire_wr_u16(&lw, suites[i]));
+    struct wire_wr ew = wire_wr_init(exts, sizeof(exts));
+    TRY(client_hello_exts(c, &ew));
+    static const uint8_t null_compression[1] = {DTLS_COMPRESSION_NULL};
+    struct dtls_client_hello ch = {
+        .client_version = DTLS_VERSION_1_2,
+        .random = hs->client_random,
+        .cookie = {hs->cookie, hs->cookie_len},
+        .cipher_suites = {list, lw.off},
+        .compression_methods = {null_compression, 1},
+        .has_extensions = true,
+        .extensions = {exts, ew.off},
+    };
+    struct wire_wr bw = wire_wr_init(body, sizeof(body));
+    TRY(dtls_client_hello_write(&bw, &ch));
+    conn_flight_reset(hs);
+    TRY(send_msg(c, DTLS_HS_CLIENT_HELLO, 0, body, bw.off));
+    flight_go(c, now_ms);
+    return COAPS_OK;
+}
+
+coaps_status conn_hs_client_start(struct conn *c, uint64_t now_ms)
+{
+    struct conn_hs *hs = c->hs;
+    /* RFC 5246 7.4.1.2: 32 random bytes (no gmt_unix_time: fingerprinting) */
+    TRY(rnd(c, hs->client_random, sizeof(hs->client_random)));
+    hs->state = HS_C_WAIT_HVR_OR_SH;
+    dtls_reasm_init(&hs->reasm, 0);
+    return client_hello_send(c, now_ms);
+}
+
+/* Most cookie exchanges we go along with in one handshake (a server whose
+ * secret rotated mid-handshake asks twice; more is a loop). */
+#define HS_HVR_MAX 4
+
+static coaps_status on_hello_verify_request(struct conn *c, const struct dtls_hs_msg *m,
+                                            uint64_t now_ms)
+{
+    struct conn_hs *hs = c->hs;
+    struct dtls_hello_verify_request hvr;
+    coaps_status st = dtls_hello_verify_request_parse(m->body, m->len, &hvr);
+    if (st != COAPS_OK)
+        return conn_fail(c, st, dtls_alert_for_status(st));
+    /* RFC 6347 4.2.1: the HVR version says nothing about negotiation; it is
+     * 1.0 or 1.2. */
+    if (hvr.server_version != DTLS_VERSION_1_0 && hvr.server_version != DTLS_VERSION_1_2)
+        return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_PROTOCOL_VERSION);
+    if (++hs->hvr_count > HS_HVR_MAX || hvr.cookie.len == 0)
+        return conn_fail(c, COAPS_E_COOKIE, DTLS_ALERT_HANDSHAKE_FAILURE);
+    memcpy(hs->cookie, hvr.cookie.p, hvr.cookie.len);
+    hs->cookie_len = (uint8_t)hvr.cookie.len;
+    return client_hello_send(c, now_ms);
+}
+
+static bool suite_configured(const struct conn *c, uint16_t id)
+{
+    const uint16_t *suites;
+    size_t n = dtls_suites_configured(c->cfg, &suites);
+    for (size_t i = 0; i < n; i++)
+        if (suites[i] == id)
+            return true;
+    return false;
+}
+
+static coaps_status on_server_hello(struct conn *c, const struct dtls_hs_msg *m,
+                                    uint64_t now_ms)
+{
+    (void)now_ms;
+    struct conn_hs *hs = c->hs;
+    struct dtls_server_hello sh;
+    coaps_status st = dtls_server_hello_parse(m->body, m->len, &sh);
+    if (st != COAPS_OK)
+        return conn_fail(c, st, dtls_alert_for_status(st));
+    if (sh.server_version != DTLS_VERSION_1_2)
+        return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_PROTOCOL_VERSION);
+    const struct dtls_suite *s = dtls_suite_find(sh.cipher_suite);
+    if (!s || !suite_configured(c, sh.cipher_suite))
+        return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_ILLEGAL_PARAMETER);
+    /* RFC 5246 7.4.1.4: only extensions we offered may come back. */
+    if (sh.exts.unknown_count)
+        return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_UNSUPPORTED_EXTENSION);
+    hs->ems = dtls_exts_has(&sh.exts, DTLS_EXTF_EXTENDED_MASTER_SECRET);
+    if (!hs->ems && c->cfg->require_ems) /* RFC 7627 5.3 */
+        return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_HANDSHAKE_FAILURE);
+    memcpy(hs->server_random, sh.random, DTLS_RANDOM_LEN);
+    c->suite = s;
+    /* The ClientHello this answers is entry 0 of our flight. */
+    TRY(transcript_start(c));
+    const struct conn_flight_entry *ch = &hs->fl.e[0];
+    TRY(transcript_add(hs, ch->msg_type, ch->message_seq, hs->flight_buf + ch->off, ch->len));
+    return transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len);
+}
+
+static coaps_status on_server_key_exchange(struct conn *c, const struct dtls_hs_msg *m,
+                                           uint64_t now_ms)
+{
+    (void)now_ms;
+    struct conn_hs *hs = c->hs;
+    struct dtls_ske_psk ske;
+    coaps_status st = dtls_ske_psk_parse(m->body, m->len, &ske);
+    if (st != COAPS_OK)
+        return conn_fail(c, st, dtls_alert_for_status(st));
+    if (ske.psk_identity_hint.len > sizeof(hs->hint))
+        return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_HANDSHAKE_FAILURE);
+    if (ske.psk_identity_hint.len)
+        memcpy(hs->hint, ske.psk_identity_hint.p, ske.psk_identity_hint.len);
+    hs->hint_len = (uint8_t)ske.psk_identity_hint.len;
+    return transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len);
+}
+
+/* The client's identity and key: the callback (seeing the hint) or the
+ * static ones of the config. */
+static coaps_status client_psk(struct conn *c, uint8_t *id, size_t *id_len, uint8_t *key,
+                               size_t *key_len)
+{
+    const coaps_dtls_config *cfg = c->cfg;
+    if (cfg->psk_client) {
+        TRY(cfg->psk_client(cfg->psk_user, c->hs->hint, c->hs->hint_len, id,
+                            COAPS_DTLS_PSK_IDENTITY_MAX, id_len, key, COAPS_DTLS_PSK_KEY_MAX,
+                            key_len));
+        ENSURE(*id_len <= COAPS_DTLS_PSK_IDENTITY_MAX && *key_len > 0 &&
+                   *key_len <= COAPS_DTLS_PSK_KEY_MAX,
+               COAPS_E_CONFIG);
+        return COAPS_OK;
+    }
+    memcpy(id, cfg->psk_identity, cfg->psk_identity_len);
+    *id_len = cfg->psk_identity_len;
+    memcpy(key, cfg->psk_key, cfg->psk_key_len);
+    *key_len = cfg->psk_key_len;
+    return COAPS_OK;
+}
+
+/* ServerHelloDone: send ClientKeyExchange, ChangeCipherSpec, Finished. */
+static coaps_status client_final_flight(struct conn *c, uint64_t now_ms)
+{
+    struct conn_hs *hs = c->hs;
+    uint8_t id[COAPS_DTLS_PSK_IDENTITY_MAX], key[COAPS_DTLS_PSK_KEY_MAX];
+    size_t id_len = 0, key_len = 0;
+    coaps_status st = client_psk(c, id, &id_len, key, &key_len);
+    if (st != COAPS_OK)
+        return conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR);
+
+    uint8_t body[2 + COAPS_DTLS_PSK_IDENTITY_MAX];
+    struct wire_wr w = wire_wr_init(body, sizeof(body));
+    struct dtls_cke_psk cke = {{id, id_len}};
+    conn_flight_reset(hs);
+    st = dtls_cke_psk_write(&w, &cke);
+    if (st == COAPS_OK)
+        st = send_msg(c, DTLS_HS_CLIENT_KEY_EXCHANGE, 0, body, w.off);
+    if (st == COAPS_OK)
+        st = derive_keys(c, key, key_len);
+    crypto_wipe(key, sizeof(key));
+    if (st != COAPS_OK)
+        return conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR);
+
+    uint8_t vd[DTLS_VERIFY_DATA_LEN];
+    TRY(finished_data(c, true, vd));
+    TRY(conn_flight_add(hs, DTLS_CT_CHANGE_CIPHER_SPEC, 0, 0, 0, NULL, 0));
+    TRY(send_msg(c, DTLS_HS_FINISHED, 1, vd, sizeof(vd)));
+    c->write_epoch = 1;
+    flight_go(c, now_ms);
+    return COAPS_OK;
+}
+
+static coaps_status on_server_hello_done(struct conn *c, const struct dtls_hs_msg *m,
+                                         uint64_t now_ms)
+{
+    coaps_status st = dtls_server_hello_done_parse(m->body, m->len);
+    if (st != COAPS_OK)
+        return conn_fail(c, st, dtls_alert_for_status(st));
+    TRY(transcript_add(c->hs, m->msg_type, m->message_seq, m->body, m->len));
+    return client_final_flight(c, now_ms);
+}
+
+/* Check the peer's Finished against the transcript so far and hash it. */
+static coaps_status check_finished(struct conn *c, const struct dtls_hs_msg *m, bool peer_client)
+{
+    const uint8_t *got;
+    uint8_t want[DTLS_VERIFY_DATA_LEN];
+    coaps_status st = dtls_finished_parse(m->body, m->len, &got);
+    if (st != COAPS_OK)
+        return conn_fail(c, st, dtls_alert_for_status(st));
+    TRY(finished_data(c, peer_client, want));
+    /* Wrong PSK shows here: decrypt_error (RFC 5246 7.4.9 / 7.2.2). */
+    if (!crypto_ct_equal(got, want, sizeof(want)))
+        return conn_fail(c, COAPS_E_AUTH, DTLS_ALERT_DECRYPT_ERROR);
+    return transcript_add(c->hs, m->msg_type, m->message_seq, m->body, m->len);
+}
+
+static coaps_status on_server_finished(struct conn *c, const struct dtls_hs_msg *m,
+                                       uint64_t now_ms)
+{
+    (void)now_ms;
+    TRY(check_finished(c, m, false));
+    established(c);
+    return COAPS_OK;
+}
+
+/* ---- server -------------------------------------------------------------- */
+
+/* The server's choice: its first configured suite the client offers. */
+static const struct dtls_suite *server_pick_suite(const struct conn *c,
+                                                  const struct dtls_client_hello *ch)
+{
+    const uint16_t *suites;
+    size_t n = dtls_suites_configured(c->cfg, &suites);
+    for (size_t i = 0; i < n; i++) {
+        const struct dtls_suite *s = dtls_suite_find(suites[i]);
+        if (s && s->kx == DTLS_KX_PSK && dtls_client_hello_offers_suite(ch, suites[i]))
+            return s;
+    }
+    return NULL;
+}
+
+static coaps_status server_flight(struct conn *c, const struct dtls_client_hello *ch,
+                                  uint64_t now_ms)
+{
+    struct conn_hs *hs = c->hs;
+    uint8_t exts[HS_EXTS_MAX], body[HS_BODY_MAX];
+    struct wire_wr ew = wire_wr_init(exts, sizeof(exts));
+    if (hs->ems)
+        TRY(dtls_ext_write_empty(&ew, DTLS_EXT_EXTENDED_MASTER_SECRET));
+    /* RFC 5746 3.6: answer the client's signal with an empty one. */
+    if (dtls_exts_has(&ch->exts, DTLS_EXTF_RENEGOTIATION_INFO) ||
+        dtls_client_hello_offers_scsv(ch))
+        TRY(dtls_ext_write_renegotiation_info(&ew));
+    struct dtls_server_hello sh = {
+        .server_version = DTLS_VERSION_1_2,
+        .random = hs->server_random,
+        .cipher_suite = c->suite->id,
+        .compression_method = DTLS_COMPRESSION_NULL,
+        .has_extensions = ew.off > 0,
+        .extensions = {exts, ew.off},
+    };
+    struct wire_wr w = wire_wr_init(body, sizeof(body));
+    conn_flight_reset(hs);
+    TRY(dtls_server_hello_write(&w, &sh));
+    TRY(send_msg(c, DTLS_HS_SERVER_HELLO, 0, body, w.off));
+    if (c->cfg->psk_hint_len) { /* RFC 4279 2: SKE only to carry a hint */
+        struct dtls_ske_psk ske = {{c->cfg->psk_hint, c->cfg->psk_hint_len}};
+        w = wire_wr_init(body, sizeof(body));
+        TRY(dtls_ske_psk_write(&w, &ske));
+        TRY(send_msg(c, DTLS_HS_SERVER_KEY_EXCHANGE, 0, body, w.off));
+    }
+    TRY(send_msg(c, DTLS_HS_SERVER_HELLO_DONE, 0, NULL, 0));
+    flight_go(c, now_ms);
+    return COAPS_OK;
+}
+
+static coaps_status on_client_hello(struct conn *c, const struct dtls_hs_msg *m, uint64_t now_ms)
+{
+    struct conn_hs *hs = c->hs;
+    struct dtls_client_hello ch;
+    coaps_status st = dtls_client_hello_parse(m->body, m->len, &ch);
+    if (st != COAPS_OK)
+        return conn_fail(c, st, dtls_alert_for_status(st));
+    /* DTLS versions count down: 1.0 = 0xfeff > 1.2 = 0xfefd. We speak only
+     * 1.2 (RFC 6347 4.1: a higher offer is answered with 1.2). */
+    if (ch.client_version > DTLS_VERSION_1_2)
+        return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_PROTOCOL_VERSION);
+    c->suite = server_pick_suite(c, &ch);
+    if (!c->suite)
+        return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_HANDSHAKE_FAILURE);
+    hs->ems = dtls_exts_has(&ch.exts, DTLS_EXTF_EXTENDED_MASTER_SECRET);
+    if (!hs->ems && c->cfg->require_ems) /* RFC 7627 5.3 */
+        return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_HANDSHAKE_FAILURE);
+    memcpy(hs->client_random, ch.random, DTLS_RANDOM_LEN);
+    TRY(rnd(c, hs->server_random, sizeof(hs->server_random)));
+    TRY(transcript_start(c));
+    TRY(transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len));
+    st = server_flight(c, &ch, now_ms);
+    if (st != COAPS_OK)
+        return conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR);
+    return COAPS_OK;
+}
+
+static coaps_status on_client_key_exchange(struct conn *c, const struct dtls_hs_msg *m,
+                                           uint64_t now_ms)
+{
+    (void)now_ms;
+    const coaps_dtls_config *cfg = c->cfg;
+    struct dtls_cke_psk cke;
+    coaps_status st = dtls_cke_psk_parse(m->body, m->len, &cke);
+    if (st != COAPS_OK)
+        return conn_fail(c, st, dtls_alert_for_status(st));
+    uint8_t key[COAPS_DTLS_PSK_KEY_MAX];
+    size_t key_len = 0;
+    /* RFC 4279 2: an unknown identity MAY be answered with
+     * unknown_psk_identity or, to hide which identities exist,
+     * decrypt_error. We pick unknown_psk_identity: clearer for operators,
+     * and identities are not secret in CoAP deployments. */
+    if (cke.psk_identity.len > COAPS_DTLS_PSK_IDENTITY_MAX ||
+        cfg->psk_lookup(cfg->psk_user, cke.psk_identity.p, cke.psk_identity.len, key,
+                        sizeof(key), &key_len) != COAPS_OK ||
+        key_len == 0 || key_len > sizeof(key)) {
+        crypto_wipe(key, sizeof(key));
+        return conn_fail(c, COAPS_E_PSK_IDENTITY, DTLS_ALERT_UNKNOWN_PSK_IDENTITY);
+    }
+    st = transcript_add(c->hs, m->msg_type, m->message_seq, m->body, m->len);
+    if (st == COAPS_OK)
+        st = derive_keys(c, key, key_len);
+    crypto_wipe(key, sizeof(key));
+    if (st != COAPS_OK)
+        return conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR);
+    return COAPS_OK;
+}
+
+static coaps_status on_client_finished(struct conn *c, const struct dtls_hs_msg *m,
+                                       uint64_t now_ms)
+{
+    (void)now_ms;
+    struct conn_hs *hs = c->hs;
+    TRY(check_finished(c, m, true));
+    /* Our final flight is CCS + Finished; it is kept after the handshake
+     * (just verify_data and message_seq) to be resent whenever the client
+     * repeats its flight (RFC 6347 4.2.4). */
+    TRY(finished_data(c, false, c->retain_verify));
+    c->retain_seq = hs->next_send_seq++;
+    c->retain = true;
+    c->resend_retained = true;
+    c->write_epoch = 1;
+    established(c);
+    return COAPS_OK;
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+typedef coaps_status (*hs_handler)(struct conn *c, const struct dtls_hs_msg *m, uint64_t now_ms);
+
+struct hs_row {
+    uint8_t state;    /* enum conn_hs_state */
+    uint8_t msg_type; /* enum dtls_hs_type */
+    uint8_t next;     /* state after the handler succeeded */
+    hs_handler fn;
+};
+
+static const struct hs_row hs_table[] = {
+    /* client */
+    {HS_C_WAIT_HVR_OR_SH, DTLS_HS_HELLO_VERIFY_REQUEST, HS_C_WAIT_SH, on_hello_verify_request},
+    {HS_C_WAIT_HVR_OR_SH, DTLS_HS_SERVER_HELLO, HS_C_WAIT_SKE_OR_SHD, on_server_hello},
+    {HS_C_WAIT_SH, DTLS_HS_HELLO_VERIFY_REQUEST, HS_C_WAIT_SH, on_hello_verify_request},
+    {HS_C_WAIT_SH, DTLS_HS_SERVER_HELLO, HS_C_WAIT_SKE_OR_SHD, on_server_hello},
+    {HS_C_WAIT_SKE_OR_SHD, DTLS_HS_SERVER_KEY_EXCHANGE, HS_C_WAIT_SHD, on_server_key_exchange},
+    {HS_C_WAIT_SKE_OR_SHD, DTLS_HS_SERVER_HELLO_DONE, HS_C_WAIT_FINISHED, on_server_hello_done},
+    {HS_C_WAIT_SHD, DTLS_HS_SERVER_HELLO_DONE, HS_C_WAIT_FINISHED, on_server_hello_done},
+    {HS_C_WAIT_FINISHED, DTLS_HS_FINISHED, HS_DONE, on_server_finished},
+    /* server */
+    {HS_S_WAIT_CH, DTLS_HS_CLIENT_HELLO, HS_S_WAIT_CKE, on_client_hello},
+    {HS_S_WAIT_CKE, DTLS_HS_CLIENT_KEY_EXCHANGE, HS_S_WAIT_FINISHED, on_client_key_exchange},
+    {HS_S_WAIT_FINISHED, DTLS_HS_FINISHED, HS_DONE, on_client_finished},
+};
+
+coaps_status conn_hs_message(struct conn *c, const struct dtls_hs_msg *m, uint16_t epoch,
+                             uint64_t now_ms)
+{
+    (void)epoch; /* the engine only lets Finished in at epoch 1, the rest at 0 */
+    struct conn_hs *hs = c->hs;
+    /* RFC 5246 7.4.1.1: a HelloRequest while negotiating is ignored. */
+    if (m->msg_type == DTLS_HS_HELLO_REQUEST && c->role == COAPS_DTLS_CLIENT)
+        return COAPS_OK;
+    for (size_t i = 0; i < COAPS_ARRAY_LEN(hs_table); i++) {
+        const struct hs_row *row = &hs_table[i];
+        if (row->state != hs->state || row->msg_type != m->msg_type)
+            continue;
+        uint8_t from = hs->state;
+        hs->state = row->next;
+        coaps_status st = row->fn(c, m, now_ms);
+        if (st != COAPS_OK && c->state == COAPS_DTLS_HANDSHAKING) {
+            hs->state = from;
+            return conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR);
+        }
+        return st;
+    }
+    return conn_fail(c, COAPS_E_STATE, DTLS_ALERT_UNEXPECTED_MESSAGE);
+}
+
+void conn_hs_release(struct conn *c)
+{
+    struct conn_hs *hs = c->hs;
+    if (!hs)
+        return;
+    if (hs->transcript_on)
+        crypto_hash_clear(&hs->transcript);
+    crypto_wipe(hs, sizeof(*hs));
+    c->hs = NULL;
+}

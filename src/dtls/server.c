@@ -1,0 +1,163 @@
+/*
+ * server.c - the stateless front door of a DTLS server (RFC 6347 4.2.1):
+ * a ClientHello without a valid cookie gets a HelloVerifyRequest and leaves
+ * no trace; only a ClientHello with a valid cookie makes a connection.
+ */
+#include <string.h>
+
+#include "common/try.h"
+#include "common/wire.h"
+#include "dtls/conn.h"
+#include "dtls/cookie.h"
+
+struct server {
+    const coaps_dtls_config *cfg;
+    struct dtls_cookie_ctx cookie;
+};
+
+_Static_assert(COAPS_DTLS_COOKIE_ROTATE_MS == DTLS_COOKIE_ROTATE_MS,
+               "coaps/dtls.h documents the cookie rotation period of cookie.h");
+_Static_assert(sizeof(struct server) <= COAPS_DTLS_SERVER_SIZE,
+               "COAPS_DTLS_SERVER_SIZE promised in coaps/dtls.h is too small");
+
+static struct server *server_of(coaps_dtls_server *s)
+{
+    return (struct server *)(void *)s->opaque;
+}
+
+static coaps_status fresh_secret(const struct server *s, uint8_t out[DTLS_COOKIE_SECRET_LEN])
+{
+    if (s->cfg->random)
+        return s->cfg->random(s->cfg->random_user, out, DTLS_COOKIE_SECRET_LEN);
+    return crypto_random(out, DTLS_COOKIE_SECRET_LEN);
+}
+
+coaps_status coaps_dtls_server_init(coaps_dtls_server *srv, const coaps_dtls_config *cfg,
+                                    uint64_t now_ms)
+{
+    ENSURE(srv, COAPS_E_INVALID);
+    TRY(coaps_dtls_config_check(cfg));
+    ENSURE(cfg->role == COAPS_DTLS_SERVER, COAPS_E_CONFIG);
+    struct server *s = server_of(srv);
+    memset(s, 0, sizeof(*s));
+    s->cfg = cfg;
+    uint8_t secret[DTLS_COOKIE_SECRET_LEN];
+    TRY(fresh_secret(s, secret));
+    coaps_status st = dtls_cookie_init(&s->cookie, secret, sizeof(secret), now_ms);
+    crypto_wipe(secret, sizeof(secret));
+    return st;
+}
+
+void coaps_dtls_server_clear(coaps_dtls_server *srv)
+{
+    struct server *s = server_of(srv);
+    dtls_cookie_clear(&s->cookie);
+    crypto_wipe(s, sizeof(*s));
+}
+
+/* One plaintext epoch-0 record around body (record_seq as given). */
+static coaps_status put_record(struct wire_wr *w, uint8_t type, uint16_t version, uint64_t seq,
+                               const uint8_t *body, size_t len)
+{
+    TRY(wire_wr_u8(w, type));
+    TRY(wire_wr_u16(w, version));
+    TRY(wire_wr_u16(w, 0));
+    TRY(wire_wr_u48(w, seq));
+    TRY(wire_wr_u16(w, (uint16_t)len));
+    return wire_wr_bytes(w, body, len);
+}
+
+/* RFC 6347 4.2.1: HelloVerifyRequest, server_version 1.0, message_seq and
+ * record sequence number taken from the ClientHello. */
+static coaps_status write_hvr(const struct server *s, const coaps_peer *peer,
+                              const struct dtls_client_hello *ch, uint16_t msg_seq,
+                              uint64_t rec_seq, struct wire_wr *w)
+{
+    uint8_t cookie[DTLS_COOKIE_LEN];
+    TRY(dtls_cookie_make(&s->cookie, peer, ch, cookie));
+    uint8_t body[3 + DTLS_COOKIE_LEN], msg[DTLS_HS_HEADER_LEN + sizeof(body)];
+    struct wire_wr bw = wire_wr_init(body, sizeof(body));
+    struct dtls_hello_verify_request hvr = {DTLS_VERSION_1_0, {cookie, sizeof(cookie)}};
+    TRY(dtls_hello_verify_request_write(&bw, &hvr));
+    struct wire_wr mw = wire_wr_init(msg, sizeof(msg));
+    TRY(dtls_hs_header_write_whole(&mw, DTLS_HS_HELLO_VERIFY_REQUEST, msg_seq, bw.off));
+    TRY(wire_wr_bytes(&mw, body, bw.off));
+    return put_record(w, DTLS_CT_HANDSHAKE, DTLS_VERSION_1_2, rec_seq, msg, mw.off);
+}
+
+coaps_status coaps_dtls_server_accept(coaps_dtls_server *srv, const coaps_peer *peer,
+                                      const uint8_t *dgram, size_t len, uint64_t now_ms,
+                                      uint8_t *out, size_t cap, size_t *out_len,
+                                      enum coaps_dtls_accept *verdict)
+{
+    ENSURE(srv && peer && verdict && out_len && out && (dgram || len == 0), COAPS_E_INVALID);
+    struct server *s = server_of(srv);
+    *verdict = COAPS_DTLS_ACCEPT_DROP;
+    *out_len = 0;
+    if (dtls_cookie_rotation_due(&s->cookie, now_ms)) {
+        uint8_t fresh[DTLS_COOKIE_SECRET_LEN];
+        if (fresh_secret(s, fresh) == COAPS_OK)
+            (void)dtls_cookie_rotate(&s->cookie, fresh, sizeof(fresh), now_ms);
+        crypto_wipe(fresh, sizeof(fresh));
+    }
+
+    /* Only the first record counts: a ClientHello starts a datagram. */
+    struct wire_rd r = wire_rd_init(dgram, len), rec;
+    uint8_t type;
+    uint16_t version, epoch, rlen;
+    uint64_t rec_seq;
+    if (wire_rd_u8(&r, &type) != COAPS_OK || wire_rd_u16(&r, &version) != COAPS_OK ||
+        wire_rd_u16(&r, &epoch) != COAPS_OK || wire_rd_u48(&r, &rec_seq) != COAPS_OK ||
+        wire_rd_u16(&r, &rlen) != COAPS_OK || wire_rd_sub(&r, rlen, &rec) != COAPS_OK)
+        return COAPS_OK;
+    if (type != DTLS_CT_HANDSHAKE || epoch != 0 || (version >> 8) != 0xfe)
+        return COAPS_OK;
+    struct dtls_hs_header h;
+    const uint8_t *frag;
+    if (dtls_hs_header_read(&rec, &h, &frag) != COAPS_OK ||
+        h.msg_type != DTLS_HS_CLIENT_HELLO || h.fragment_offset != 0)
+        return COAPS_OK; /* see cookie.h: later fragments need state */
+    struct dtls_client_hello ch;
+    coaps_status st = dtls_hs_header_is_whole(&h)
+                          ? dtls_client_hello_parse(frag, h.fragment_length, &ch)
+                          : dtls_client_hello_parse_prefix(frag, h.fragment_length, &ch);
+    if (st != COAPS_OK)
+        return COAPS_OK;
+
+    struct wire_wr w = wire_wr_init(out, cap);
+    if (ch.client_version > DTLS_VERSION_1_2) {
+        /* DTLS 1.0 (or older): refuse, in the client's record version. */
+        uint8_t body[2];
+        struct wire_wr bw = wire_wr_init(body, sizeof(body));
+        struct dtls_alert a = {DTLS_ALERT_FATAL, DTLS_ALERT_PROTOCOL_VERSION};
+        TRY(dtls_alert_write(&bw, &a));
+        TRY(put_record(&w, DTLS_CT_ALERT, version, rec_seq, body, bw.off));
+        *out_len = w.off;
+        *verdict = COAPS_DTLS_ACCEPT_SEND;
+        return COAPS_OK;
+    }
+    st = dtls_cookie_verify(&s->cookie, peer, &ch);
+    if (st == COAPS_OK) {
+        *verdict = COAPS_DTLS_ACCEPT_NEW;
+        return COAPS_OK;
+    }
+    if (st != COAPS_E_COOKIE)
+        return COAPS_OK;
+    TRY(write_hvr(s, peer, &ch, h.message_seq, rec_seq, &w));
+    *out_len = w.off;
+    *verdict = COAPS_DTLS_ACCEPT_SEND;
+    return COAPS_OK;
+}
+
+bool coaps_dtls_is_client_hello(const uint8_t *dgram, size_t len)
+{
+    if (!dgram)
+        return false;
+    struct wire_rd r = wire_rd_init(dgram, len);
+    struct dtls_record rec;
+    if (dtls_record_next(&r, &rec) != COAPS_OK || rec.type != DTLS_CT_HANDSHAKE || rec.epoch != 0)
+        return false;
+    struct wire_rd f = wire_rd_init(rec.fragment, rec.fragment_len);
+    uint8_t msg_type;
+    return wire_rd_u8(&f, &msg_type) == COAPS_OK && msg_type == DTLS_HS_CLIENT_HELLO;
+}

@@ -1,0 +1,66 @@
+/* suites.c - the cipher-suite table (see suites.h). */
+#include "dtls/suites.h"
+
+#include <string.h>
+#include <strings.h>
+
+static const struct dtls_suite suite_table[] = {
+    /* RFC 6655 3: AES-CCM, 4-byte salt from the key block + 8-byte explicit
+     * nonce; CCM_8 has an 8-byte tag. PRF is SHA-256 (RFC 6655 4). */
+    {COAPS_DTLS_PSK_AES_128_CCM_8, "TLS_PSK_WITH_AES_128_CCM_8", "PSK-AES128-CCM8", DTLS_KX_PSK,
+     CRYPTO_AES_128_CCM_8, CRYPTO_SHA256, 16, 4, 8, 8},
+    {COAPS_DTLS_PSK_AES_128_CCM, "TLS_PSK_WITH_AES_128_CCM", "PSK-AES128-CCM", DTLS_KX_PSK,
+     CRYPTO_AES_128_CCM, CRYPTO_SHA256, 16, 4, 8, 16},
+    /* RFC 5487 / RFC 5288 3: GCM, same nonce layout as CCM. */
+    {COAPS_DTLS_PSK_AES_128_GCM_SHA256, "TLS_PSK_WITH_AES_128_GCM_SHA256", "PSK-AES128-GCM-SHA256",
+     DTLS_KX_PSK, CRYPTO_AES_128_GCM, CRYPTO_SHA256, 16, 4, 8, 16},
+    {COAPS_DTLS_PSK_AES_256_GCM_SHA384, "TLS_PSK_WITH_AES_256_GCM_SHA384", "PSK-AES256-GCM-SHA384",
+     DTLS_KX_PSK, CRYPTO_AES_256_GCM, CRYPTO_SHA384, 32, 4, 8, 16},
+    /* RFC 7905 2: 12-byte IV XORed with the padded sequence number, no
+     * explicit nonce in the record. */
+    {COAPS_DTLS_PSK_CHACHA20_POLY1305_SHA256, "TLS_PSK_WITH_CHACHA20_POLY1305_SHA256",
+     "PSK-CHACHA20-POLY1305", DTLS_KX_PSK, CRYPTO_CHACHA20_POLY1305, CRYPTO_SHA256, 32, 12, 0, 16},
+};
+
+/* Default preference: CCM_8 first, the suite RFC 7252 9.1.3.1 mandates for
+ * CoAP PSK, then the 16-byte-tag suites. */
+static const uint16_t default_order[] = {
+    COAPS_DTLS_PSK_AES_128_CCM_8,      COAPS_DTLS_PSK_AES_128_CCM,
+    COAPS_DTLS_PSK_AES_128_GCM_SHA256, COAPS_DTLS_PSK_AES_256_GCM_SHA384,
+    COAPS_DTLS_PSK_CHACHA20_POLY1305_SHA256,
+};
+
+const struct dtls_suite *dtls_suite_find(uint16_t id)
+{
+    for (size_t i = 0; i < sizeof(suite_table) / sizeof(suite_table[0]); i++)
+        if (suite_table[i].id == id)
+            return &suite_table[i];
+    return NULL;
+}
+
+size_t dtls_suites_configured(const coaps_dtls_config *cfg, const uint16_t **list)
+{
+    if (cfg->suites && cfg->suites_len) {
+        *list = cfg->suites;
+        return cfg->suites_len;
+    }
+    *list = default_order;
+    return sizeof(default_order) / sizeof(default_order[0]);
+}
+
+uint16_t coaps_dtls_suite_by_name(const char *name)
+{
+    if (!name)
+        return 0;
+    for (size_t i = 0; i < sizeof(suite_table) / sizeof(suite_table[0]); i++)
+        if (strcasecmp(name, suite_table[i].name) == 0 ||
+            strcasecmp(name, suite_table[i].short_name) == 0)
+            return suite_table[i].id;
+    return 0;
+}
+
+const char *coaps_dtls_suite_name(uint16_t suite)
+{
+    const struct dtls_suite *s = dtls_suite_find(suite);
+    return s ? s->name : NULL;
+}

@@ -1,0 +1,48 @@
+/*
+ * suites.h - the cipher-suite table: what each suite id means to the record
+ * layer (AEAD, key and IV lengths) and to the handshake (key exchange kind,
+ * PRF hash). Adding a suite is adding a row.
+ */
+#ifndef COAPS_DTLS_SUITES_H
+#define COAPS_DTLS_SUITES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coaps/dtls.h"
+#include "crypto/crypto.h"
+
+/* How the premaster secret is agreed. Only PSK is implemented; ECDHE_ECDSA
+ * has a row kind so the handshake table can grow the Certificate /
+ * ServerKeyExchange / CertificateRequest / CertificateVerify states. */
+enum dtls_kx {
+    DTLS_KX_PSK = 0,         /* RFC 4279 */
+    DTLS_KX_ECDHE_ECDSA = 1, /* RFC 8422 (not implemented) */
+};
+
+struct dtls_suite {
+    uint16_t id;
+    const char *name;          /* IANA */
+    const char *short_name;    /* OpenSSL style */
+    enum dtls_kx kx;
+    enum crypto_aead_alg aead;
+    enum crypto_hash_alg prf;  /* RFC 5246 5; SHA-384 only for *_SHA384 */
+    uint8_t key_len;           /* enc_key_length */
+    uint8_t fixed_iv_len;      /* RFC 5288 3 / RFC 6655 3: 4; RFC 7905: 12 */
+    uint8_t explicit_nonce_len; /* 8 (nonce_explicit in the record) or 0 */
+    uint8_t tag_len;
+};
+
+/* The row for a suite id, or NULL when we do not implement it. */
+const struct dtls_suite *dtls_suite_find(uint16_t id);
+
+/* The configured preference list (defaults when the config has none). */
+size_t dtls_suites_configured(const coaps_dtls_config *cfg, const uint16_t **list);
+
+/* Record expansion of a suite: explicit nonce + tag. */
+static inline size_t dtls_suite_overhead(const struct dtls_suite *s)
+{
+    return (size_t)s->explicit_nonce_len + s->tag_len;
+}
+
+#endif /* COAPS_DTLS_SUITES_H */
