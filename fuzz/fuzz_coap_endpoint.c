@@ -129,6 +129,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r.payload = body;
     r.payload_len = sizeof body;
     coaps_coap_request_send(ep, &r, now, NULL);
+    /* a GET from Block2 block 1 with already-split path segments */
+    static const coaps_coap_segment segs[] = {{"y", 1}, {NULL, 0}};
+    r.token = (const uint8_t *)"\x03";
+    r.method = COAPS_COAP_GET;
+    r.payload = NULL;
+    r.payload_len = 0;
+    r.uri_path = NULL;
+    r.path_segs = segs;
+    r.path_count = 2;
+    r.block_size = 16;
+    r.block2_start = 1;
+    r.peer = peer_of(2); /* its own NSTART slot: starts at once */
+    coaps_coap_request_send(ep, &r, now, NULL);
     drain(ep);
     size_t off = 0;
     while (size - off >= 4) {

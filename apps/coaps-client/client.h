@@ -38,6 +38,7 @@ struct client_opts {
     int32_t accept;
     uint32_t observe_s;     /* -s: observe for this long; 0 = no observe */
     uint16_t block_size;    /* 0 = core default */
+    uint32_t block_num;     /* -b num,size: first Block2 block (GET/FETCH) */
     bool non;
     uint8_t token[CLI_TOKEN_MAX];
     size_t token_len;
@@ -57,12 +58,9 @@ struct client {
     struct net_uri uri;
     uint8_t *payload; /* -e / -f body, heap */
     size_t payload_len;
-    /* Uri-Path / Uri-Query for the request: joined strings when the
-     * segments allow it, else one option per segment. */
-    char path[NET_URI_MAX + 1];
-    char query[NET_URI_MAX + 1];
-    coaps_coap_option uri_opts[2 * NET_URI_SEGMENTS_MAX];
-    size_t n_uri_opts;
+    /* Uri-Path / Uri-Query segments of the request, pointing into uri */
+    coaps_coap_segment path[NET_URI_SEGMENTS_MAX];
+    coaps_coap_segment query[NET_URI_SEGMENTS_MAX];
     coaps_coap_request_id req_id;
     uint64_t end_ms;
     bool done;

@@ -21,7 +21,7 @@ static void usage(FILE *out)
             "  -A type        Accept: the Content-Format wanted in the response\n"
             "  -s seconds     observe the resource for this long (RFC 7641)\n"
             "  -b [num,]size  block size 16..1024 (power of two) for block-wise transfer;\n"
-            "                 num (the first block) must be 0 for now\n"
+            "                 get/fetch: start the response at block num (default 0)\n"
             "  -N             send a non-confirmable (NON) request\n"
             "  -T token       token: up to 8 bytes of text, or 0x + up to 16 hex digits\n"
             "  -B seconds     give up after waiting this long (default 90)\n"
@@ -91,7 +91,6 @@ static int parse_one(struct client *c, int opt, const char *arg)
 {
     struct client_opts *o = &c->opts;
     uint16_t cf;
-    uint32_t num;
     switch (opt) {
     case 'm':
         return cli_parse_method(arg, &o->method)
@@ -111,10 +110,8 @@ static int parse_one(struct client *c, int opt, const char *arg)
     case 'B':
         return parse_seconds('B', arg, &o->wait_s);
     case 'b':
-        if (!cli_parse_block(arg, &num, &o->block_size))
+        if (!cli_parse_block(arg, &o->block_num, &o->block_size))
             return bad_flag('b', arg, "not [num,]size with size 16..1024, a power of two");
-        if (num != 0)
-            return bad_flag('b', arg, "starting at a block number other than 0 is not supported");
         return 0;
     case 'N':
         o->non = true;
@@ -181,54 +178,29 @@ int client_parse_opts(struct client *c, int argc, char **argv, bool *help)
                 optind >= argc ? "missing URI" : "more than one URI");
         return 2;
     }
+    /* RFC 7959 2.4: a start block is a Block2 number, asked for by a
+     * GET or FETCH; notifications always start at block 0 (3.4) */
+    if (o->block_num && o->method != COAPS_COAP_GET && o->method != COAPS_COAP_FETCH) {
+        fprintf(stderr, PROG ": -b num,size: a start block needs -m get or fetch\n");
+        return 2;
+    }
+    if (o->block_num && o->observe_s) {
+        fprintf(stderr, PROG ": -b num,size: a start block cannot be combined with -s\n");
+        return 2;
+    }
     o->uri = argv[optind];
     return parse_uri(c, o->uri);
 }
 
-/* Join segments with sep when no segment contains sep or a NUL byte, so the
- * core's uri_path/uri_query strings carry them; else false. */
-static bool join_segments(const struct net_uri *u, const struct net_uri_seg *segs, size_t n,
-                          char sep, char *out)
-{
-    size_t pos = 0;
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *p = net_uri_seg_ptr(u, segs[i]);
-        if (memchr(p, sep, segs[i].len) || memchr(p, '\0', segs[i].len))
-            return false;
-        if (i)
-            out[pos++] = sep;
-        memcpy(out + pos, p, segs[i].len);
-        pos += segs[i].len;
-    }
-    out[pos] = '\0';
-    return true;
-}
-
-/* RFC 7252 6.4 steps 8-9: one option per segment, for segments the joined
- * strings cannot carry ("a%2Fb", NUL bytes, empty segments). */
-static int add_segment_options(struct client *c, const struct net_uri_seg *segs, size_t n,
-                               uint16_t number)
+/* RFC 7252 6.4 steps 8-9: one option per decoded segment, whatever bytes
+ * it holds ('/', '&', NUL, or none). */
+static void uri_segments(const struct net_uri *u, const struct net_uri_seg *segs, size_t n,
+                         coaps_coap_segment *out)
 {
     for (size_t i = 0; i < n; i++) {
-        if (c->n_uri_opts >= COAPS_ARRAY_LEN(c->uri_opts)) {
-            fprintf(stderr, PROG ": too many Uri-Path/Uri-Query segments\n");
-            return 2;
-        }
-        coaps_coap_option *o = &c->uri_opts[c->n_uri_opts++];
-        memset(o, 0, sizeof *o);
-        o->number = number;
-        o->value = net_uri_seg_ptr(&c->uri, segs[i]);
-        o->len = segs[i].len;
+        out[i].data = net_uri_seg_ptr(u, segs[i]);
+        out[i].len = segs[i].len;
     }
-    return 0;
-}
-
-static bool has_empty_segment(const struct net_uri_seg *segs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (segs[i].len == 0)
-            return true;
-    return false;
 }
 
 int client_build_request(struct client *c, const coaps_peer *server,
@@ -242,18 +214,12 @@ int client_build_request(struct client *c, const coaps_peer *server,
     req->confirmable = !o->non;
     /* RFC 7252 6.4 step 5: Uri-Host only for a host name, not a literal. */
     req->uri_host = u->host_is_literal ? NULL : u->host;
-    if (!has_empty_segment(u->path, u->n_path) &&
-        join_segments(u, u->path, u->n_path, '/', c->path))
-        req->uri_path = c->path;
-    else if (add_segment_options(c, u->path, u->n_path, COAPS_COAP_OPT_URI_PATH))
-        return 2;
-    if (u->n_query && !has_empty_segment(u->query, u->n_query) &&
-        join_segments(u, u->query, u->n_query, '&', c->query))
-        req->uri_query = c->query;
-    else if (add_segment_options(c, u->query, u->n_query, COAPS_COAP_OPT_URI_QUERY))
-        return 2;
-    req->extra_opts = c->n_uri_opts ? c->uri_opts : NULL;
-    req->extra_count = c->n_uri_opts;
+    uri_segments(u, u->path, u->n_path, c->path);
+    uri_segments(u, u->query, u->n_query, c->query);
+    req->path_segs = c->path;
+    req->path_count = u->n_path;
+    req->query_items = c->query;
+    req->query_count = u->n_query;
     req->content_format = o->content_format;
     req->accept = o->accept;
     req->payload = c->payload;
@@ -264,6 +230,7 @@ int client_build_request(struct client *c, const coaps_peer *server,
     }
     req->observe = o->observe_s > 0;
     req->block_size = o->block_size;
+    req->block2_start = o->block_num;
     return 0;
 }
 

@@ -38,9 +38,12 @@ static coaps_status light_put(void *user, const coaps_coap_request *req,
     const uint8_t *body = coaps_coap_request_payload(req, &len);
     if (len == 0)
         return light_reject(resp, COAPS_COAP_BAD_REQUEST, "empty body: send a JSON object");
-    if (len > LIGHT_STATE_MAX)
+    if (len > LIGHT_STATE_MAX) {
+        /* RFC 7959 4: Size1 tells the client the largest body we take */
+        coaps_coap_response_set_size1(resp, LIGHT_STATE_MAX);
         return light_reject(resp, COAPS_COAP_REQUEST_ENTITY_TOO_LARGE,
                             "state larger than 256 bytes");
+    }
     enum json_kind kind;
     if (json_validate(body, len, &kind) != COAPS_OK)
         return light_reject(resp, COAPS_COAP_BAD_REQUEST, "malformed JSON");
@@ -48,11 +51,8 @@ static coaps_status light_put(void *user, const coaps_coap_request *req,
         return light_reject(resp, COAPS_COAP_BAD_REQUEST, "state must be a JSON object");
     memcpy(light->state, body, len);
     light->len = len;
-    /* RFC 7641 4.2: the state changed, tell the observers. Only when there
-     * are some: a resource marked dirty with none stays dirty in the core
-     * and would notify the next observer of the state it just got. */
-    if (coaps_coap_resource_observer_count(light->res) > 0)
-        coaps_coap_resource_notify(light->res);
+    /* RFC 7641 4.2: the state changed, tell the observers */
+    coaps_coap_resource_notify(light->res);
     coaps_coap_response_set_code(resp, COAPS_COAP_CHANGED);
     return COAPS_OK;
 }

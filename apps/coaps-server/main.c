@@ -131,11 +131,8 @@ static int server_setup_coap(struct server *s, const struct server_opts *o)
     cfg.random = net_random_u32;
     if (o->max_observers)
         cfg.max_observers = o->max_observers;
-    /* One tick queues a notification per observer at once, and datagrams
-     * that find the output queue full are dropped; so the queue holds one
-     * per observer plus the default's room for ordinary replies. */
-    uint32_t outq = (uint32_t)cfg.max_observers + cfg.outq_entries;
-    cfg.outq_entries = (uint16_t)(outq > UINT16_MAX ? UINT16_MAX : outq);
+    /* the default output queue: notifications that do not fit wait in the
+     * core for the next tick (coaps_coap_resource_notify) */
     size_t size = coaps_coap_endpoint_size(&cfg);
     s->coap_mem = size ? malloc(size) : NULL;
     if (s->coap_mem == NULL ||

@@ -19,11 +19,11 @@
  * Footprint (64-bit): about 0.4 KiB fixed, plus per entry
  *   dedup_entries  x (64 + max_message_size)   cached replies
  *   outq_entries   x (48 + max_message_size)
- *   max_exchanges  x (176 + max_message_size)
- *   body_slots     x (64 + max_body_size)
- *   max_observers  x 328,  (max_resources + 1) x 136
+ *   max_exchanges  x (192 + max_message_size)
+ *   body_slots     x (80 + max_body_size)
+ *   max_observers  x 328,  (max_resources + 1) x 152
  *   + max_message_size + max_body_size         scratch buffers
- * The defaults of coaps_coap_config_default() come to about 393 KiB; a
+ * The defaults of coaps_coap_config_default() come to about 394 KiB; a
  * small device configuration (16 dedup, 8 outq, 4 exchanges, 4 observers,
  * 8 resources, 1 body of 1024, 256-byte messages, 128-byte blocks) to about
  * 14 KiB. coaps_coap_endpoint_size() is the authority.
@@ -363,7 +363,8 @@ coaps_status coaps_coap_endpoint_init(void *mem, size_t mem_len, const coaps_coa
  * callbacks; queues replies for coaps_coap_output(). Bad input is normal:
  * it is counted in the stats and answered as the RFC says (RST for a
  * malformed CON, 4.02 for an unrecognised critical option in a CON
- * request — a NON one is ignored, RFC 7252 5.4.1 —, 5.05 for Proxy-Uri,
+ * request — a NON one is rejected with RST, RFC 7252 5.4.1 / 4.3, as
+ * libcoap does —, 5.05 for Proxy-Uri,
  * ...) or dropped.
  * Returns COAPS_OK when the datagram was processed (even if dropped);
  * COAPS_E_INVALID only for NULL arguments. */
@@ -382,7 +383,8 @@ coaps_status coaps_coap_output(coaps_coap_endpoint *ep, coaps_peer *to, uint8_t 
 uint64_t coaps_coap_next_deadline(const coaps_coap_endpoint *ep);
 
 /* Do what is due at now_ms: retransmit CONs, give up after
- * MAX_RETRANSMIT, send notifications for resources marked dirty, start
+ * MAX_RETRANSMIT, send pending notifications (as many as the output
+ * queue has room for; see coaps_coap_resource_notify), start
  * queued requests, expire dedup/Block1 state. Then drain coaps_coap_output. */
 void coaps_coap_tick(coaps_coap_endpoint *ep, uint64_t now_ms);
 
@@ -473,17 +475,25 @@ void coaps_coap_resource_def_init(coaps_coap_resource_def *def, const char *path
 coaps_status coaps_coap_resource_add(coaps_coap_endpoint *ep, const coaps_coap_resource_def *def,
                                      coaps_coap_resource **out);
 
-/* Mark the resource changed (RFC 7641 4.2). Sends nothing now: the next
- * coaps_coap_tick() calls its GET handler once per observer and queues the
- * notifications; several changes before the tick give one notification
- * with the latest state. Safe to call from inside a handler.
+/* Mark the resource changed (RFC 7641 4.2) for the observers registered
+ * now. Sends nothing now: the next coaps_coap_tick() calls its GET handler
+ * once per such observer and queues the notifications; several changes
+ * before the tick give one notification with the latest state. Safe to
+ * call from inside a handler. With no observers it does nothing, and an
+ * observer that registers (or re-registers) after the call gets the
+ * current state in its registration response only, not again as a
+ * notification.
+ * Each notification takes one slot of the output queue (outq_entries):
+ * those that do not fit stay pending, are not dropped, and go out on the
+ * following ticks as coaps_coap_output() frees slots (next_deadline() is
+ * 0 meanwhile), so the queue need not be sized for every observer.
  * Notifications are NON, with a CON one every notify_con_every, after
  * notify_con_interval_ms, or always when def.notify_con (RFC 7641 4.5).
  * When a CON notification is still unacknowledged, the new state replaces
- * it and goes out at its next retransmission time, keeping its
- * retransmission counter and timeout (RFC 7641 4.5.2). A notification
- * rejected with RST, never acknowledged, or answered by the handler with
- * a 4.xx/5.xx code ends the observation. */
+ * it (the old one is not retransmitted again) and goes out at once with a
+ * new MID, keeping the retransmission counter and timeout (RFC 7641
+ * 4.5.2). A notification rejected with RST, never acknowledged, or
+ * answered by the handler with a 4.xx/5.xx code ends the observation. */
 void coaps_coap_resource_notify(coaps_coap_resource *res);
 
 /* Observers currently registered on the resource. */
@@ -519,6 +529,8 @@ struct coaps_coap_response {
     int32_t content_format; /* COAPS_COAP_CF_NONE = none */
     bool has_max_age;
     uint32_t max_age;
+    bool has_size1;         /* RFC 7959 4: Size1 in a 4.13 response */
+    uint32_t size1;
     uint8_t etag_len;
     uint8_t etag[8];
     char location_path[COAPS_COAP_LOCATION_MAX];  /* "" = none; "a/b" */
@@ -537,6 +549,13 @@ void coaps_coap_response_init(coaps_coap_response *resp, uint8_t code, uint8_t *
 void coaps_coap_response_set_code(coaps_coap_response *resp, uint8_t code);
 void coaps_coap_response_set_content_format(coaps_coap_response *resp, int32_t cf);
 void coaps_coap_response_set_max_age(coaps_coap_response *resp, uint32_t seconds);
+/* Add a Size1 option (RFC 7959 4): in a 4.13 Request Entity Too Large it
+ * tells the client the largest body, in bytes, the server can handle for
+ * this request. The endpoint adds Size1 by itself only for its own
+ * max_body_size limit on Block1 uploads; a handler with a smaller limit of
+ * its own says so with this. Any response code may carry it (RFC 7959 4
+ * leaves other uses open); it is sent on every Block2 block. */
+void coaps_coap_response_set_size1(coaps_coap_response *resp, uint32_t bytes);
 /* COAPS_E_INVALID when len > 8. */
 coaps_status coaps_coap_response_set_etag(coaps_coap_response *resp, const uint8_t *etag,
                                           size_t len);
@@ -607,6 +626,15 @@ typedef struct coaps_coap_client_event {
  * valid during the call only. */
 typedef void (*coaps_coap_response_cb)(void *user, const coaps_coap_client_event *ev);
 
+/* One Uri-Path segment or Uri-Query item of a client request, already
+ * split and percent-decoded (RFC 7252 6.4 steps 8-9): any bytes, '/',
+ * '&', NUL and the empty segment included; at most 255 bytes (RFC 7252
+ * 5.10). Borrowed for the duration of coaps_coap_request_send() only. */
+typedef struct coaps_coap_segment {
+    const void *data; /* may be NULL when len == 0 */
+    size_t len;
+} coaps_coap_segment;
+
 typedef struct coaps_coap_client_request {
     coaps_peer peer;
     uint8_t method;         /* GET, POST, PUT, DELETE, FETCH, PATCH, iPATCH */
@@ -615,6 +643,15 @@ typedef struct coaps_coap_client_request {
     uint16_t uri_port;      /* 0 = none */
     const char *uri_path;   /* "a/b" (leading '/' ignored), split on '/' */
     const char *uri_query;  /* "a=1&b" split on '&', NULL = none */
+    /* The same as one option per segment, for what the strings cannot
+     * carry ("a%2Fb", NUL bytes, empty segments): path_segs[0..path_count)
+     * become Uri-Path options, query_items[0..query_count) Uri-Query
+     * options, in order. Use either uri_path or path_segs (and either
+     * uri_query or query_items), not both: COAPS_E_INVALID. */
+    const coaps_coap_segment *path_segs;
+    size_t path_count;
+    const coaps_coap_segment *query_items;
+    size_t query_count;
     int32_t content_format; /* COAPS_COAP_CF_NONE = none */
     int32_t accept;         /* COAPS_COAP_CF_NONE = none */
     /* Payload; sent as Block1 blocks of block_size when larger than one
@@ -627,6 +664,13 @@ typedef struct coaps_coap_client_request {
     uint16_t block_size;    /* 0: config default; else 16..1024, power of 2;
                                also the Block2 size asked for (late
                                negotiation: a smaller server size wins) */
+    /* GET/FETCH only: ask for the response from Block2 block number
+     * block2_start on (RFC 7959 2.4; counted in blocks of block_size, or
+     * the config default); the body delivered is the representation from
+     * that block's offset to its end. 0: from the start. Not with observe
+     * (RFC 7959 3.4: notifications start at block 0): COAPS_E_INVALID, as
+     * for another method or a number past 2^20-1. */
+    uint32_t block2_start;
     /* Extra options (ETag, If-Match, ...), copied; values borrowed until
      * the final callback. */
     const coaps_coap_option *extra_opts;
@@ -635,7 +679,8 @@ typedef struct coaps_coap_client_request {
     void *user;
 } coaps_coap_client_request;
 
-/* Fill *r with defaults: CON GET, no options, CF_NONE fields. */
+/* Fill *r with defaults: CON GET, no options, CF_NONE fields, Block2 from
+ * block 0. */
 void coaps_coap_client_request_init(coaps_coap_client_request *r);
 
 /* Handle of a client request (0 is never a valid handle). */

@@ -14,6 +14,8 @@
 #define COAP_OBS_HALF 0x800000u
 /* RFC 7252 3: the Message ID sits at bytes 2..3 of the header. */
 #define COAP_MID_OFFSET 2
+/* RFC 7959 2.2: NUM is at most 20 bits. */
+#define COAP_BLOCK2_NUM_MAX 0xFFFFFu
 
 void coaps_coap_client_request_init(coaps_coap_client_request *r)
 {
@@ -142,6 +144,15 @@ static coaps_status add_split(coaps_coap_msg *m, uint16_t number, const char *s,
     return COAPS_OK;
 }
 
+/* RFC 7252 6.4 steps 8-9: one option per already-split segment. */
+static coaps_status add_segments(coaps_coap_msg *m, uint16_t number,
+                                 const coaps_coap_segment *segs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        TRY(coaps_coap_msg_add_option(m, number, segs[i].data, segs[i].len));
+    return COAPS_OK;
+}
+
 static coaps_status build_base(const coaps_coap_client_request *r, const struct coap_exchange *x,
                                coaps_coap_msg *m)
 {
@@ -154,6 +165,8 @@ static coaps_status build_base(const coaps_coap_client_request *r, const struct 
         TRY(coaps_coap_msg_add_uint(m, COAPS_COAP_OPT_URI_PORT, r->uri_port));
     TRY(add_split(m, COAPS_COAP_OPT_URI_PATH, r->uri_path, '/'));
     TRY(add_split(m, COAPS_COAP_OPT_URI_QUERY, r->uri_query, '&'));
+    TRY(add_segments(m, COAPS_COAP_OPT_URI_PATH, r->path_segs, r->path_count));
+    TRY(add_segments(m, COAPS_COAP_OPT_URI_QUERY, r->query_items, r->query_count));
     if (r->content_format >= 0)
         TRY(coaps_coap_msg_add_uint(m, COAPS_COAP_OPT_CONTENT_FORMAT,
                                     (uint32_t)r->content_format));
@@ -236,6 +249,26 @@ static bool valid_block_size(uint16_t s)
     return s == 0 || (s >= 16 && s <= 1024 && (s & (s - 1)) == 0);
 }
 
+/* A string and an array for the same option, a count without an array,
+ * or a Block2 start the request cannot have: COAPS_E_INVALID. */
+static bool valid_uri_and_block(const coaps_coap_client_request *r)
+{
+    if ((r->uri_path && r->path_count) || (r->uri_query && r->query_count) ||
+        (r->path_count && r->path_segs == NULL) || (r->query_count && r->query_items == NULL))
+        return false;
+    for (size_t i = 0; i < r->path_count; i++)
+        if (r->path_segs[i].data == NULL && r->path_segs[i].len)
+            return false;
+    for (size_t i = 0; i < r->query_count; i++)
+        if (r->query_items[i].data == NULL && r->query_items[i].len)
+            return false;
+    if (r->block2_start == 0)
+        return true;
+    /* RFC 7959 2.2: 20-bit NUM; 3.4: notifications start at block 0 */
+    return r->block2_start <= COAP_BLOCK2_NUM_MAX && !r->observe &&
+           (r->method == COAPS_COAP_GET || r->method == COAPS_COAP_FETCH);
+}
+
 static coaps_status request_prepare(coaps_coap_endpoint *ep, const coaps_coap_client_request *r,
                                     struct coap_exchange *x)
 {
@@ -258,10 +291,13 @@ static coaps_status request_prepare(coaps_coap_endpoint *ep, const coaps_coap_cl
     }
     coaps_coap_msg m;
     TRY(build_base(r, x, &m));
-    if (r->block_size && (r->method == COAPS_COAP_GET || r->method == COAPS_COAP_FETCH)) {
-        /* RFC 7959 2.4: early negotiation of the response block size */
-        coaps_coap_block b = {0, false, x->b2_szx};
+    if ((r->block_size || r->block2_start) &&
+        (r->method == COAPS_COAP_GET || r->method == COAPS_COAP_FETCH)) {
+        /* RFC 7959 2.4: early negotiation of the response block size, and
+         * a transfer that starts at a later block */
+        coaps_coap_block b = {r->block2_start, false, x->b2_szx};
         TRY(coaps_coap_msg_add_block(&m, COAPS_COAP_OPT_BLOCK2, &b));
+        x->b2_base = (uint32_t)(r->block2_start * coaps_coap_block_size(x->b2_szx));
     }
     TRY(add_payload(ep, x, &m));
     return store(ep, x, &m);
@@ -276,6 +312,7 @@ coaps_status coaps_coap_request_send(coaps_coap_endpoint *ep, const coaps_coap_c
     ENSURE(r->payload || !r->payload_len, COAPS_E_INVALID);
     ENSURE(valid_block_size(r->block_size), COAPS_E_INVALID);
     ENSURE(r->extra_count == 0 || r->extra_opts != NULL, COAPS_E_INVALID);
+    ENSURE(valid_uri_and_block(r), COAPS_E_INVALID);
     struct coap_exchange *x = coap_xchg_alloc(ep, COAP_X_CLIENT);
     ENSURE(x != NULL, COAPS_E_FULL);
     coaps_status st = request_prepare(ep, r, x);
@@ -444,26 +481,31 @@ static coaps_status block2_collect(coaps_coap_endpoint *ep, struct coap_exchange
                                    uint64_t now_ms, bool *more)
 {
     size_t size = coaps_coap_block_size(b->szx);
-    if (x->body == COAP_NONE) {
-        ENSURE(b->num == 0, COAPS_E_MALFORMED);
+    bool first = x->body == COAP_NONE;
+    if (first) {
         struct coap_body *s = coap_body_alloc(ep, now_ms);
         ENSURE(s != NULL, COAPS_E_FULL);
         s->client = true;
         x->body = coap_body_index(ep, s);
     }
     struct coap_body *s = &ep->body[x->body];
-    if (b->num == 0) {
-        s->len = 0; /* a newer notification restarts the body (RFC 7959 3.4) */
+    if (first || b->num == 0 || s->len == 0) {
+        /* the first block of a transfer, of a newer notification (RFC 7959
+         * 3.4) or of a restart below: its ETag is the one to keep */
+        s->len = 0;
         etag_remember(x, m);
     } else if (!etag_same(x, m)) {
-        /* RFC 7959 2.4: the representation changed under us: start over */
+        /* RFC 7959 2.4: the representation changed under us: start over
+         * (at the block the request started at) */
         ENSURE(x->b2_restarts++ < COAP_B2_MAX_RESTARTS, COAPS_E_STATE);
         s->len = 0;
         *more = true;
-        coaps_coap_block first = {0, false, b->szx};
-        return send_follow_up(ep, x, &first, now_ms);
+        coaps_coap_block again = {x->b2_base >> (4 + b->szx), false, b->szx};
+        return send_follow_up(ep, x, &again, now_ms);
     }
-    ENSURE((uint64_t)b->num * size == s->len, COAPS_E_MALFORMED);
+    /* the block must continue the body where it ends (b2_base + len;
+     * the first one, at b2_base: block 0 unless block2_start was given) */
+    ENSURE((uint64_t)b->num * size == (uint64_t)x->b2_base + s->len, COAPS_E_MALFORMED);
     ENSURE(!b->more || m->payload_len == size, COAPS_E_MALFORMED);
     ENSURE(m->payload_len <= ep->cfg.max_body_size - s->len, COAPS_E_NOSPACE);
     if (m->payload_len)
@@ -474,7 +516,8 @@ static coaps_status block2_collect(coaps_coap_endpoint *ep, struct coap_exchange
         x->b2_restarts = 0; /* per transfer (an observation has many) */
         return COAPS_OK;
     }
-    coaps_coap_block next = {s->len >> (4 + b->szx), false, b->szx};
+    coaps_coap_block next = {(uint32_t)(((uint64_t)x->b2_base + s->len) >> (4 + b->szx)), false,
+                             b->szx};
     return send_follow_up(ep, x, &next, now_ms);
 }
 

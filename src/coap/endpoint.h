@@ -95,6 +95,8 @@ struct coap_exchange {
     uint8_t b1_szx;
     uint8_t b2_szx;
     uint16_t body;   /* body slot of Block2 reassembly, or COAP_NONE */
+    uint32_t b2_base; /* byte offset of the first Block2 block asked for
+                         (block2_start x size; < 2^30, RFC 7959 2.2) */
     uint8_t b2_etag_len; /* ETag of block 0, to spot a changed resource */
     uint8_t b2_etag[8];
     uint8_t b2_restarts;
@@ -126,7 +128,9 @@ struct coap_body {
 
 struct coap_observer {
     bool used;
-    bool pending;       /* a notification is due */
+    bool pending;       /* a notification is due: set by resource_notify,
+                           cleared when one is queued (or a re-registration
+                           answered with the current state) */
     uint16_t resource;  /* index in resources */
     coaps_peer peer;
     uint8_t token_len;
@@ -142,8 +146,8 @@ struct coap_observer {
 
 struct coaps_coap_resource {
     coaps_coap_resource_def def;
+    coaps_coap_endpoint *ep; /* owner: notify marks its observers */
     bool used;
-    bool dirty;
     uint16_t observers;
     uint8_t etag_len;
     uint8_t etag[8];
@@ -242,6 +246,8 @@ bool coap_observe_rst(coaps_coap_endpoint *ep, const coaps_peer *p, uint16_t mid
 void coap_observe_tick(coaps_coap_endpoint *ep, uint64_t now_ms);
 bool coap_observe_pending(const coaps_coap_endpoint *ep);
 void coap_observe_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *p);
+/* coaps_coap_resource_notify: mark the resource's observers pending. */
+void coap_observe_mark(coaps_coap_endpoint *ep, const struct coaps_coap_resource *res);
 /* A CON notification was ACKed / RST / timed out. */
 void coap_observe_xchg_done(coaps_coap_endpoint *ep, struct coap_exchange *x, bool ok,
                             uint64_t now_ms);

@@ -86,6 +86,9 @@ static bool observer_register(coaps_coap_endpoint *ep, const coaps_peer *from,
     }
     memcpy(o->req, raw, raw_len);
     o->req_len = (uint16_t)raw_len;
+    /* this registration's response carries the current state: a change
+     * marked before it needs no notification to this observer */
+    o->pending = false;
     o->seq = (o->seq + 1) & COAP_OBS_SEQ_MASK;
     *seq = o->seq;
     return true;
@@ -143,11 +146,19 @@ void coap_observe_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *p)
             coap_observer_remove(ep, &ep->obs[i]);
 }
 
+void coap_observe_mark(coaps_coap_endpoint *ep, const struct coaps_coap_resource *res)
+{
+    /* Only the observers registered now: one that registers later gets
+     * the current state in its registration response, and a change with
+     * no observers at all leaves nothing behind. */
+    uint16_t idx = (uint16_t)(res - ep->res);
+    for (size_t i = 0; i < ep->cfg.max_observers && res->observers > 0; i++)
+        if (ep->obs[i].used && ep->obs[i].resource == idx)
+            ep->obs[i].pending = true;
+}
+
 bool coap_observe_pending(const coaps_coap_endpoint *ep)
 {
-    for (size_t i = 0; i <= ep->cfg.max_resources; i++)
-        if (ep->res[i].used && ep->res[i].dirty && ep->res[i].observers > 0)
-            return true;
     for (size_t i = 0; i < ep->cfg.max_observers; i++)
         if (ep->obs[i].used && ep->obs[i].pending)
             return true;
@@ -164,8 +175,10 @@ static bool notify_as_con(const coaps_coap_endpoint *ep, const struct coap_obser
 }
 
 /* Send m as a CON notification: reuse the in-flight exchange (RFC 7641
- * 4.5.2: the new state replaces the old one, keeping its retransmission
- * counter and timeout), or start a new one. */
+ * 4.5.2: the new state replaces the old one, which is no longer
+ * retransmitted; the new one goes out now and inherits the retransmission
+ * counter and current timeout, so a silent client still times out after
+ * MAX_RETRANSMIT), or start a new one. */
 static coaps_status send_con(coaps_coap_endpoint *ep, struct coap_observer *o, coaps_coap_msg *m,
                              uint64_t now_ms)
 {
@@ -187,9 +200,10 @@ static coaps_status send_con(coaps_coap_endpoint *ep, struct coap_observer *o, c
     o->xchg = coap_xchg_index(ep, x);
     o->non_count = 0;
     o->last_con_ms = now_ms;
-    if (replace)
-        return COAPS_OK; /* goes out at the in-flight one's next timeout */
-    return coap_xchg_transmit(ep, x, now_ms);
+    if (!replace)
+        return coap_xchg_transmit(ep, x, now_ms);
+    x->deadline_ms = now_ms + x->timeout_ms;
+    return coap_outq_push(ep, &x->peer, x->buf, x->len);
 }
 
 static void notify_one(coaps_coap_endpoint *ep, struct coap_observer *o, uint64_t now_ms)
@@ -231,16 +245,17 @@ static void notify_one(coaps_coap_endpoint *ep, struct coap_observer *o, uint64_
 
 void coap_observe_tick(coaps_coap_endpoint *ep, uint64_t now_ms)
 {
-    /* changes made since the last tick collapse into one notification with
-     * the latest state (RFC 7641 4.5: only the newest state matters) */
+    /* Changes marked since the last notification collapse into one with
+     * the latest state (RFC 7641 4.5: only the newest state matters); the
+     * handler runs when the notification is built. Each one needs a slot
+     * of the output queue: when it is full the rest stay pending, and
+     * next_deadline() keeps saying 0 so that the caller drains the queue
+     * and ticks again. */
     for (size_t i = 0; i < ep->cfg.max_observers; i++) {
-        struct coap_observer *o = &ep->obs[i];
-        if (o->used && ep->res[o->resource].dirty)
-            o->pending = true;
+        if (!ep->obs[i].used || !ep->obs[i].pending)
+            continue;
+        if (ep->outq_count >= ep->cfg.outq_entries)
+            break;
+        notify_one(ep, &ep->obs[i], now_ms);
     }
-    for (size_t i = 0; i <= ep->cfg.max_resources; i++)
-        ep->res[i].dirty = false;
-    for (size_t i = 0; i < ep->cfg.max_observers; i++)
-        if (ep->obs[i].used && ep->obs[i].pending)
-            notify_one(ep, &ep->obs[i], now_ms);
 }

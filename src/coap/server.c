@@ -52,6 +52,7 @@ coaps_status coaps_coap_resource_add(coaps_coap_endpoint *ep, const coaps_coap_r
             r = &ep->res[i];
     ENSURE(r != NULL, COAPS_E_FULL);
     r->def = *def;
+    r->ep = ep;
     r->used = true;
     if (out)
         *out = r;
@@ -60,8 +61,8 @@ coaps_status coaps_coap_resource_add(coaps_coap_endpoint *ep, const coaps_coap_r
 
 void coaps_coap_resource_notify(coaps_coap_resource *res)
 {
-    if (res)
-        res->dirty = true;
+    if (res && res->used)
+        coap_observe_mark(res->ep, res);
 }
 
 size_t coaps_coap_resource_observer_count(const coaps_coap_resource *res)
@@ -183,6 +184,12 @@ void coaps_coap_response_set_max_age(coaps_coap_response *resp, uint32_t seconds
 {
     resp->has_max_age = true;
     resp->max_age = seconds;
+}
+
+void coaps_coap_response_set_size1(coaps_coap_response *resp, uint32_t bytes)
+{
+    resp->has_size1 = true;
+    resp->size1 = bytes;
 }
 
 coaps_status coaps_coap_response_set_etag(coaps_coap_response *resp, const uint8_t *etag,
@@ -324,6 +331,8 @@ coaps_status coap_build_response(coaps_coap_endpoint *ep, const coaps_coap_msg *
                                     (uint32_t)resp->content_format));
     if (resp->has_max_age)
         TRY(coaps_coap_msg_add_uint(m, COAPS_COAP_OPT_MAX_AGE, resp->max_age));
+    if (resp->has_size1) /* RFC 7959 4 */
+        TRY(coaps_coap_msg_add_uint(m, COAPS_COAP_OPT_SIZE1, resp->size1));
     if (valid)
         return COAPS_OK; /* 2.03 carries no payload */
     /* RFC 7959 4: Size2 (any value, usually 0) in a request asks for it. */
@@ -401,6 +410,15 @@ static void reply_bad_option(const struct reply_ctx *c, uint16_t number)
     send_reply(c, &m);
 }
 
+/* RFC 7252 5.4.1: a NON with an unrecognised critical option MUST be
+ * rejected; 4.3: rejecting a NON means a matching Reset, or silence. We
+ * send the Reset, as libcoap (4.3.1) does, so that the client learns at
+ * once instead of timing out; it is no larger than the request. */
+static void reject_non(const struct reply_ctx *c)
+{
+    coap_send_empty(c->ep, c->from, COAPS_COAP_RST, c->req->mid);
+}
+
 void coap_server_too_many_options(coaps_coap_endpoint *ep, const coaps_peer *from,
                                   const coaps_coap_msg *m, uint64_t now_ms)
 {
@@ -408,6 +426,8 @@ void coap_server_too_many_options(coaps_coap_endpoint *ep, const coaps_peer *fro
     ep->stats.bad_options++;
     if (m->type == COAPS_COAP_CON) /* RFC 7252 5.4.1, as for a bad option */
         reply_code(&c, COAPS_COAP_BAD_OPTION, 0, 0);
+    else
+        reject_non(&c);
 }
 
 /* ---- request checks before the handler ----------------------------------- */
@@ -698,9 +718,11 @@ void coap_server_request(coaps_coap_endpoint *ep, const coaps_peer *from, coaps_
     uint16_t bad = 0;
     uint8_t code = precheck(ep, m, &r, &bad);
     if (code == COAPS_COAP_BAD_OPTION) {
-        /* RFC 7252 5.4.1: 4.02 to a CON request; a NON one is ignored */
+        /* RFC 7252 5.4.1: 4.02 to a CON request; a NON one is rejected */
         if (m->type == COAPS_COAP_CON)
             reply_bad_option(&c, bad);
+        else
+            reject_non(&c);
         return;
     }
     if (code) {

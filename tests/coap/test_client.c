@@ -207,6 +207,17 @@ static void block2_restarts_when_etag_changes(void **state)
     assert_int_equal(s.body_len, BIG_LEN);
     assert_int_equal(s.body[0], 3); /* block 0 of the settled version */
     assert_memory_equal(s.body + 1, big + 1, BIG_LEN - 1);
+    /* the same from a later block: the restart goes back to that block */
+    etag_now = 1;
+    request(&p, &s, COAPS_COAP_GET, "tagged", &r);
+    r.block_size = 512;
+    r.block2_start = 2;
+    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_OK);
+    relay(&p, 0);
+    assert_int_equal(s.calls, 1);
+    assert_int_equal(s.last.status, COAPS_OK);
+    assert_int_equal(s.body_len, BIG_LEN - 1024);
+    assert_memory_equal(s.body, big + 1024, BIG_LEN - 1024);
     pair_free(&p);
 }
 
@@ -666,6 +677,101 @@ static void request_options_on_the_wire(void **state)
     pair_free(&p);
 }
 
+/* Already-split segments become one option each, whatever bytes they
+ * hold: '/', '&', NUL, empty (RFC 7252 6.4 steps 8-9). Mixing a string
+ * and an array for the same option is refused. */
+static void segments_on_the_wire(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_up(&p, NULL);
+    struct seen s;
+    coaps_coap_client_request r;
+    request(&p, &s, COAPS_COAP_GET, NULL, &r);
+    static const coaps_coap_segment path[] = {{"a/b", 3}, {NULL, 0}, {"c\0d", 3}};
+    static const coaps_coap_segment query[] = {{"x&y=1", 5}, {"", 0}};
+    r.path_segs = path;
+    r.path_count = (sizeof path / sizeof path[0]);
+    r.query_items = query;
+    r.query_count = (sizeof query / sizeof query[0]);
+    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_OK);
+    struct t_dgram d;
+    t_pop(p.cli, &d);
+    const coaps_coap_segment *want[] = {&path[0], &path[1], &path[2], &query[0], &query[1]};
+    uint16_t nums[] = {COAPS_COAP_OPT_URI_PATH, COAPS_COAP_OPT_URI_PATH, COAPS_COAP_OPT_URI_PATH,
+                       COAPS_COAP_OPT_URI_QUERY, COAPS_COAP_OPT_URI_QUERY};
+    size_t k = 0;
+    for (size_t i = 0; i < d.m.opt_count; i++) {
+        const coaps_coap_option *o = &d.m.opts[i];
+        if (o->number != COAPS_COAP_OPT_URI_PATH && o->number != COAPS_COAP_OPT_URI_QUERY)
+            continue;
+        assert_true(k < (sizeof want / sizeof want[0]));
+        assert_int_equal(o->number, nums[k]);
+        assert_int_equal(o->len, want[k]->len);
+        if (o->len)
+            assert_memory_equal(coaps_coap_option_value(o), want[k]->data, o->len);
+        k++;
+    }
+    assert_int_equal(k, (sizeof want / sizeof want[0]));
+    r.uri_path = "a"; /* and path_segs */
+    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_E_INVALID);
+    r.uri_path = NULL;
+    r.uri_query = "q";
+    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_E_INVALID);
+    r.uri_query = NULL;
+    r.path_segs = NULL;
+    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_E_INVALID);
+    pair_free(&p);
+}
+
+/* RFC 7959 2.4: a GET may ask for a later block first; the client then
+ * fetches the following blocks and delivers the body from that block's
+ * offset to the end. */
+static void get_from_a_later_block(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_up(&p, NULL);
+    struct seen s;
+    coaps_coap_client_request r;
+    request(&p, &s, COAPS_COAP_GET, "big", &r);
+    r.block_size = 256;
+    r.block2_start = 3;
+    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_OK);
+    struct t_dgram d;
+    t_pop(p.cli, &d);
+    coaps_coap_block b;
+    assert_int_equal(coaps_coap_msg_get_block(&d.m, COAPS_COAP_OPT_BLOCK2, &b), COAPS_OK);
+    assert_int_equal(b.num, 3);
+    assert_int_equal(coaps_coap_block_size(b.szx), 256);
+    coaps_coap_input(p.srv, &p.cp, d.buf, d.len, 0);
+    assert_int_equal(relay(&p, 0), 1 + 2 * 6); /* blocks 3..9 of 256 */
+    assert_int_equal(s.calls, 1);
+    assert_int_equal(s.last.status, COAPS_OK);
+    assert_int_equal(s.body_len, BIG_LEN - 3 * 256);
+    assert_memory_equal(s.body, big + 3 * 256, BIG_LEN - 3 * 256);
+    /* the default size (1024): block 2 is the last one, delivered as is */
+    request(&p, &s, COAPS_COAP_GET, "big", &r);
+    r.block2_start = 2;
+    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_OK);
+    assert_int_equal(relay(&p, 0), 2);
+    assert_int_equal(s.last.status, COAPS_OK);
+    assert_int_equal(s.body_len, BIG_LEN - 2048);
+    assert_memory_equal(s.body, big + 2048, BIG_LEN - 2048);
+    /* only for GET/FETCH, not with Observe, 20-bit NUM */
+    request(&p, &s, COAPS_COAP_GET, "big", &r);
+    r.block2_start = 1;
+    r.observe = true;
+    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_E_INVALID);
+    r.observe = false;
+    r.method = COAPS_COAP_PUT;
+    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_E_INVALID);
+    r.method = COAPS_COAP_GET;
+    r.block2_start = 1u << 20;
+    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_E_INVALID);
+    pair_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -688,6 +794,8 @@ int main(void)
         cmocka_unit_test(ping_gets_pong),
         cmocka_unit_test(forget_peer_closes_requests),
         cmocka_unit_test(request_options_on_the_wire),
+        cmocka_unit_test(segments_on_the_wire),
+        cmocka_unit_test(get_from_a_later_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

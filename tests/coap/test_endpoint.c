@@ -175,6 +175,14 @@ static void too_many_options_gets_bad_option(void **state)
     assert_int_equal(d.m.type, COAPS_COAP_ACK);
     assert_int_equal(d.m.code, COAPS_COAP_BAD_OPTION);
     assert_int_equal(d.m.token_len, 2);
+    /* the same as NON: rejected with a matching Reset (RFC 7252 4.3) */
+    b[0] = 0x52;
+    b[3] = 0x0A;
+    t_feed_bytes(ep, &p, b, sizeof b, 0);
+    t_pop(ep, &d);
+    assert_int_equal(d.m.type, COAPS_COAP_RST);
+    assert_int_equal(d.m.mid, 0x000A);
+    t_none(ep);
     free(mem);
 }
 

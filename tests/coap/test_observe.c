@@ -116,15 +116,113 @@ static void notify_inside_handler_is_deferred(void **state)
     (void)state;
     void *mem;
     coaps_coap_endpoint *ep = server(NULL, &mem);
-    coaps_peer p = t_peer(1);
+    coaps_peer p = t_peer(1), q = t_peer(2);
+    register_one(ep, &p, 1);
     notify_inside = true;
-    register_one(ep, &p, 1); /* handler marks dirty; only the response goes */
+    coaps_coap_msg m;
+    t_req(&m, COAPS_COAP_CON, COAPS_COAP_GET, 7, "temp"); /* plain GET */
+    t_feed(ep, &q, &m, 0);
+    struct t_dgram d;
+    t_pop(ep, &d); /* only the response: the handler marked, sent nothing */
+    assert_null(coaps_coap_msg_find_option(&d.m, COAPS_COAP_OPT_OBSERVE, NULL));
     t_none(ep);
     notify_inside = false;
     coaps_coap_tick(ep, 10);
-    struct t_dgram d;
     t_pop(ep, &d);
     assert_non_null(coaps_coap_msg_find_option(&d.m, COAPS_COAP_OPT_OBSERVE, NULL));
+    assert_true(coaps_peer_equal(&d.to, &p));
+    free(mem);
+}
+
+/* A change nobody observes leaves nothing behind: an observer that
+ * registers later got the state in its registration response and must not
+ * get it again as a notification (RFC 7641 4.2: a notification is sent
+ * when the state changes, not for a change it already saw). The same for
+ * an observer registering after a change but before the tick. */
+static void change_before_registration_is_not_notified(void **state)
+{
+    (void)state;
+    void *mem;
+    coaps_coap_endpoint *ep = server(NULL, &mem);
+    coaps_peer p = t_peer(1), q = t_peer(2);
+    temp = 25;
+    coaps_coap_resource_notify(temp_res); /* no observers yet */
+    assert_true(coaps_coap_next_deadline(ep) == UINT64_MAX);
+    register_one(ep, &p, 1);
+    coaps_coap_tick(ep, 10);
+    t_none(ep);
+    temp = 26;
+    coaps_coap_resource_notify(temp_res); /* p observes, q not yet */
+    register_one(ep, &q, 2);
+    int calls = handler_calls;
+    coaps_coap_tick(ep, 20);
+    struct t_dgram d;
+    t_pop(ep, &d);
+    assert_true(coaps_peer_equal(&d.to, &p));
+    t_payload_is(&d.m, "26");
+    t_none(ep);
+    assert_int_equal(handler_calls, calls + 1);
+    assert_true(coaps_coap_next_deadline(ep) == UINT64_MAX);
+    /* a re-registration (same token, RFC 7641 4.1) answers with the
+     * current state: the change marked before it is not sent again */
+    temp = 27;
+    coaps_coap_resource_notify(temp_res);
+    coaps_coap_msg m;
+    observe_req(&m, 500, 1, 0);
+    t_feed(ep, &p, &m, 30);
+    t_pop(ep, &d);
+    t_payload_is(&d.m, "27");
+    assert_int_equal(d.m.type, COAPS_COAP_ACK);
+    coaps_coap_tick(ep, 40);
+    t_pop(ep, &d); /* only q, which did not re-register */
+    assert_true(coaps_peer_equal(&d.to, &q));
+    t_none(ep);
+    assert_int_equal(coaps_coap_resource_observer_count(temp_res), 2);
+    free(mem);
+}
+
+/* More observers than output-queue slots: the notifications that do not
+ * fit are held back (not dropped) and go out on the following ticks, each
+ * observer exactly once; next_deadline says 0 while any is held back. */
+static void small_output_queue_notifies_everyone(void **state)
+{
+    (void)state;
+    enum { OBSERVERS = 10, OUTQ = 3 };
+    coaps_coap_config c;
+    coaps_coap_config_default(&c);
+    c.random_seed = 7;
+    c.outq_entries = OUTQ;
+    void *mem;
+    coaps_coap_endpoint *ep = server(&c, &mem);
+    for (uint8_t i = 0; i < OBSERVERS; i++) {
+        coaps_peer p = t_peer((uint8_t)(10 + i));
+        register_one(ep, &p, i);
+    }
+    temp = 99;
+    coaps_coap_resource_notify(temp_res);
+    unsigned seen[OBSERVERS] = {0};
+    int ticks = 0;
+    while (coaps_coap_next_deadline(ep) == 0 && ticks < 2 * OBSERVERS) {
+        coaps_coap_tick(ep, 100);
+        ticks++;
+        struct t_dgram d;
+        size_t n = 0;
+        while (coaps_coap_output(ep, &d.to, d.buf, sizeof d.buf, &d.len, 0) == COAPS_OK) {
+            assert_int_equal(coaps_coap_msg_parse(&d.m, d.buf, d.len), COAPS_OK);
+            t_payload_is(&d.m, "99");
+            assert_int_equal(d.m.token_len, 1);
+            assert_true(d.m.token[0] < OBSERVERS);
+            assert_int_equal(d.to.addr[3], 10 + d.m.token[0]);
+            seen[d.m.token[0]]++;
+            n++;
+        }
+        assert_true(n <= OUTQ);
+    }
+    for (int i = 0; i < OBSERVERS; i++)
+        assert_int_equal(seen[i], 1);
+    assert_true(ticks >= (OBSERVERS + OUTQ - 1) / OUTQ);
+    assert_int_equal(coaps_coap_get_stats(ep)->tx_dropped, 0);
+    assert_true(coaps_coap_next_deadline(ep) == UINT64_MAX);
     free(mem);
 }
 
@@ -219,8 +317,9 @@ static void con_notification_timeout_deregisters(void **state)
     free(mem);
 }
 
-/* RFC 7641 4.5.2: a newer state replaces the CON in flight, which keeps
- * its retransmission timer. */
+/* RFC 7641 4.5.2: a newer state replaces the CON in flight: it goes out
+ * at once (not at the old one's retransmission time), with the old one's
+ * retransmission counter and timeout, and the old one is not sent again. */
 static void newer_state_replaces_con_in_flight(void **state)
 {
     (void)state;
@@ -237,16 +336,19 @@ static void newer_state_replaces_con_in_flight(void **state)
     struct t_dgram d;
     t_pop(ep, &d);
     t_payload_is(&d.m, "1");
-    uint64_t due = coaps_coap_next_deadline(ep);
+    uint64_t due = coaps_coap_next_deadline(ep); /* sent at 0: due = timeout */
+    uint16_t old_mid = d.m.mid;
     temp = 2;
     coaps_coap_resource_notify(temp_res);
     coaps_coap_tick(ep, 100);
-    t_none(ep);                                   /* waits for the timer */
-    assert_true(coaps_coap_next_deadline(ep) == due);
-    coaps_coap_tick(ep, due);
-    t_pop(ep, &d);
+    t_pop(ep, &d);                                /* out now, not at `due` */
     t_payload_is(&d.m, "2");
     assert_int_equal(d.m.type, COAPS_COAP_CON);
+    assert_int_not_equal(d.m.mid, old_mid);
+    t_none(ep);
+    assert_true(coaps_coap_next_deadline(ep) == 100 + due); /* same timeout */
+    coaps_coap_tick(ep, due);                     /* the old one is gone */
+    t_none(ep);
     const uint8_t ack[] = {0x60, 0x00, (uint8_t)(d.m.mid >> 8), (uint8_t)d.m.mid};
     t_feed_bytes(ep, &p, ack, sizeof ack, due + 1);
     assert_true(coaps_coap_next_deadline(ep) == UINT64_MAX);
@@ -388,6 +490,8 @@ int main(void)
         cmocka_unit_test(notification_comes_from_tick),
         cmocka_unit_test(changes_collapse_to_latest_state),
         cmocka_unit_test(notify_inside_handler_is_deferred),
+        cmocka_unit_test(change_before_registration_is_not_notified),
+        cmocka_unit_test(small_output_queue_notifies_everyone),
         cmocka_unit_test(sequence_numbers_increase),
         cmocka_unit_test(deregister_with_observe_1),
         cmocka_unit_test(rst_to_notification_deregisters),

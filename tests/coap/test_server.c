@@ -44,6 +44,22 @@ static coaps_status create(void *user, const coaps_coap_request *req, coaps_coap
     return coaps_coap_response_set_location(resp, "/items/7", "a=1&b");
 }
 
+/* A resource with a body limit of its own, smaller than max_body_size. */
+#define SMALL_BODY_MAX 8
+
+static coaps_status small_put(void *user, const coaps_coap_request *req,
+                              coaps_coap_response *resp)
+{
+    (void)user;
+    size_t n;
+    coaps_coap_request_payload(req, &n);
+    if (n > SMALL_BODY_MAX) {
+        coaps_coap_response_set_code(resp, COAPS_COAP_REQUEST_ENTITY_TOO_LARGE);
+        coaps_coap_response_set_size1(resp, SMALL_BODY_MAX);
+    }
+    return COAPS_OK;
+}
+
 static coaps_coap_endpoint *server(void **mem)
 {
     coaps_coap_endpoint *ep = t_endpoint(NULL, mem);
@@ -74,6 +90,9 @@ static coaps_coap_endpoint *server(void **mem)
     assert_int_equal(coaps_coap_resource_set_etag(r, tag, sizeof tag), COAPS_OK);
     coaps_coap_resource_def_init(&d, "items");
     d.handler[COAPS_COAP_POST] = create;
+    assert_int_equal(coaps_coap_resource_add(ep, &d, NULL), COAPS_OK);
+    coaps_coap_resource_def_init(&d, "small");
+    d.handler[COAPS_COAP_PUT] = small_put;
     assert_int_equal(coaps_coap_resource_add(ep, &d, NULL), COAPS_OK);
     defer_next = false;
     return ep;
@@ -163,11 +182,16 @@ static void bad_option_and_proxy(void **state)
     t_req(&m, COAPS_COAP_CON, COAPS_COAP_GET, 3, "echo");
     coaps_coap_msg_add_option(&m, COAPS_COAP_OPT_PROXY_URI, "coap://h/x", 10);
     assert_int_equal(code_of(ep, &m, &d), COAPS_COAP_PROXYING_NOT_SUPPORTED);
-    /* a NON request with a bad critical option is ignored (5.4.1) */
+    /* a NON request with a bad critical option is rejected (5.4.1): a
+     * matching Reset (4.3), no response */
     t_req(&m, COAPS_COAP_NON, COAPS_COAP_GET, 4, "echo");
     coaps_coap_msg_add_option(&m, COAPS_COAP_OPT_URI_HOST, "", 0);
     coaps_peer p = t_peer(1);
     t_feed(ep, &p, &m, 0);
+    t_pop(ep, &d);
+    assert_int_equal(d.m.type, COAPS_COAP_RST);
+    assert_int_equal(d.m.code, COAPS_COAP_EMPTY);
+    assert_int_equal(d.m.mid, 4);
     t_none(ep);
     assert_int_equal(coaps_coap_get_stats(ep)->bad_options, 2);
     /* Block2 with SZX 7 (reserved): 4.00 */
@@ -266,6 +290,28 @@ static void location_options(void **state)
     assert_memory_equal(o->value, "7", 1);
     o = coaps_coap_msg_find_option(&d.m, COAPS_COAP_OPT_LOCATION_QUERY, &it);
     assert_memory_equal(o->value, "a=1", 3);
+    free(mem);
+}
+
+/* RFC 7959 4: a handler's own 4.13 carries the Size1 it sets (the
+ * largest body it takes); a response without it carries none. */
+static void handler_sets_size1(void **state)
+{
+    (void)state;
+    void *mem;
+    coaps_coap_endpoint *ep = server(&mem);
+    coaps_coap_msg m;
+    struct t_dgram d;
+    t_req(&m, COAPS_COAP_CON, COAPS_COAP_PUT, 1, "small");
+    m.payload = (const uint8_t *)"123456789";
+    m.payload_len = 9;
+    assert_int_equal(code_of(ep, &m, &d), COAPS_COAP_REQUEST_ENTITY_TOO_LARGE);
+    assert_int_equal(t_uint(&d.m, COAPS_COAP_OPT_SIZE1), SMALL_BODY_MAX);
+    t_req(&m, COAPS_COAP_CON, COAPS_COAP_PUT, 2, "small");
+    m.payload = (const uint8_t *)"1234";
+    m.payload_len = 4;
+    assert_int_equal(code_of(ep, &m, &d), COAPS_COAP_CHANGED);
+    assert_null(coaps_coap_msg_find_option(&d.m, COAPS_COAP_OPT_SIZE1, NULL));
     free(mem);
 }
 
@@ -372,6 +418,7 @@ int main(void)
         cmocka_unit_test(handler_failure_is_5_00),
         cmocka_unit_test(etag_validation_and_preconditions),
         cmocka_unit_test(location_options),
+        cmocka_unit_test(handler_sets_size1),
         cmocka_unit_test(separate_response_flow),
         cmocka_unit_test(separate_response_to_non),
         cmocka_unit_test(resource_table_is_bounded),
