@@ -38,6 +38,10 @@ fuzz: deps
 	cmake --build build/fuzz -j $(JOBS)
 	ctest --test-dir build/fuzz -L fuzz --output-on-failure
 
+# Side-by-side benchmark against libcoap (a few minutes); see bench/README.md.
+bench: build
+	bench/compare --build $(RELEASE_DIR)
+
 install: build
 	cmake --install $(RELEASE_DIR)
 

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# test_bench_smoke.sh - coaps-bench runs each mode for a second and says so
+# in one JSON line: against our coaps-server (coap://) and libcoap's
+# coap-server-openssl (coaps://, PSK, TLS_PSK_WITH_AES_128_CCM_8). Checks
+# the fields of the line and that something completed; also that the bench
+# reports failure when nothing can complete (no server, wrong path, wrong
+# key) and refuses bad flags with one line. No timing assertions: a
+# benchmark's numbers are not a test.
+set -euo pipefail
+. "${COAPS_SOURCE_DIR:?}/scripts/lib/common.sh"
+need_program coap-server-openssl
+need_program coap-client-notls
+
+BENCH=("timeout" 40 "$COAPS_BUILD_DIR/coaps-bench")
+KEY=esp32c3_key
+
+jnum() { # JSON KEY: the number under KEY in the one-line JSON, or empty
+    sed -n "s/.*\"$2\":\(-\{0,1\}[0-9][0-9.]*\).*/\1/p" <<<"$1"
+}
+
+# check_fields NAME JSON KEY...: every KEY is in the line, which is one
+# JSON object.
+check_fields() {
+    local name=$1 json=$2 k missing=""
+    shift 2
+    for k in "$@"; do
+        [[ $json == *"\"$k\":"* ]] || missing+=" $k"
+    done
+    if [[ $json != "{"*"}" ]] || [ "$(wc -l <<<"$json")" -ne 1 ]; then
+        fail "$name is one JSON line" "$json"
+    elif [ -n "$missing" ]; then
+        fail "$name has fields" "missing$missing in $json"
+    else
+        pass "$name has fields"
+    fi
+}
+
+# check_positive NAME JSON KEY / check_zero NAME JSON KEY
+check_positive() {
+    local v
+    v=$(jnum "$2" "$3")
+    if [ -n "$v" ] && awk -v v="$v" 'BEGIN { exit !(v > 0) }'; then pass "$1 $3 > 0 ($v)"
+    else fail "$1 $3 > 0" "got [$v] in $2"; fi
+}
+check_zero() { check_eq "$1 $3 == 0" 0 "$(jnum "$2" "$3")"; }
+
+# run NAME ARGS...: coaps-bench's stdout in $OUT, exit status in $RC.
+run() {
+    local name=$1
+    shift
+    RC=0
+    OUT=$("${BENCH[@]}" "$@" 2>"$TEST_TMP/$name.err") || RC=$?
+    log "$name: rc $RC: $OUT $(head -c 300 "$TEST_TMP/$name.err")"
+}
+
+REQ_FIELDS=(mode scheme sessions window duration_s requests rps p50_us p99_us timeouts errors
+    retransmits server_cpu_us server_cpu_us_per_op server_rss_kb_before server_rss_kb_after)
+HS_FIELDS=(mode scheme suite sessions handshakes hps p50_us p99_us failures timeouts errors
+    server_cpu_us server_cpu_us_per_op)
+IDLE_FIELDS=(mode scheme sessions established setup_failed server_rss_kb_before
+    server_rss_kb_after rss_per_session_bytes)
+
+# ---- flags ---------------------------------------------------------------------
+run badwindow requests --window 0
+check_eq "--window 0 exits 2" 2 "$RC"
+check_contains "--window 0 names the flag" "--window '0'" "$(cat "$TEST_TMP/badwindow.err")"
+check_eq "--window 0 says it in one line" 1 "$(wc -l <"$TEST_TMP/badwindow.err")"
+run badmode sprint
+check_eq "unknown mode exits 2" 2 "$RC"
+run badhs handshakes --scheme coap
+check_eq "handshakes over coap:// exits 2" 2 "$RC"
+run badsuite requests --scheme coaps --suite TLS_RSA_WITH_RC4_128_MD5
+check_contains "unknown suite is named" "--suite 'TLS_RSA_WITH_RC4_128_MD5'" \
+    "$(cat "$TEST_TMP/badsuite.err")"
+
+# ---- our coaps-server, coap:// ------------------------------------------------------
+start_coaps_server ours -A 127.0.0.1
+run coap-requests requests --port "$SERVER_PORT" --sessions 2 --window 2 --duration 1 \
+    --server-pid "$SERVER_PID"
+check_eq "coap requests exits 0" 0 "$RC"
+check_fields "coap requests" "$OUT" "${REQ_FIELDS[@]}"
+check_contains "coap requests mode" '"mode":"requests","scheme":"coap"' "$OUT"
+check_positive "coap requests" "$OUT" requests
+check_zero "coap requests" "$OUT" errors
+
+run coap-idle idle --port "$SERVER_PORT" --sessions 20 --duration 1 --server-pid "$SERVER_PID"
+check_eq "coap idle exits 0" 0 "$RC"
+check_fields "coap idle" "$OUT" "${IDLE_FIELDS[@]}"
+check_eq "coap idle all 20 established" 20 "$(jnum "$OUT" established)"
+
+# The bench must be able to report failure: a path the server does not have
+# answers 4.04, which is an error and no completion.
+run coap-404 requests --port "$SERVER_PORT" --path no/such --duration 1
+check_eq "4.04 responses: exit 1" 1 "$RC"
+check_positive "4.04 responses" "$OUT" errors
+check_eq "4.04 responses: no requests counted" 0 "$(jnum "$OUT" requests)"
+stop_bg ours
+
+# Nothing listening: port unreachable, nothing completes.
+run coap-noserver requests --port "$SERVER_PORT" --duration 1
+if [ "$RC" -ne 0 ]; then pass "no server: non-zero exit ($RC)"; else fail "no server: non-zero exit" "$OUT"; fi
+
+# ---- libcoap's coap-server-openssl, coaps:// PSK -------------------------------------
+# It listens on P (coap) and P+1 (coaps), UDP and TCP: both must be free.
+lc_port=
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    p=$(free_udp_port)
+    if [ -z "$(ss -Htuan "( sport = :$p or sport = :$((p + 1)) )" 2>/dev/null)" ]; then
+        start_bg libcoap coap-server-openssl -A 127.0.0.1 -p "$p" -d 4 -k "$KEY" -h CoAP
+        if wait_udp_port "$((p + 1))" 10; then lc_port=$p; break; fi
+        stop_bg libcoap
+    fi
+done
+[ -n "$lc_port" ] || die "coap-server-openssl did not start: $(cat "$TEST_TMP/libcoap.log")"
+LC_PID=$(cat "$TEST_TMP/libcoap.pid")
+# libcoap's example server has no /light: create it (-d) with our body.
+timeout 20 coap-client-notls -B 5 -m put -t json -e '{"status": true}' \
+    "coap://127.0.0.1:$lc_port/light" >/dev/null 2>&1 || true
+check_eq "libcoap serves /light" '{"status": true}' \
+    "$(timeout 20 coap-client-notls -B 5 "coap://127.0.0.1:$lc_port/light" 2>/dev/null || true)"
+DTLS=(--scheme coaps --port "$((lc_port + 1))" --psk-key "$KEY" --server-pid "$LC_PID")
+
+run coaps-hs handshakes "${DTLS[@]}" --sessions 2 --duration 1
+check_eq "coaps handshakes exits 0" 0 "$RC"
+check_fields "coaps handshakes" "$OUT" "${HS_FIELDS[@]}"
+check_contains "coaps handshakes suite" '"suite":"TLS_PSK_WITH_AES_128_CCM_8"' "$OUT"
+check_positive "coaps handshakes" "$OUT" handshakes
+check_zero "coaps handshakes" "$OUT" errors
+
+run coaps-req requests "${DTLS[@]}" --sessions 2 --window 2 --duration 1
+check_eq "coaps requests exits 0" 0 "$RC"
+check_fields "coaps requests" "$OUT" "${REQ_FIELDS[@]}"
+check_positive "coaps requests" "$OUT" requests
+check_eq "coaps requests sessions set up" 2 "$(jnum "$OUT" setup_ok)"
+check_zero "coaps requests" "$OUT" errors
+
+run coaps-idle idle "${DTLS[@]}" --sessions 10 --duration 1
+check_eq "coaps idle exits 0" 0 "$RC"
+check_fields "coaps idle" "$OUT" "${IDLE_FIELDS[@]}"
+check_eq "coaps idle all 10 established" 10 "$(jnum "$OUT" established)"
+
+# A wrong key completes no handshake.
+run coaps-badkey handshakes --scheme coaps --port "$((lc_port + 1))" --psk-key wrong-key \
+    --sessions 1 --duration 1
+check_eq "wrong PSK: exit 1" 1 "$RC"
+check_eq "wrong PSK: no handshakes" 0 "$(jnum "$OUT" handshakes)"
+stop_bg libcoap
+
+finish
