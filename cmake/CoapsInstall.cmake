@@ -23,5 +23,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/coapsConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/coapsConfig.cmake ${PROJECT_BINARY_DIR}/coapsConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/coaps)
 
+file(RELATIVE_PATH COAPS_PC_TO_PREFIX
+  ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
 configure_file(${PROJECT_SOURCE_DIR}/cmake/coaps.pc.in ${PROJECT_BINARY_DIR}/coaps.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/coaps.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
