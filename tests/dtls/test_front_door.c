@@ -1,0 +1,251 @@
+/*
+ * test_front_door.c - the server's stateless front door (coaps_dtls_server,
+ * RFC 6347 4.2.1) seen from outside, through the public API only:
+ *   - a HelloVerifyRequest is never larger than the ClientHello that caused
+ *     it (so the server cannot be used as an amplifier);
+ *   - a flood of ClientHellos from many ports is answered with no memory
+ *     kept: the heap does not grow;
+ *   - forged, truncated and stale inputs never create a connection.
+ * ClientHellos are the real ones OpenSSL and GnuTLS sent (tests/dtls/vectors).
+ */
+#include <malloc.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "coaps/dtls.h"
+
+static coaps_status lookup(void *user, const uint8_t *identity, size_t identity_len, uint8_t *key,
+                           size_t key_cap, size_t *key_len)
+{
+    (void)user;
+    (void)identity;
+    (void)identity_len;
+    if (key_cap < 2)
+        return COAPS_E_NOSPACE;
+    key[0] = 0x01;
+    key[1] = 0x02;
+    *key_len = 2;
+    return COAPS_OK;
+}
+
+static size_t load_vector(const char *name, uint8_t *buf, size_t cap)
+{
+    const char *src = getenv("COAPS_SOURCE_DIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/dtls/vectors/%s", src ? src : ".", name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+static void peer_for_port(coaps_peer *p, uint32_t port)
+{
+    memset(p, 0, sizeof *p);
+    p->transport = COAPS_TRANSPORT_DTLS;
+    p->addr_len = 8;
+    p->addr[0] = 127;
+    p->addr[3] = 1;
+    p->addr[4] = (uint8_t)(port >> 8);
+    p->addr[5] = (uint8_t)port;
+    p->addr[6] = (uint8_t)(port >> 16);
+}
+
+static void init_server(coaps_dtls_server *srv, coaps_dtls_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->role = COAPS_DTLS_SERVER;
+    cfg->psk_lookup = lookup;
+    cfg->psk_hint = (const uint8_t *)"CoAP";
+    cfg->psk_hint_len = 4;
+    assert_int_equal(coaps_dtls_server_init(srv, cfg, 1000), COAPS_OK);
+}
+
+static const char *const first_hellos[] = {
+    "openssl_dtls12_psk_client_hello.bin",
+    "gnutls_dtls12_psk_client_hello.bin",
+};
+
+/* RFC 6347 4.2.1: the HelloVerifyRequest is small so that it cannot
+ * amplify; ours must never exceed the ClientHello datagram. Also checked
+ * against every shorter prefix that still parses. */
+static void hvr_never_larger_than_client_hello(void **state)
+{
+    (void)state;
+    coaps_dtls_config cfg;
+    coaps_dtls_server srv;
+    init_server(&srv, &cfg);
+    for (size_t i = 0; i < sizeof first_hellos / sizeof first_hellos[0]; i++) {
+        uint8_t ch[2048], out[512];
+        size_t n = load_vector(first_hellos[i], ch, sizeof ch);
+        coaps_peer peer;
+        peer_for_port(&peer, 40000);
+        size_t out_len = 0;
+        enum coaps_dtls_accept v;
+        assert_int_equal(coaps_dtls_server_accept(&srv, &peer, ch, n, 2000, out, sizeof out,
+                                                  &out_len, &v),
+                         COAPS_OK);
+        assert_int_equal(v, COAPS_DTLS_ACCEPT_SEND);
+        assert_true(out_len > 0);
+        assert_true(out_len <= n);
+        /* HelloVerifyRequest: handshake record (22) carrying msg_type 3. */
+        assert_int_equal(out[0], 22);
+        assert_int_equal(out[13], 3);
+    }
+    coaps_dtls_server_clear(&srv);
+}
+
+/* A flood of first ClientHellos from 20000 source ports: every one gets a
+ * HelloVerifyRequest, none a connection, and the heap does not grow. */
+static void flood_keeps_no_state(void **state)
+{
+    (void)state;
+    coaps_dtls_config cfg;
+    coaps_dtls_server srv;
+    init_server(&srv, &cfg);
+    uint8_t ch[2048], out[512];
+    size_t n = load_vector("openssl_dtls12_psk_client_hello.bin", ch, sizeof ch);
+
+    /* Warm up whatever the crypto backend caches once per process. */
+    for (uint32_t port = 1; port <= 100; port++) {
+        coaps_peer peer;
+        peer_for_port(&peer, port);
+        size_t out_len;
+        enum coaps_dtls_accept v;
+        coaps_dtls_server_accept(&srv, &peer, ch, n, 2000, out, sizeof out, &out_len, &v);
+    }
+    struct mallinfo2 before = mallinfo2();
+    size_t hvrs = 0;
+    for (uint32_t port = 1000; port < 21000; port++) {
+        coaps_peer peer;
+        peer_for_port(&peer, port);
+        size_t out_len = 0;
+        enum coaps_dtls_accept v;
+        assert_int_equal(coaps_dtls_server_accept(&srv, &peer, ch, n, 2000 + port, out,
+                                                  sizeof out, &out_len, &v),
+                         COAPS_OK);
+        assert_int_not_equal(v, COAPS_DTLS_ACCEPT_NEW);
+        hvrs += v == COAPS_DTLS_ACCEPT_SEND;
+    }
+    struct mallinfo2 after = mallinfo2();
+    assert_int_equal(hvrs, 20000);
+    /* Live heap bytes may wobble by an allocator chunk, never by a
+     * per-client amount (20000 clients x even 16 bytes = 320 KB). */
+    long grew = (long)after.uordblks - (long)before.uordblks;
+    if (grew > 4096)
+        fail_msg("heap grew by %ld bytes over 20000 ClientHellos", grew);
+    coaps_dtls_server_clear(&srv);
+}
+
+/* The cookie answered to one client does not open the door for another
+ * address, a changed cookie is refused, and the right one is accepted. */
+static void only_the_right_cookie_opens(void **state)
+{
+    (void)state;
+    coaps_dtls_config cfg;
+    coaps_dtls_server srv;
+    init_server(&srv, &cfg);
+    uint8_t ch[2048], out[512];
+    size_t n = load_vector("openssl_dtls12_psk_client_hello.bin", ch, sizeof ch);
+    coaps_peer alice, mallory;
+    peer_for_port(&alice, 5000);
+    peer_for_port(&mallory, 5001);
+    size_t out_len = 0;
+    enum coaps_dtls_accept v;
+    assert_int_equal(coaps_dtls_server_accept(&srv, &alice, ch, n, 2000, out, sizeof out,
+                                              &out_len, &v),
+                     COAPS_OK);
+    assert_int_equal(v, COAPS_DTLS_ACCEPT_SEND);
+
+    /* Build ClientHello #2 with the cookie from the HVR. HVR body: 12-byte
+     * handshake header at 13, then version(2) cookie_len(1) cookie. ClientHello
+     * body at 25: version(2) random(32) sid_len(1) sid cookie_len(1) cookie... */
+    size_t cookie_len = out[13 + 12 + 2];
+    const uint8_t *cookie = &out[13 + 12 + 3];
+    assert_true(cookie_len > 0 && cookie_len <= 32);
+    size_t sid_at = 25 + 2 + 32;
+    size_t cookie_at = sid_at + 1 + ch[sid_at];
+    assert_int_equal(ch[cookie_at], 0); /* the first ClientHello has none */
+    uint8_t ch2[2048];
+    size_t m = 0;
+    memcpy(ch2, ch, cookie_at);
+    m = cookie_at;
+    ch2[m++] = (uint8_t)cookie_len;
+    memcpy(ch2 + m, cookie, cookie_len);
+    m += cookie_len;
+    memcpy(ch2 + m, ch + cookie_at + 1, n - cookie_at - 1);
+    m += n - cookie_at - 1;
+    /* Fix the lengths: record length, handshake length, fragment length;
+     * message_seq becomes 1. */
+    size_t body = m - 25;
+    ch2[11] = (uint8_t)((m - 13) >> 8);
+    ch2[12] = (uint8_t)(m - 13);
+    for (int at = 14; at <= 22; at += 8) {
+        ch2[at] = (uint8_t)(body >> 16);
+        ch2[at + 1] = (uint8_t)(body >> 8);
+        ch2[at + 2] = (uint8_t)body;
+    }
+    ch2[17] = 0;
+    ch2[18] = 1;
+
+    assert_int_equal(coaps_dtls_server_accept(&srv, &mallory, ch2, m, 2100, out, sizeof out,
+                                              &out_len, &v),
+                     COAPS_OK);
+    assert_int_not_equal(v, COAPS_DTLS_ACCEPT_NEW);
+
+    uint8_t forged[2048];
+    memcpy(forged, ch2, m);
+    forged[cookie_at + 1] ^= 0x01;
+    assert_int_equal(coaps_dtls_server_accept(&srv, &alice, forged, m, 2100, out, sizeof out,
+                                              &out_len, &v),
+                     COAPS_OK);
+    assert_int_not_equal(v, COAPS_DTLS_ACCEPT_NEW);
+
+    assert_int_equal(coaps_dtls_server_accept(&srv, &alice, ch2, m, 2100, out, sizeof out,
+                                              &out_len, &v),
+                     COAPS_OK);
+    assert_int_equal(v, COAPS_DTLS_ACCEPT_NEW);
+    coaps_dtls_server_clear(&srv);
+}
+
+/* Every truncation of a ClientHello datagram, and garbage, is dropped or
+ * answered statelessly; nothing crashes and no connection is made. */
+static void truncations_never_open(void **state)
+{
+    (void)state;
+    coaps_dtls_config cfg;
+    coaps_dtls_server srv;
+    init_server(&srv, &cfg);
+    uint8_t ch[2048], out[512];
+    size_t n = load_vector("gnutls_dtls12_psk_client_hello_cookie.bin", ch, sizeof ch);
+    coaps_peer peer;
+    peer_for_port(&peer, 6000);
+    for (size_t len = 0; len < n; len++) {
+        size_t out_len = 0;
+        enum coaps_dtls_accept v = COAPS_DTLS_ACCEPT_NEW;
+        coaps_status st = coaps_dtls_server_accept(&srv, &peer, ch, len, 2000, out, sizeof out,
+                                                   &out_len, &v);
+        if (st == COAPS_OK)
+            assert_int_not_equal(v, COAPS_DTLS_ACCEPT_NEW);
+    }
+    coaps_dtls_server_clear(&srv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hvr_never_larger_than_client_hello),
+        cmocka_unit_test(flood_keeps_no_state),
+        cmocka_unit_test(only_the_right_cookie_opens),
+        cmocka_unit_test(truncations_never_open),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
