@@ -8,6 +8,14 @@
  *   dtls-echo -c HOST -p PORT --psk IDENTITY:KEY [--mtu N] [--ciphers LIST]
  *             [--no-echo] [--wait MS] [--timeout MS] [--sni NAME]
  * Both: [--require-ems] refuses peers without extended_master_secret.
+ * Certificates (ECDHE_ECDSA suites, RFC 8422 / RFC 7250), libcoap style:
+ *   [--cert CERTFILE] [-j KEYFILE] [-C CAFILE] [--ca-dir DIR]
+ *   [--rpk-trust FILE] [--rpk] [--require-client-cert] [--server-name NAME]
+ *   [--no-name-check]
+ * (-c already names the client's HOST here, so the certificate is
+ * --cert.) PSK and certificates may be given together; at least one.
+ * The client checks the server's certificate names against --server-name
+ * (else --sni, else HOST).
  *
  * KEY is text, or hex after "0x"; IDENTITY ends at the first colon.
  * LIST: suite names (IANA or OpenSSL style) separated by ',' or ':'.
@@ -39,6 +47,11 @@
 struct opts {
     bool server, client, no_echo, require_ems;
     const char *host, *addr, *port, *hint, *sni;
+    bool psk;
+    coaps_dtls_pki_files pki_files;
+    bool pki_given;
+    const char *server_name;
+    coaps_dtls_pki *pki;
     uint8_t identity[COAPS_DTLS_PSK_IDENTITY_MAX];
     size_t identity_len;
     uint8_t key[COAPS_DTLS_PSK_KEY_MAX];
@@ -157,7 +170,10 @@ static void usage(void)
             "                 [--mtu N] [--ciphers LIST] [--require-ems] [-v]\n"
             "       dtls-echo -c HOST -p PORT --psk IDENTITY:KEY [--mtu N] [--ciphers LIST]\n"
             "                 [--no-echo] [--wait MS] [--timeout MS] [--sni NAME]\n"
-            "                 [--require-ems] [-v]\n");
+            "                 [--require-ems] [-v]\n"
+            "  certificates instead of / with --psk: [--cert CERTFILE] [-j KEYFILE]\n"
+            "                 [-C CAFILE] [--ca-dir DIR] [--rpk-trust FILE] [--rpk]\n"
+            "                 [--require-client-cert] [--server-name NAME] [--no-name-check]\n");
     exit(2);
 }
 
@@ -165,16 +181,23 @@ static void parse_args(struct opts *o, int argc, char **argv)
 {
     static const struct option longs[] = {
         {"psk", required_argument, NULL, 'k'},   {"hint", required_argument, NULL, 'H'},
-        {"mtu", required_argument, NULL, 'm'},   {"ciphers", required_argument, NULL, 'C'},
+        {"mtu", required_argument, NULL, 'm'},   {"ciphers", required_argument, NULL, 'P'},
         {"no-echo", no_argument, NULL, 'n'},     {"wait", required_argument, NULL, 'w'},
         {"timeout", required_argument, NULL, 't'}, {"sni", required_argument, NULL, 'S'},
         {"require-ems", no_argument, NULL, 'E'}, {"help", no_argument, NULL, 'h'},
+        {"cert", required_argument, NULL, 'X'},  {"key", required_argument, NULL, 'j'},
+        {"ca", required_argument, NULL, 'Y'},    {"ca-dir", required_argument, NULL, 'D'},
+        {"rpk-trust", required_argument, NULL, 'T'}, {"rpk", no_argument, NULL, 'R'},
+        {"require-client-cert", no_argument, NULL, 'Q'},
+        {"server-name", required_argument, NULL, 'N'},
+        {"no-name-check", no_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     bool psk = false;
     int ch;
     o->wait_ms = 3000;
-    while ((ch = getopt_long(argc, argv, "sc:A:p:vh", longs, NULL)) != -1) {
+    coaps_dtls_pki_files *pf = &o->pki_files;
+    while ((ch = getopt_long(argc, argv, "sc:A:p:j:C:vh", longs, NULL)) != -1) {
         switch (ch) {
         case 's': o->server = true; break;
         case 'c': o->client = true; o->host = optarg; break;
@@ -183,7 +206,17 @@ static void parse_args(struct opts *o, int argc, char **argv)
         case 'k': parse_psk(o, optarg); psk = true; break;
         case 'H': o->hint = optarg; break;
         case 'm': o->mtu = parse_uint("--mtu", optarg, COAPS_DTLS_MTU_MIN, ECHO_DGRAM_MAX); break;
-        case 'C': parse_ciphers(o, optarg); break;
+        case 'P': parse_ciphers(o, optarg); break;
+        case 'C': pf->ca_file = optarg; o->pki_given = true; break; /* libcoap -C */
+        case 'X': pf->cert_file = optarg; o->pki_given = true; break;
+        case 'j': pf->key_file = optarg; o->pki_given = true; break;
+        case 'Y': pf->ca_file = optarg; o->pki_given = true; break;
+        case 'D': pf->ca_dir = optarg; o->pki_given = true; break;
+        case 'T': pf->rpk_trust_file = optarg; o->pki_given = true; break;
+        case 'R': pf->use_rpk = true; break;
+        case 'Q': pf->require_client_cert = true; break;
+        case 'N': o->server_name = optarg; break;
+        case 'K': pf->no_name_check = true; break;
         case 'n': o->no_echo = true; break;
         case 'w': o->wait_ms = parse_uint("--wait", optarg, 0, 600000); break;
         case 't': o->timeout_ms = parse_uint("--timeout", optarg, 1, 600000); break;
@@ -199,8 +232,9 @@ static void parse_args(struct opts *o, int argc, char **argv)
         die("%s", "give exactly one of -s (server) or -c HOST (client)");
     if (!o->port)
         die("%s", "-p PORT is required");
-    if (!psk)
-        die("%s", "--psk IDENTITY:KEY is required");
+    o->psk = psk;
+    if (!psk && !o->pki_given)
+        die("%s", "--psk IDENTITY:KEY or certificates (--cert/-j/-C/--rpk-trust) are required");
     if (o->hint && strlen(o->hint) > COAPS_DTLS_PSK_HINT_MAX)
         die("--hint longer than 128 bytes: '%s'", o->hint);
 }
@@ -263,6 +297,7 @@ static void base_config(const struct opts *o, coaps_dtls_config *cfg)
     cfg->keylog = keylog_line;
     cfg->handshake_timeout_ms = o->timeout_ms;
     cfg->require_ems = o->require_ems;
+    cfg->pki = o->pki;
 }
 
 /* Send every datagram the connection has queued. */
@@ -354,7 +389,7 @@ static void session_service(int fd, struct session *s, const struct opts *o)
         s->hs = NULL;
     }
     if (st == COAPS_DTLS_FAILED || st == COAPS_DTLS_CLOSED) {
-        char why[128];
+        char why[256];
         fprintf(stderr, "dtls-echo: session ended: %s\n",
                 coaps_dtls_error_str(&s->conn, why, sizeof(why)));
         session_free(s);
@@ -413,7 +448,7 @@ static int run_server(const struct opts *o)
     coaps_dtls_config cfg;
     base_config(o, &cfg);
     cfg.role = COAPS_DTLS_SERVER;
-    cfg.psk_lookup = lookup_psk;
+    cfg.psk_lookup = o->psk ? lookup_psk : NULL;
     cfg.psk_user = (void *)o;
     if (o->hint) {
         cfg.psk_hint = (const uint8_t *)o->hint;
@@ -521,7 +556,7 @@ static void client_stdin(struct client *cl)
 
 static int client_fail(struct client *cl)
 {
-    char why[128];
+    char why[256];
     fprintf(stderr, "dtls-echo: handshake failed: %s\n",
             coaps_dtls_error_str(&cl->conn, why, sizeof(why)));
     return 1;
@@ -532,11 +567,14 @@ static int run_client(const struct opts *o)
     coaps_dtls_config cfg;
     base_config(o, &cfg);
     cfg.role = COAPS_DTLS_CLIENT;
-    cfg.psk_identity = o->identity;
-    cfg.psk_identity_len = o->identity_len;
-    cfg.psk_key = o->key;
-    cfg.psk_key_len = o->key_len;
-    cfg.server_name = o->sni;
+    if (o->psk) {
+        cfg.psk_identity = o->identity;
+        cfg.psk_identity_len = o->identity_len;
+        cfg.psk_key = o->key;
+        cfg.psk_key_len = o->key_len;
+    }
+    /* The name sent as SNI and checked against the certificate. */
+    cfg.server_name = o->server_name ? o->server_name : o->sni ? o->sni : o->pki ? o->host : NULL;
     static struct client cl;
     struct sockaddr_storage sa;
     socklen_t sa_len;
@@ -611,8 +649,15 @@ int main(int argc, char **argv)
 {
     static struct opts o;
     parse_args(&o, argc, argv);
+    if (o.pki_given) {
+        char err[256];
+        if (coaps_dtls_pki_new(&o.pki, &o.pki_files, err, sizeof err) != COAPS_OK)
+            die("%s", err);
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    return o.server ? run_server(&o) : run_client(&o);
+    int rc = o.server ? run_server(&o) : run_client(&o);
+    coaps_dtls_pki_free(o.pki);
+    return rc;
 }

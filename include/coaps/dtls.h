@@ -1,6 +1,8 @@
 /*
- * coaps/dtls.h - our own DTLS 1.2 engine (RFC 6347), PSK key exchange
- * (RFC 4279) with AEAD cipher suites only.
+ * coaps/dtls.h - our own DTLS 1.2 engine (RFC 6347) with AEAD cipher suites
+ * only: PSK key exchange (RFC 4279) and ECDHE_ECDSA (RFC 8422) with X.509
+ * certificates or raw public keys (RFC 7250), mutual authentication
+ * optional. The suites used follow the credentials configured.
  *
  * Sans-IO: the engine never touches sockets or clocks. The caller
  *   - feeds every datagram received from the peer: coaps_dtls_input();
@@ -46,8 +48,8 @@ extern "C" {
 #define COAPS_DTLS_PSK_AES_256_GCM_SHA384 0x00A9       /* RFC 5487 */
 #define COAPS_DTLS_PSK_CHACHA20_POLY1305_SHA256 0xCCAB /* RFC 7905 */
 
-/* Most suites a configuration may list (we implement 5; room for ECDHE). */
-#define COAPS_DTLS_SUITES_MAX 8
+/* Most suites a configuration may list (we implement 5 PSK + 5 ECDHE). */
+#define COAPS_DTLS_SUITES_MAX 12
 
 /* The suite id for an IANA name ("TLS_PSK_WITH_AES_128_CCM_8") or an
  * OpenSSL-style name ("PSK-AES128-CCM8"); 0 when unknown. */
@@ -77,6 +79,60 @@ typedef coaps_status (*coaps_dtls_psk_client_fn)(void *user, const uint8_t *hint
                                                  uint8_t *identity, size_t identity_cap,
                                                  size_t *identity_len, uint8_t *key,
                                                  size_t key_cap, size_t *key_len);
+
+/* ---- certificates and raw public keys (ECDHE_ECDSA, RFC 8422, RFC 7250) -- */
+
+#define COAPS_DTLS_ECDHE_ECDSA_AES_128_CCM_8 0xC0AE            /* RFC 7251 */
+#define COAPS_DTLS_ECDHE_ECDSA_AES_128_CCM 0xC0AC              /* RFC 7251 */
+#define COAPS_DTLS_ECDHE_ECDSA_AES_128_GCM_SHA256 0xC02B       /* RFC 5289 */
+#define COAPS_DTLS_ECDHE_ECDSA_AES_256_GCM_SHA384 0xC02C       /* RFC 5289 */
+#define COAPS_DTLS_ECDHE_ECDSA_CHACHA20_POLY1305_SHA256 0xCCA9 /* RFC 7905 */
+
+/* NamedGroup ids for coaps_dtls_config.groups (RFC 8422 5.1.1, RFC 7748). */
+#define COAPS_DTLS_GROUP_SECP256R1 23
+#define COAPS_DTLS_GROUP_X25519 29
+#define COAPS_DTLS_GROUPS_MAX 2 /* the two groups we implement */
+
+/* Loaded certificate material: our credential (certificate chain + EC P-256
+ * key, or the key alone for raw public keys), the CAs we trust and the raw
+ * public keys we pin. Opaque; made by coaps_dtls_pki_new, read-only after,
+ * so one object may serve any number of connections (and threads). */
+typedef struct coaps_dtls_pki coaps_dtls_pki;
+
+/* Files to load (libcoap-style flags -c -j -C --rpk-trust). Any pointer may
+ * be NULL. A server needs cert_file (or key_file with use_rpk) to offer
+ * ECDHE_ECDSA; a client needs ca_file/ca_dir or rpk_trust_file to check the
+ * server, and cert_file+key_file only for mutual authentication. */
+typedef struct coaps_dtls_pki_files {
+    const char *cert_file;      /* PEM: our certificate, then intermediates */
+    const char *key_file;       /* PEM: EC P-256 private key (NULL: in cert_file) */
+    const char *ca_file;        /* PEM: trusted CA certificates */
+    const char *rpk_trust_file; /* PEM: "PUBLIC KEY" blocks of pinned peers (RFC 7250) */
+    /* Server: refuse a client without a certificate (handshake_failure,
+     * RFC 5246 7.4.6). When ca_file/ca_dir/rpk_trust_file is set the server
+     * always asks for one (CertificateRequest) and checks it if sent. */
+    bool require_client_cert;
+    const char *ca_dir;         /* directory of .pem / .crt CA files */
+    /* Send our key as a raw public key (RFC 7250) when the peer offers it. */
+    bool use_rpk;
+    /* Client: do not check the server certificate's names against
+     * coaps_dtls_config.server_name (the chain is still verified). */
+    bool no_name_check;
+} coaps_dtls_pki_files;
+
+/*
+ * Load the files (set-up path: reads files, allocates). On success *out owns
+ * the material; free it with coaps_dtls_pki_free after every connection and
+ * server using it is gone. On failure returns COAPS_E_IO (unreadable file),
+ * COAPS_E_MALFORMED / COAPS_E_UNSUPPORTED / COAPS_E_CONFIG (bad contents, a
+ * key that is not EC P-256 or does not match the certificate) or
+ * COAPS_E_INVALID (nothing usable given), and err (err_cap bytes, may be
+ * NULL) receives one line naming the file and the problem.
+ */
+coaps_status coaps_dtls_pki_new(coaps_dtls_pki **out, const coaps_dtls_pki_files *files,
+                                char *err, size_t err_cap);
+/* Free what coaps_dtls_pki_new made; NULL is fine. */
+void coaps_dtls_pki_free(coaps_dtls_pki *pki);
 
 /* Source of randomness; NULL in the config means the crypto backend's. */
 typedef coaps_status (*coaps_dtls_random_fn)(void *user, void *out, size_t len);
@@ -108,8 +164,11 @@ typedef struct coaps_dtls_config {
     enum coaps_dtls_role role;
 
     /* Suites in preference order (the server picks its first that the
-     * client offers; a client offers them in this order). NULL/0: all five,
-     * CCM_8 first. */
+     * client offers; a client offers them in this order). NULL/0: the five
+     * PSK suites, then the five ECDHE_ECDSA suites, CCM_8 first in each.
+     * Only suites whose credentials are configured are offered or accepted
+     * (PSK: psk_key/psk_client or psk_lookup; ECDHE_ECDSA: pki, with our
+     * key on a server, with a CA or pinned keys on a client). */
     const uint16_t *suites;
     size_t suites_len;
 
@@ -126,7 +185,10 @@ typedef struct coaps_dtls_config {
     size_t psk_hint_len;
     void *psk_user;
 
-    /* Client: server_name to send (RFC 6066 3), NULL for none. */
+    /* Client: server_name to send (RFC 6066 3; not sent for an IP literal),
+     * NULL for none. With a pki it is also the name the server's
+     * certificate must carry (dNSName, or iPAddress for a literal); with
+     * NULL the chain is verified but no name is checked. */
     const char *server_name;
 
     /* Largest datagram we send (UDP payload bytes); 0: default. */
@@ -151,6 +213,15 @@ typedef struct coaps_dtls_config {
     void *random_user;
     coaps_dtls_keylog_fn keylog;
     void *keylog_user;
+
+    /* Certificates / raw public keys (ECDHE_ECDSA suites); NULL: PSK only.
+     * PSK and PKI may be configured together: the suites offered and
+     * accepted follow the credentials present. Must outlive the config. */
+    const coaps_dtls_pki *pki;
+    /* ECDHE groups in preference order (COAPS_DTLS_GROUP_*); NULL/0:
+     * secp256r1 then x25519 (RFC 7252 9.1.3.2 mandates secp256r1). */
+    const uint16_t *groups;
+    size_t groups_len;
 } coaps_dtls_config;
 
 /* Check a config before use: COAPS_OK or COAPS_E_CONFIG. */
@@ -164,17 +235,29 @@ coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg);
  * without an ABI break. The crypto backend adds its two AEAD contexts,
  * made once per handshake (OpenSSL 3.0: 1.3 KiB for AES-CCM, 2.2 KiB for
  * ChaCha20-Poly1305, 2.4 KiB for AES-GCM per session, measured). The handshake
- * context is about 20.3 KiB, mostly the reassembly arena, which is sized
- * for one 16 KiB handshake message (certificate chains later). */
+ * context is about 25 KiB: the reassembly arena, sized for one 16 KiB
+ * handshake message (a peer's certificate chain), and our flight, which
+ * holds our own chain (up to 4 KiB) for retransmission. */
 #define COAPS_DTLS_CONN_SIZE 512
-#define COAPS_DTLS_HS_SIZE 21504
+#define COAPS_DTLS_HS_SIZE 27648
 
+/* Storage for the engine's internal structs: sized by the constants above
+ * and aligned for any type (max_align_t), so the engine may keep whatever
+ * it needs there. Callers never touch the bytes; the engine reaches them
+ * only through one accessor per type (src/dtls/conn.h), always as its one
+ * internal struct, so no storage is ever read as two different types. */
 typedef struct coaps_dtls_conn {
-    _Alignas(8) uint8_t opaque[COAPS_DTLS_CONN_SIZE];
+    union {
+        max_align_t align_;
+        unsigned char opaque[COAPS_DTLS_CONN_SIZE];
+    } u;
 } coaps_dtls_conn;
 
 typedef struct coaps_dtls_hs {
-    _Alignas(8) uint8_t opaque[COAPS_DTLS_HS_SIZE];
+    union {
+        max_align_t align_;
+        unsigned char opaque[COAPS_DTLS_HS_SIZE];
+    } u;
 } coaps_dtls_hs;
 
 enum coaps_dtls_state {
@@ -285,7 +368,10 @@ coaps_status coaps_dtls_key_digest(const coaps_dtls_conn *conn, uint8_t out[32])
 #define COAPS_DTLS_SERVER_SIZE 256
 
 typedef struct coaps_dtls_server {
-    _Alignas(8) uint8_t opaque[COAPS_DTLS_SERVER_SIZE];
+    union {
+        max_align_t align_;
+        unsigned char opaque[COAPS_DTLS_SERVER_SIZE];
+    } u;
 } coaps_dtls_server;
 
 enum coaps_dtls_accept {

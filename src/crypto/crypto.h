@@ -435,6 +435,18 @@ const uint16_t *crypto_sig_verify_schemes(size_t *n);
 /* true when `scheme` can be verified with this key (to choose what to offer
  * or check a peer's choice before verifying). */
 bool crypto_peer_key_supports(const struct crypto_peer_key *key, uint16_t scheme);
+/* The same over a precomputed digest of the message (digest_len bytes,
+ * the length of the scheme's hash): for TLS 1.2 CertificateVerify (RFC 5246
+ * 7.4.8), which signs the handshake transcript that the engine keeps only
+ * as running hashes. Same results as crypto_peer_key_verify; a digest of
+ * the wrong length is COAPS_E_INVALID. */
+coaps_status crypto_peer_key_verify_digest(const struct crypto_peer_key *key, uint16_t scheme,
+                                           const uint8_t *digest, size_t digest_len,
+                                           const uint8_t *sig, size_t sig_len);
+/* The hash a scheme signs with: true and *alg set for the SHA-256 and
+ * SHA-384 schemes (the ones a running crypto_hash can serve); false for
+ * SHA-512 schemes and unknown codes. */
+bool crypto_sig_scheme_hash(uint16_t scheme, enum crypto_hash_alg *alg);
 /* Release the reference; safe twice and on a zeroed key. */
 void crypto_peer_key_clear(struct crypto_peer_key *key);
 
@@ -541,6 +553,11 @@ coaps_status crypto_credential_spki(const struct crypto_credential *c, const uin
 coaps_status crypto_credential_sign(const struct crypto_credential *c, uint16_t scheme,
                                     const uint8_t *msg, size_t msg_len,
                                     uint8_t sig[CRYPTO_ECDSA_SIG_MAX], size_t *sig_len);
+/* The same over a SHA-256 digest computed by the caller (CertificateVerify
+ * over the running transcript hash, RFC 5246 7.4.8). */
+coaps_status crypto_credential_sign_digest(const struct crypto_credential *c, uint16_t scheme,
+                                           const uint8_t digest[32],
+                                           uint8_t sig[CRYPTO_ECDSA_SIG_MAX], size_t *sig_len);
 /* Our public key as a peer key (for self-tests: verify what we signed).
  * *out must be cleared by the caller. */
 coaps_status crypto_credential_peer_key(const struct crypto_credential *c,

@@ -267,6 +267,28 @@ coaps_status crypto_credential_sign(const struct crypto_credential *c, uint16_t 
     return st;
 }
 
+coaps_status crypto_credential_sign_digest(const struct crypto_credential *c, uint16_t scheme,
+                                           const uint8_t digest[32],
+                                           uint8_t sig[CRYPTO_ECDSA_SIG_MAX], size_t *sig_len)
+{
+    ENSURE(c != NULL && c->impl != NULL && digest != NULL && sig != NULL && sig_len != NULL,
+           COAPS_E_INVALID);
+    ENSURE(scheme == CRYPTO_SIG_ECDSA_SECP256R1_SHA256, COAPS_E_UNSUPPORTED);
+    const struct cred_impl *ci = c->impl;
+    coaps_status st = COAPS_E_CRYPTO;
+    size_t n = CRYPTO_ECDSA_SIG_MAX;
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(ci->key, NULL);
+    if (pc != NULL && EVP_PKEY_sign_init(pc) == 1 &&
+        EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) == 1 &&
+        EVP_PKEY_sign(pc, sig, &n, digest, 32) == 1 && n <= CRYPTO_ECDSA_SIG_MAX) {
+        *sig_len = n;
+        st = COAPS_OK;
+    }
+    ERR_clear_error();
+    EVP_PKEY_CTX_free(pc);
+    return st;
+}
+
 coaps_status crypto_credential_peer_key(const struct crypto_credential *c,
                                         struct crypto_peer_key *out)
 {

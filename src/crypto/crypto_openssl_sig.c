@@ -155,6 +155,46 @@ out:
     return st;
 }
 
+bool crypto_sig_scheme_hash(uint16_t scheme, enum crypto_hash_alg *alg)
+{
+    const struct scheme_row *row = scheme_find(scheme);
+    if (row == NULL || alg == NULL)
+        return false;
+    if (strcmp(row->md, "SHA256") == 0)
+        *alg = CRYPTO_SHA256;
+    else if (strcmp(row->md, "SHA384") == 0)
+        *alg = CRYPTO_SHA384;
+    else
+        return false;
+    return true;
+}
+
+coaps_status crypto_peer_key_verify_digest(const struct crypto_peer_key *key, uint16_t scheme,
+                                           const uint8_t *digest, size_t digest_len,
+                                           const uint8_t *sig, size_t sig_len)
+{
+    ENSURE(key != NULL && key->impl != NULL && digest != NULL, COAPS_E_INVALID);
+    ENSURE(sig != NULL || sig_len == 0, COAPS_E_INVALID);
+    const struct scheme_row *row = scheme_find(scheme);
+    ENSURE(row != NULL && family_fits(row->fam, key->type), COAPS_E_UNSUPPORTED);
+    const EVP_MD *md = EVP_get_digestbyname(row->md);
+    ENSURE(md != NULL, COAPS_E_CRYPTO);
+    ENSURE(digest_len == (size_t)EVP_MD_get_size(md), COAPS_E_INVALID);
+    if (sig_len == 0 || sig_len > CRYPTO_SIG_VERIFY_MAX)
+        return COAPS_E_VERIFY;
+
+    coaps_status st = COAPS_E_CRYPTO;
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(key->impl, NULL);
+    if (pc == NULL || EVP_PKEY_verify_init(pc) != 1 || EVP_PKEY_CTX_set_signature_md(pc, md) != 1 ||
+        set_padding(pc, row) != 1)
+        goto out;
+    st = EVP_PKEY_verify(pc, sig, sig_len, digest, digest_len) == 1 ? COAPS_OK : COAPS_E_VERIFY;
+out:
+    ERR_clear_error();
+    EVP_PKEY_CTX_free(pc);
+    return st;
+}
+
 void crypto_peer_key_clear(struct crypto_peer_key *key)
 {
     if (key == NULL)

@@ -101,10 +101,18 @@ const char *coaps_dtls_error_str(const coaps_dtls_conn *conn, char *buf, size_t 
     const struct conn *c = conn_of_const(conn);
     if (!buf || cap == 0)
         return "";
+    int n;
     if (c->err.alert >= 0)
-        snprintf(buf, cap, "%s, alert %s: %s", coaps_status_str(c->err.status),
-                 c->err.alert_sent ? "sent" : "received", coaps_dtls_alert_name(c->err.alert));
+        n = snprintf(buf, cap, "%s, alert %s: %s", coaps_status_str(c->err.status),
+                     c->err.alert_sent ? "sent" : "received", coaps_dtls_alert_name(c->err.alert));
     else
-        snprintf(buf, cap, "%s", coaps_status_str(c->err.status));
+        n = snprintf(buf, cap, "%s", coaps_status_str(c->err.status));
+    /* Why we refused the peer's certificate, key or signature. */
+    if (c->x509_reason != CRYPTO_X509_OK && n >= 0 && (size_t)n + 3 < cap) {
+        char why[CRYPTO_MSG_MAX];
+        crypto_x509_reason_format((enum crypto_x509_reason)c->x509_reason, c->cfg->server_name,
+                                  why, sizeof(why));
+        snprintf(buf + n, cap - (size_t)n, " (%s)", why);
+    }
     return buf;
 }

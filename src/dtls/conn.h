@@ -21,6 +21,7 @@
 #include "crypto/crypto.h"
 #include "dtls/handshake_msg.h"
 #include "dtls/key_schedule.h"
+#include "dtls/pki.h"
 #include "dtls/reassembly.h"
 #include "dtls/record.h"
 #include "dtls/replay_window.h"
@@ -28,31 +29,39 @@
 
 
 /* Handshake states: a client walks the C_ rows, a server the S_ rows of the
- * table in handshake.c. ECDHE_ECDSA (suites.h: DTLS_KX_ECDHE_ECDSA) will add
- * client states waiting for Certificate, ServerKeyExchange (signed) and
- * CertificateRequest, and server states waiting for Certificate and
- * CertificateVerify; the table rows and the flight code need no change. */
+ * table in handshake.c. */
 enum conn_hs_state {
     HS_C_WAIT_HVR_OR_SH = 0, /* sent ClientHello (no cookie) */
     HS_C_WAIT_SH,            /* sent ClientHello with cookie */
-    HS_C_WAIT_SKE_OR_SHD,    /* got ServerHello */
-    HS_C_WAIT_SHD,           /* got ServerKeyExchange */
+    HS_C_WAIT_SKE_OR_SHD,    /* got ServerHello (ECDHE: wait Certificate) */
+    HS_C_WAIT_SHD,           /* got ServerKeyExchange (PSK hint) */
     HS_C_WAIT_FINISHED,      /* sent CKE, CCS, Finished */
     HS_S_WAIT_CH,            /* fresh server connection */
     HS_S_WAIT_CKE,           /* sent ServerHello .. ServerHelloDone */
     HS_S_WAIT_FINISHED,      /* got CKE, keys derived */
     HS_DONE,
+    /* ECDHE_ECDSA (RFC 8422 2.2, RFC 5246 7.3) */
+    HS_C_WAIT_SKE,           /* got the server's Certificate */
+    HS_C_WAIT_CR_OR_SHD,     /* got the signed ServerKeyExchange */
+    HS_C_WAIT_SHD_AFTER_CR,  /* got CertificateRequest */
+    HS_S_WAIT_CKE_AFTER_CERT, /* got the client's Certificate */
+    HS_S_WAIT_CV_OR_FINISHED, /* got CKE after a client Certificate */
 };
 
 /* ---- our flight (flight.c) ----------------------------------------------- */
 
-/* Bytes of handshake bodies in one flight of ours. The largest PSK flight
- * is the client's second ClientHello: fixed fields 2+32+1+1+255 (cookie)
- * + 2+2*8 suites + 2 + extensions (EMS 4, reneg 5, SNI up to 255+9):
- * about 590 bytes; 1024 leaves margin. */
-#define CONN_FLIGHT_BYTES 1024
-/* Entries in one flight: CKE, CCS, Finished is the longest PSK flight (3);
- * 6 leaves room for ServerHello..ServerHelloDone with certificates. */
+/* Bytes of handshake bodies in one flight of ours. The largest flight
+ * without certificates is the client's second ClientHello: fixed fields
+ * 2+32+1+1+255 (cookie) + 2+2*12 suites + 2 + extensions (EMS 4, reneg 5,
+ * SNI up to 255+9, groups 8, point formats 6, signature_algorithms 24,
+ * certificate types 2*7): about 660 bytes, 1024 with margin. A certificate
+ * flight adds our chain (DTLS_PKI_CHAIN_BYTES_MAX + 3 + 3 per certificate,
+ * at most CRYPTO_CHAIN_MAX) and SKE (4+65+4+72) or CKE + CertificateVerify
+ * (66 + 4+72) and CertificateRequest (1+2+2+2*9+2): under 512 bytes. */
+#define CONN_FLIGHT_BYTES (1024 + DTLS_PKI_CHAIN_BYTES_MAX + 512)
+/* Entries in one flight: ServerHello, Certificate, ServerKeyExchange,
+ * CertificateRequest, ServerHelloDone (5) and Certificate, CKE,
+ * CertificateVerify, CCS, Finished (5) are the longest; 6 leaves one. */
 #define CONN_FLIGHT_ENTRIES 6
 /* Next-epoch records kept until their keys exist (RFC 6347 4.1: "MAY buffer
  * ... records of the next epoch"): the peer's Finished, possibly with one
@@ -87,6 +96,7 @@ struct conn_hs {
     bool ems;       /* negotiated extended_master_secret */
     uint8_t hvr_count; /* client: cookie exchanges so far */
     bool ch_seen;   /* server: the first ClientHello fragment arrived */
+    bool peer_progress; /* a new peer message arrived since our last flight */
     struct crypto_hash transcript; /* RFC 5246 7.4.9 handshake_messages */
     uint8_t client_random[DTLS_RANDOM_LEN];
     uint8_t server_random[DTLS_RANDOM_LEN];
@@ -106,6 +116,23 @@ struct conn_hs {
     uint8_t early_n;
     uint16_t early_len[CONN_EARLY_RECORDS];
     uint8_t early[CONN_EARLY_RECORDS][CONN_EARLY_RECORD_BYTES];
+    /* ECDHE_ECDSA (handshake_cert.c) */
+    bool cv_on;                     /* cv_hash running */
+    struct crypto_hash cv_hash[2];  /* SHA-256, SHA-384 transcripts for
+                                     * CertificateVerify (RFC 5246 7.4.8) */
+    bool kx_on;
+    struct crypto_kx kx;            /* our ephemeral key pair */
+    uint16_t group;                 /* NamedGroup in use */
+    uint8_t kx_pub[CRYPTO_KX_PUBLIC_MAX]; /* our ephemeral public value */
+    uint8_t kx_pub_len;
+    uint8_t pms[CRYPTO_KX_SECRET_MAX]; /* client: ECDH secret from SKE */
+    uint8_t pms_len;
+    uint8_t server_cert_type;       /* DTLS_CERT_TYPE_*, RFC 7250 */
+    uint8_t client_cert_type;
+    bool cert_requested;            /* server sent / client got a CertificateRequest */
+    bool can_sign_cv;               /* client: we can answer it with our key */
+    bool peer_cert_cv_due;          /* server: client sent a key, CV must follow */
+    struct crypto_peer_key peer_key; /* the peer's verified leaf or raw key */
     struct dtls_reasm reasm;
 };
 
@@ -156,15 +183,26 @@ struct conn {
         uint16_t off, len;
     } app[CONN_APP_RECORDS];
     uint16_t mtu;
+    /* why the peer's certificate or signature was refused (enum
+     * crypto_x509_reason), for coaps_dtls_error_str */
+    uint8_t x509_reason;
 };
 
+/* The one way from the public storage to the internal structs (see
+ * coaps/dtls.h): the storage is max_align_t-aligned and large enough
+ * (_Static_asserts in engine.c), and is only ever accessed as this type
+ * (plus character-typed memset/wipe), never as two different types. */
 static inline struct conn *conn_of(coaps_dtls_conn *c)
 {
-    return (struct conn *)(void *)c->opaque;
+    return (struct conn *)(void *)c->u.opaque;
 }
 static inline const struct conn *conn_of_const(const coaps_dtls_conn *c)
 {
-    return (const struct conn *)(const void *)c->opaque;
+    return (const struct conn *)(const void *)c->u.opaque;
+}
+static inline struct conn_hs *hs_of(coaps_dtls_hs *h)
+{
+    return (struct conn_hs *)(void *)h->u.opaque;
 }
 
 /* ---- record_io.c ------------------------------------------------------- */
@@ -192,6 +230,9 @@ void conn_flight_reset(struct conn_hs *hs);
 coaps_status conn_flight_add(struct conn_hs *hs, uint8_t content_type, uint8_t msg_type,
                              uint16_t epoch, uint16_t message_seq, const uint8_t *body,
                              size_t len);
+/* A writer over the free end of flight_buf: build a large body (a
+ * certificate chain) in place, then conn_flight_add it from there. */
+struct wire_wr conn_flight_tail(struct conn_hs *hs);
 /* Start (re)sending the flight from its first entry. */
 void conn_flight_send(struct conn_hs *hs);
 /* Fill one datagram from the flight; *len 0 when nothing is pending. */
@@ -214,6 +255,51 @@ coaps_status conn_hs_message(struct conn *c, const struct dtls_hs_msg *m, uint16
                              uint64_t now_ms);
 /* Wipe and detach the handshake context. */
 void conn_hs_release(struct conn *c);
+/* Helpers shared with handshake_cert.c. */
+coaps_status conn_hs_transcript_add(struct conn_hs *hs, uint8_t type, uint16_t seq,
+                                    const uint8_t *body, size_t len);
+/* Queue one of our handshake messages (body copied; it may already sit at
+ * conn_flight_tail) and hash it into the transcript. */
+coaps_status conn_hs_send_msg(struct conn *c, uint8_t type, uint16_t epoch, const uint8_t *body,
+                              size_t len);
+/* Master secret, key block and epoch-1 keys from a premaster secret, after
+ * ClientKeyExchange is in the transcript. */
+coaps_status conn_hs_derive_keys(struct conn *c, const uint8_t *pms, size_t pms_len);
+
+/* ---- handshake_cert.c: ECDHE_ECDSA rows and pieces -------------------------- */
+
+/* Client: the certificate extensions of the ClientHello. */
+coaps_status conn_cert_client_hello_exts(const struct conn *c, struct wire_wr *w);
+/* Client: read the certificate extensions of the ServerHello. Returns an
+ * alert to send (>0) or 0. */
+int conn_cert_server_hello(struct conn *c, const struct dtls_server_hello *sh);
+/* Server: whether an ECDHE_ECDSA suite can be used with this client (group,
+ * point format, signature and certificate types), choosing group and
+ * certificate types into hs. */
+bool conn_cert_server_can(struct conn *c, const struct dtls_client_hello *ch);
+/* Server: the certificate extensions of the ServerHello. */
+coaps_status conn_cert_server_hello_exts(const struct conn *c, const struct dtls_client_hello *ch,
+                                         struct wire_wr *w);
+/* Server: Certificate, ServerKeyExchange, [CertificateRequest] of flight 4. */
+coaps_status conn_cert_server_flight(struct conn *c);
+/* Client: [Certificate], ClientKeyExchange, derive keys, [CertificateVerify]. */
+coaps_status conn_cert_client_flight(struct conn *c);
+/* Start the CertificateVerify transcripts (ECDHE suites). */
+coaps_status conn_cert_transcript_start(struct conn_hs *hs);
+/* Handshake handlers (rows of the table). */
+coaps_status conn_cert_on_server_certificate(struct conn *c, const struct dtls_hs_msg *m,
+                                             uint64_t now_ms);
+coaps_status conn_cert_on_server_key_exchange(struct conn *c, const struct dtls_hs_msg *m,
+                                              uint64_t now_ms);
+coaps_status conn_cert_on_certificate_request(struct conn *c, const struct dtls_hs_msg *m,
+                                              uint64_t now_ms);
+coaps_status conn_cert_on_client_certificate(struct conn *c, const struct dtls_hs_msg *m,
+                                             uint64_t now_ms);
+coaps_status conn_cert_on_client_key_exchange(struct conn *c, const struct dtls_hs_msg *m);
+coaps_status conn_cert_on_certificate_verify(struct conn *c, const struct dtls_hs_msg *m,
+                                             uint64_t now_ms);
+/* Release what the ECDHE part of hs holds. */
+void conn_cert_release(struct conn_hs *hs);
 
 /* ---- alert.c -------------------------------------------------------------- */
 

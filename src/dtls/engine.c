@@ -13,8 +13,9 @@ _Static_assert(sizeof(struct conn) <= COAPS_DTLS_CONN_SIZE,
                "COAPS_DTLS_CONN_SIZE promised in coaps/dtls.h is too small");
 _Static_assert(sizeof(struct conn_hs) <= COAPS_DTLS_HS_SIZE,
                "COAPS_DTLS_HS_SIZE promised in coaps/dtls.h is too small");
-_Static_assert(_Alignof(struct conn) <= 8 && _Alignof(struct conn_hs) <= 8,
-               "opaque storage is 8-byte aligned");
+_Static_assert(_Alignof(struct conn) <= _Alignof(coaps_dtls_conn) &&
+                   _Alignof(struct conn_hs) <= _Alignof(coaps_dtls_hs),
+               "the public storage is aligned for the internal structs");
 
 coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg)
 {
@@ -25,15 +26,22 @@ coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg)
     ENSURE(cfg->suites_len == 0 || cfg->suites, COAPS_E_CONFIG);
     for (size_t i = 0; i < cfg->suites_len; i++)
         ENSURE(dtls_suite_find(cfg->suites[i]), COAPS_E_CONFIG);
+    ENSURE(cfg->groups_len <= COAPS_DTLS_GROUPS_MAX, COAPS_E_CONFIG);
+    ENSURE(cfg->groups_len == 0 || cfg->groups, COAPS_E_CONFIG);
+    for (size_t i = 0; i < cfg->groups_len; i++)
+        ENSURE(cfg->groups[i] == COAPS_DTLS_GROUP_SECP256R1 ||
+                   cfg->groups[i] == COAPS_DTLS_GROUP_X25519,
+               COAPS_E_CONFIG);
+    bool pki = dtls_pki_usable(cfg->pki, cfg->role == COAPS_DTLS_SERVER);
     if (cfg->role == COAPS_DTLS_CLIENT) {
-        if (!cfg->psk_client) {
+        if (!cfg->psk_client && !(pki && !cfg->psk_key)) {
             ENSURE(cfg->psk_identity || cfg->psk_identity_len == 0, COAPS_E_CONFIG);
             ENSURE(cfg->psk_identity_len <= COAPS_DTLS_PSK_IDENTITY_MAX, COAPS_E_CONFIG);
             ENSURE(cfg->psk_key && cfg->psk_key_len > 0, COAPS_E_CONFIG);
             ENSURE(cfg->psk_key_len <= COAPS_DTLS_PSK_KEY_MAX, COAPS_E_CONFIG);
         }
     } else {
-        ENSURE(cfg->psk_lookup, COAPS_E_CONFIG);
+        ENSURE(cfg->psk_lookup || pki, COAPS_E_CONFIG);
         ENSURE(cfg->psk_hint_len <= COAPS_DTLS_PSK_HINT_MAX, COAPS_E_CONFIG);
         ENSURE(cfg->psk_hint || cfg->psk_hint_len == 0, COAPS_E_CONFIG);
     }
@@ -46,7 +54,7 @@ coaps_status coaps_dtls_conn_init(coaps_dtls_conn *conn, const coaps_dtls_config
     ENSURE(conn && hs_mem && peer, COAPS_E_INVALID);
     TRY(coaps_dtls_config_check(cfg));
     struct conn *c = conn_of(conn);
-    struct conn_hs *hs = (struct conn_hs *)(void *)hs_mem->opaque;
+    struct conn_hs *hs = hs_of(hs_mem);
     memset(c, 0, sizeof(*c));
     memset(hs, 0, sizeof(*hs));
     c->cfg = cfg;
@@ -134,7 +142,16 @@ static coaps_status handshake_record(struct conn *c, const uint8_t *body, size_t
     while (wire_rd_left(&r) > 0 && c->state <= COAPS_DTLS_ESTABLISHED) {
         struct dtls_hs_header h;
         const uint8_t *frag;
-        if (dtls_hs_header_read(&r, &h, &frag) != COAPS_OK) {
+        coaps_status hst = dtls_hs_header_read(&r, &h, &frag);
+        if (hst == COAPS_E_UNSUPPORTED && c->hs) {
+            /* A message longer than DTLS_HS_MSG_MAX (a certificate chain
+             * too long for us) can never complete: end now rather than at
+             * the handshake time limit. illegal_parameter, as OpenSSL
+             * sends for an excessive message size. */
+            c->stats.records_dropped++;
+            return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_ILLEGAL_PARAMETER);
+        }
+        if (hst != COAPS_OK) {
             c->stats.records_dropped++;
             return COAPS_OK;
         }
@@ -160,6 +177,7 @@ static coaps_status handshake_record(struct conn *c, const uint8_t *body, size_t
         }
         struct dtls_hs_msg m;
         while (c->hs && dtls_reasm_next(&c->hs->reasm, &m) == COAPS_OK) {
+            c->hs->peer_progress = true;
             uint16_t me = m.msg_type == DTLS_HS_FINISHED ? 1 : 0;
             st = conn_hs_message(c, &m, me, rx->now_ms);
             if (st != COAPS_OK)
@@ -324,7 +342,11 @@ coaps_status coaps_dtls_input(coaps_dtls_conn *conn, uint8_t *dgram, size_t len,
     if (st == COAPS_OK)
         st = drain_early(c, &rx);
     if (rx.resend && c->state <= COAPS_DTLS_ESTABLISHED) {
-        if (c->hs && !c->hs->fl.tx_pending && c->hs->fl.n > 0)
+        /* RFC 6347 4.2.4: only a repeat of the peer's previous flight
+         * means ours was lost; once part of its next flight came in, a
+         * repeat is that flight being resent (resending ours then would
+         * make the two ends echo each other without end). */
+        if (c->hs && !c->hs->fl.tx_pending && c->hs->fl.n > 0 && !c->hs->peer_progress)
             conn_flight_send(c->hs);
         else if (!c->hs && c->retain)
             c->resend_retained = true;

@@ -30,10 +30,16 @@ coaps_status conn_flight_add(struct conn_hs *hs, uint8_t content_type, uint8_t m
     e->message_seq = message_seq;
     e->off = fl->used;
     e->len = (uint16_t)len;
-    if (len)
-        memcpy(hs->flight_buf + fl->used, body, len);
+    /* memmove: the body may already be in place (conn_flight_tail). */
+    if (len && body != hs->flight_buf + fl->used)
+        memmove(hs->flight_buf + fl->used, body, len);
     fl->used = (uint16_t)(fl->used + len);
     return COAPS_OK;
+}
+
+struct wire_wr conn_flight_tail(struct conn_hs *hs)
+{
+    return wire_wr_init(hs->flight_buf + hs->fl.used, sizeof(hs->flight_buf) - hs->fl.used);
 }
 
 void conn_flight_send(struct conn_hs *hs)

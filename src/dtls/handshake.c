@@ -15,10 +15,15 @@
  *                                            [ChangeCipherSpec]
  *                           <--------        Finished
  *
+ * With ECDHE_ECDSA (RFC 8422 2.2, RFC 5246 7.3) the server sends
+ * Certificate, a signed ServerKeyExchange and optionally a
+ * CertificateRequest before ServerHelloDone; the client answers with
+ * [Certificate] ClientKeyExchange [CertificateVerify] before its
+ * ChangeCipherSpec. Those handlers live in handshake_cert.c.
+ *
  * Each row: in state S, message type T is handled by F, then state N.
  * Client and server share the codecs (handshake_msg.h) and differ only in
- * their rows. ECDHE_ECDSA would add rows for Certificate,
- * CertificateRequest and CertificateVerify (suites.h has the kx kind).
+ * their rows.
  *
  * Transcript (RFC 6347 4.2.6, RFC 5246 7.4.9): every handshake message as
  * if unfragmented, excluding the first ClientHello and the
@@ -34,8 +39,10 @@
 /* Scratch for one message body we build: the largest is the ClientHello
  * (see CONN_FLIGHT_BYTES). */
 #define HS_BODY_MAX CONN_FLIGHT_BYTES
-/* Scratch for our hello extensions: EMS 4 + reneg 5 + SNI 9 + 255. */
-#define HS_EXTS_MAX 288
+/* Scratch for our hello extensions: EMS 4 + reneg 5 + SNI 9 + 255, and
+ * for certificates groups 4+2+2*2, point formats 6, signature_algorithms
+ * 4+2+2*CRYPTO_SIG_SCHEMES_MAX, two certificate-type lists 2*(5+2). */
+#define HS_EXTS_MAX 384
 /* Most SNI bytes we send (RFC 6066 3 allows more; DNS names are <= 253). */
 #define HS_SNI_MAX 255
 
@@ -48,38 +55,47 @@ static coaps_status rnd(const struct conn *c, void *out, size_t len)
 
 /* ---- transcript ---------------------------------------------------------- */
 
-static coaps_status transcript_add(struct conn_hs *hs, uint8_t type, uint16_t seq,
-                                   const uint8_t *body, size_t len)
+coaps_status conn_hs_transcript_add(struct conn_hs *hs, uint8_t type, uint16_t seq,
+                                    const uint8_t *body, size_t len)
 {
     uint8_t hdr[DTLS_HS_HEADER_LEN];
     struct wire_wr w = wire_wr_init(hdr, sizeof(hdr));
     TRY(dtls_hs_header_write_whole(&w, type, seq, len));
     TRY(crypto_hash_update(&hs->transcript, hdr, sizeof(hdr)));
-    return crypto_hash_update(&hs->transcript, body, len);
+    TRY(crypto_hash_update(&hs->transcript, body, len));
+    for (size_t i = 0; hs->cv_on && i < COAPS_ARRAY_LEN(hs->cv_hash); i++) {
+        TRY(crypto_hash_update(&hs->cv_hash[i], hdr, sizeof(hdr)));
+        TRY(crypto_hash_update(&hs->cv_hash[i], body, len));
+    }
+    return COAPS_OK;
 }
+
 
 static coaps_status transcript_start(struct conn *c)
 {
     TRY(crypto_hash_init(&c->hs->transcript, c->suite->prf));
     c->hs->transcript_on = true;
+    if (c->suite->kx == DTLS_KX_ECDHE_ECDSA)
+        TRY(conn_cert_transcript_start(c->hs));
     return COAPS_OK;
 }
 
 /* Queue one of our handshake messages in the flight and hash it. */
-static coaps_status send_msg(struct conn *c, uint8_t type, uint16_t epoch, const uint8_t *body,
-                             size_t len)
+coaps_status conn_hs_send_msg(struct conn *c, uint8_t type, uint16_t epoch, const uint8_t *body,
+                              size_t len)
 {
     struct conn_hs *hs = c->hs;
     uint16_t seq = hs->next_send_seq++;
     TRY(conn_flight_add(hs, DTLS_CT_HANDSHAKE, type, epoch, seq, body, len));
     if (hs->transcript_on)
-        TRY(transcript_add(hs, type, seq, body, len));
+        TRY(conn_hs_transcript_add(hs, type, seq, body, len));
     return COAPS_OK;
 }
 
 /* Start transmitting the flight just built and arm the timer for it. */
 static void flight_go(struct conn *c, uint64_t now_ms)
 {
+    c->hs->peer_progress = false;
     conn_flight_send(c->hs);
     conn_timer_restart(c, now_ms);
 }
@@ -101,18 +117,15 @@ static void keylog(const struct conn *c)
     c->cfg->keylog(c->cfg->keylog_user, line);
 }
 
-/* After ClientKeyExchange is in the transcript: premaster (RFC 4279 2),
- * master secret (RFC 7627 4 with session_hash = transcript so far), key
- * block, record keys of epoch 1. */
-static coaps_status derive_keys(struct conn *c, const uint8_t *psk, size_t psk_len)
+/* After ClientKeyExchange is in the transcript: master secret (RFC 7627 4
+ * with session_hash = transcript so far), key block, record keys of
+ * epoch 1. */
+coaps_status conn_hs_derive_keys(struct conn *c, const uint8_t *pms, size_t pms_len)
 {
     struct conn_hs *hs = c->hs;
-    uint8_t pms[DTLS_PSK_PREMASTER_MAX], session_hash[CRYPTO_HASH_MAX];
-    size_t pms_len = 0;
+    uint8_t session_hash[CRYPTO_HASH_MAX];
     struct dtls_key_block kb;
-    coaps_status st = dtls_psk_premaster(psk, psk_len, pms, sizeof(pms), &pms_len);
-    if (st == COAPS_OK)
-        st = crypto_hash_peek(&hs->transcript, session_hash);
+    coaps_status st = crypto_hash_peek(&hs->transcript, session_hash);
     if (st == COAPS_OK)
         st = dtls_master_secret(c->suite->prf, pms, pms_len, hs->ems, session_hash,
                                 crypto_hash_len(c->suite->prf), hs->client_random,
@@ -125,8 +138,19 @@ static coaps_status derive_keys(struct conn *c, const uint8_t *psk, size_t psk_l
         memcpy(c->key_digest, session_hash, sizeof(c->key_digest));
         st = conn_install_keys(c, &kb);
     }
-    crypto_wipe(pms, sizeof(pms));
     crypto_wipe(&kb, sizeof(kb));
+    return st;
+}
+
+/* PSK premaster (RFC 4279 2), then the common derivation. */
+static coaps_status derive_keys(struct conn *c, const uint8_t *psk, size_t psk_len)
+{
+    uint8_t pms[DTLS_PSK_PREMASTER_MAX];
+    size_t pms_len = 0;
+    coaps_status st = dtls_psk_premaster(psk, psk_len, pms, sizeof(pms), &pms_len);
+    if (st == COAPS_OK)
+        st = conn_hs_derive_keys(c, pms, pms_len);
+    crypto_wipe(pms, sizeof(pms));
     return st;
 }
 
@@ -148,15 +172,30 @@ static void established(struct conn *c)
 
 /* ---- client -------------------------------------------------------------- */
 
+/* An IPv4 or IPv6 literal (RFC 6066 3 forbids them in server_name): a
+ * colon means IPv6; only digits and dots means IPv4. */
+static bool dtls_is_ip_literal(const char *name)
+{
+    if (strchr(name, ':'))
+        return true;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || *p == '.'))
+            return false;
+    return true;
+}
+
 static coaps_status client_hello_exts(const struct conn *c, struct wire_wr *w)
 {
     TRY(dtls_ext_write_empty(w, DTLS_EXT_EXTENDED_MASTER_SECRET)); /* RFC 7627 5.1 */
     TRY(dtls_ext_write_renegotiation_info(w));                     /* RFC 5746 3.4 */
-    if (c->cfg->server_name) {
+    /* RFC 6066 3: literal IPv4 and IPv6 addresses are not sent as SNI. */
+    if (c->cfg->server_name && !dtls_is_ip_literal(c->cfg->server_name)) {
         size_t n = strlen(c->cfg->server_name);
         ENSURE(n > 0 && n <= HS_SNI_MAX, COAPS_E_CONFIG);
         TRY(dtls_ext_write_server_name(w, (const uint8_t *)c->cfg->server_name, n));
     }
+    if (dtls_pki_usable(c->cfg->pki, false))
+        TRY(conn_cert_client_hello_exts(c, w));
     return COAPS_OK;
 }
 
@@ -169,7 +208,9 @@ static coaps_status client_hello_send(struct conn *c, uint64_t now_ms)
     uint8_t list[2 * COAPS_DTLS_SUITES_MAX], exts[HS_EXTS_MAX], body[HS_BODY_MAX];
     struct wire_wr lw = wire_wr_init(list, sizeof(list));
     for (size_t i = 0; i < n; i++)
-        TRY(wire_wr_u16(&lw, suites[i]));
+        if (dtls_suite_usable(c->cfg, dtls_suite_find(suites[i])))
+            TRY(wire_wr_u16(&lw, suites[i]));
+    ENSURE(lw.off > 0, COAPS_E_CONFIG);
     struct wire_wr ew = wire_wr_init(exts, sizeof(exts));
     TRY(client_hello_exts(c, &ew));
     static const uint8_t null_compression[1] = {DTLS_COMPRESSION_NULL};
@@ -185,7 +226,7 @@ static coaps_status client_hello_send(struct conn *c, uint64_t now_ms)
     struct wire_wr bw = wire_wr_init(body, sizeof(body));
     TRY(dtls_client_hello_write(&bw, &ch));
     conn_flight_reset(hs);
-    TRY(send_msg(c, DTLS_HS_CLIENT_HELLO, 0, body, bw.off));
+    TRY(conn_hs_send_msg(c, DTLS_HS_CLIENT_HELLO, 0, body, bw.off));
     flight_go(c, now_ms);
     return COAPS_OK;
 }
@@ -229,7 +270,7 @@ static bool suite_configured(const struct conn *c, uint16_t id)
     size_t n = dtls_suites_configured(c->cfg, &suites);
     for (size_t i = 0; i < n; i++)
         if (suites[i] == id)
-            return true;
+            return dtls_suite_usable(c->cfg, dtls_suite_find(id));
     return false;
 }
 
@@ -255,11 +296,17 @@ static coaps_status on_server_hello(struct conn *c, const struct dtls_hs_msg *m,
         return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_HANDSHAKE_FAILURE);
     memcpy(hs->server_random, sh.random, DTLS_RANDOM_LEN);
     c->suite = s;
+    if (s->kx == DTLS_KX_ECDHE_ECDSA) {
+        int alert = conn_cert_server_hello(c, &sh);
+        if (alert > 0)
+            return conn_fail(c, COAPS_E_UNSUPPORTED, alert);
+    }
     /* The ClientHello this answers is entry 0 of our flight. */
     TRY(transcript_start(c));
     const struct conn_flight_entry *ch = &hs->fl.e[0];
-    TRY(transcript_add(hs, ch->msg_type, ch->message_seq, hs->flight_buf + ch->off, ch->len));
-    return transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len);
+    TRY(conn_hs_transcript_add(hs, ch->msg_type, ch->message_seq, hs->flight_buf + ch->off,
+                               ch->len));
+    return conn_hs_transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len);
 }
 
 static coaps_status on_server_key_exchange(struct conn *c, const struct dtls_hs_msg *m,
@@ -267,6 +314,8 @@ static coaps_status on_server_key_exchange(struct conn *c, const struct dtls_hs_
 {
     (void)now_ms;
     struct conn_hs *hs = c->hs;
+    if (c->suite->kx != DTLS_KX_PSK) /* RFC 8422 2.2: Certificate first */
+        return conn_fail(c, COAPS_E_STATE, DTLS_ALERT_UNEXPECTED_MESSAGE);
     struct dtls_ske_psk ske;
     coaps_status st = dtls_ske_psk_parse(m->body, m->len, &ske);
     if (st != COAPS_OK)
@@ -276,7 +325,7 @@ static coaps_status on_server_key_exchange(struct conn *c, const struct dtls_hs_
     if (ske.psk_identity_hint.len)
         memcpy(hs->hint, ske.psk_identity_hint.p, ske.psk_identity_hint.len);
     hs->hint_len = (uint8_t)ske.psk_identity_hint.len;
-    return transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len);
+    return conn_hs_transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len);
 }
 
 /* The client's identity and key: the callback (seeing the hint) or the
@@ -301,10 +350,31 @@ static coaps_status client_psk(struct conn *c, uint8_t *id, size_t *id_len, uint
     return COAPS_OK;
 }
 
-/* ServerHelloDone: send ClientKeyExchange, ChangeCipherSpec, Finished. */
+/* The end of the client's flight 5: ChangeCipherSpec, Finished. */
+static coaps_status client_finish_flight(struct conn *c, uint64_t now_ms)
+{
+    uint8_t vd[DTLS_VERIFY_DATA_LEN];
+    TRY(finished_data(c, true, vd));
+    TRY(conn_flight_add(c->hs, DTLS_CT_CHANGE_CIPHER_SPEC, 0, 0, 0, NULL, 0));
+    TRY(conn_hs_send_msg(c, DTLS_HS_FINISHED, 1, vd, sizeof(vd)));
+    c->write_epoch = 1;
+    flight_go(c, now_ms);
+    return COAPS_OK;
+}
+
+/* ServerHelloDone: send [Certificate] ClientKeyExchange
+ * [CertificateVerify], ChangeCipherSpec, Finished. */
 static coaps_status client_final_flight(struct conn *c, uint64_t now_ms)
 {
     struct conn_hs *hs = c->hs;
+    if (c->suite->kx == DTLS_KX_ECDHE_ECDSA) {
+        conn_flight_reset(hs);
+        coaps_status st = conn_cert_client_flight(c);
+        if (st != COAPS_OK)
+            return c->state == COAPS_DTLS_HANDSHAKING ? conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR)
+                                                      : st;
+        return client_finish_flight(c, now_ms);
+    }
     uint8_t id[COAPS_DTLS_PSK_IDENTITY_MAX], key[COAPS_DTLS_PSK_KEY_MAX];
     size_t id_len = 0, key_len = 0;
     coaps_status st = client_psk(c, id, &id_len, key, &key_len);
@@ -317,20 +387,13 @@ static coaps_status client_final_flight(struct conn *c, uint64_t now_ms)
     conn_flight_reset(hs);
     st = dtls_cke_psk_write(&w, &cke);
     if (st == COAPS_OK)
-        st = send_msg(c, DTLS_HS_CLIENT_KEY_EXCHANGE, 0, body, w.off);
+        st = conn_hs_send_msg(c, DTLS_HS_CLIENT_KEY_EXCHANGE, 0, body, w.off);
     if (st == COAPS_OK)
         st = derive_keys(c, key, key_len);
     crypto_wipe(key, sizeof(key));
     if (st != COAPS_OK)
         return conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR);
-
-    uint8_t vd[DTLS_VERIFY_DATA_LEN];
-    TRY(finished_data(c, true, vd));
-    TRY(conn_flight_add(hs, DTLS_CT_CHANGE_CIPHER_SPEC, 0, 0, 0, NULL, 0));
-    TRY(send_msg(c, DTLS_HS_FINISHED, 1, vd, sizeof(vd)));
-    c->write_epoch = 1;
-    flight_go(c, now_ms);
-    return COAPS_OK;
+    return client_finish_flight(c, now_ms);
 }
 
 static coaps_status on_server_hello_done(struct conn *c, const struct dtls_hs_msg *m,
@@ -339,8 +402,18 @@ static coaps_status on_server_hello_done(struct conn *c, const struct dtls_hs_ms
     coaps_status st = dtls_server_hello_done_parse(m->body, m->len);
     if (st != COAPS_OK)
         return conn_fail(c, st, dtls_alert_for_status(st));
-    TRY(transcript_add(c->hs, m->msg_type, m->message_seq, m->body, m->len));
+    TRY(conn_hs_transcript_add(c->hs, m->msg_type, m->message_seq, m->body, m->len));
     return client_final_flight(c, now_ms);
+}
+
+/* ServerHelloDone straight after ServerHello or the hint: PSK only (an
+ * ECDHE_ECDSA server must send Certificate and ServerKeyExchange). */
+static coaps_status on_server_hello_done_psk(struct conn *c, const struct dtls_hs_msg *m,
+                                             uint64_t now_ms)
+{
+    if (c->suite->kx != DTLS_KX_PSK)
+        return conn_fail(c, COAPS_E_STATE, DTLS_ALERT_UNEXPECTED_MESSAGE);
+    return on_server_hello_done(c, m, now_ms);
 }
 
 /* Check the peer's Finished against the transcript so far and hash it. */
@@ -355,7 +428,7 @@ static coaps_status check_finished(struct conn *c, const struct dtls_hs_msg *m, 
     /* Wrong PSK shows here: decrypt_error (RFC 5246 7.4.9 / 7.2.2). */
     if (!crypto_ct_equal(got, want, sizeof(want)))
         return conn_fail(c, COAPS_E_AUTH, DTLS_ALERT_DECRYPT_ERROR);
-    return transcript_add(c->hs, m->msg_type, m->message_seq, m->body, m->len);
+    return conn_hs_transcript_add(c->hs, m->msg_type, m->message_seq, m->body, m->len);
 }
 
 static coaps_status on_server_finished(struct conn *c, const struct dtls_hs_msg *m,
@@ -370,14 +443,17 @@ static coaps_status on_server_finished(struct conn *c, const struct dtls_hs_msg 
 /* ---- server -------------------------------------------------------------- */
 
 /* The server's choice: its first configured suite the client offers. */
-static const struct dtls_suite *server_pick_suite(const struct conn *c,
+static const struct dtls_suite *server_pick_suite(struct conn *c,
                                                   const struct dtls_client_hello *ch)
 {
     const uint16_t *suites;
     size_t n = dtls_suites_configured(c->cfg, &suites);
+    bool cert_ok = dtls_pki_usable(c->cfg->pki, true) && conn_cert_server_can(c, ch);
     for (size_t i = 0; i < n; i++) {
         const struct dtls_suite *s = dtls_suite_find(suites[i]);
-        if (s && s->kx == DTLS_KX_PSK && dtls_client_hello_offers_suite(ch, suites[i]))
+        if (!dtls_suite_usable(c->cfg, s) || !dtls_client_hello_offers_suite(ch, suites[i]))
+            continue;
+        if (s->kx == DTLS_KX_PSK || cert_ok)
             return s;
     }
     return NULL;
@@ -395,6 +471,8 @@ static coaps_status server_flight(struct conn *c, const struct dtls_client_hello
     if (dtls_exts_has(&ch->exts, DTLS_EXTF_RENEGOTIATION_INFO) ||
         dtls_client_hello_offers_scsv(ch))
         TRY(dtls_ext_write_renegotiation_info(&ew));
+    if (c->suite->kx == DTLS_KX_ECDHE_ECDSA)
+        TRY(conn_cert_server_hello_exts(c, ch, &ew));
     struct dtls_server_hello sh = {
         .server_version = DTLS_VERSION_1_2,
         .random = hs->server_random,
@@ -406,14 +484,16 @@ static coaps_status server_flight(struct conn *c, const struct dtls_client_hello
     struct wire_wr w = wire_wr_init(body, sizeof(body));
     conn_flight_reset(hs);
     TRY(dtls_server_hello_write(&w, &sh));
-    TRY(send_msg(c, DTLS_HS_SERVER_HELLO, 0, body, w.off));
-    if (c->cfg->psk_hint_len) { /* RFC 4279 2: SKE only to carry a hint */
+    TRY(conn_hs_send_msg(c, DTLS_HS_SERVER_HELLO, 0, body, w.off));
+    if (c->suite->kx == DTLS_KX_ECDHE_ECDSA)
+        TRY(conn_cert_server_flight(c));
+    else if (c->cfg->psk_hint_len) { /* RFC 4279 2: SKE only to carry a hint */
         struct dtls_ske_psk ske = {{c->cfg->psk_hint, c->cfg->psk_hint_len}};
         w = wire_wr_init(body, sizeof(body));
         TRY(dtls_ske_psk_write(&w, &ske));
-        TRY(send_msg(c, DTLS_HS_SERVER_KEY_EXCHANGE, 0, body, w.off));
+        TRY(conn_hs_send_msg(c, DTLS_HS_SERVER_KEY_EXCHANGE, 0, body, w.off));
     }
-    TRY(send_msg(c, DTLS_HS_SERVER_HELLO_DONE, 0, NULL, 0));
+    TRY(conn_hs_send_msg(c, DTLS_HS_SERVER_HELLO_DONE, 0, NULL, 0));
     flight_go(c, now_ms);
     return COAPS_OK;
 }
@@ -438,10 +518,12 @@ static coaps_status on_client_hello(struct conn *c, const struct dtls_hs_msg *m,
     memcpy(hs->client_random, ch.random, DTLS_RANDOM_LEN);
     TRY(rnd(c, hs->server_random, sizeof(hs->server_random)));
     TRY(transcript_start(c));
-    TRY(transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len));
+    TRY(conn_hs_transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len));
     st = server_flight(c, &ch, now_ms);
-    if (st != COAPS_OK)
+    if (st != COAPS_OK && c->state == COAPS_DTLS_HANDSHAKING)
         return conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR);
+    if (st != COAPS_OK)
+        return st;
     return COAPS_OK;
 }
 
@@ -450,6 +532,12 @@ static coaps_status on_client_key_exchange(struct conn *c, const struct dtls_hs_
 {
     (void)now_ms;
     const coaps_dtls_config *cfg = c->cfg;
+    /* RFC 5246 7.4.6: asked for a certificate, the client sends one (maybe
+     * empty) before its ClientKeyExchange. */
+    if (c->hs->cert_requested && c->hs->state == HS_S_WAIT_FINISHED)
+        return conn_fail(c, COAPS_E_STATE, DTLS_ALERT_UNEXPECTED_MESSAGE);
+    if (c->suite->kx == DTLS_KX_ECDHE_ECDSA)
+        return conn_cert_on_client_key_exchange(c, m);
     struct dtls_cke_psk cke;
     coaps_status st = dtls_cke_psk_parse(m->body, m->len, &cke);
     if (st != COAPS_OK)
@@ -467,7 +555,7 @@ static coaps_status on_client_key_exchange(struct conn *c, const struct dtls_hs_
         crypto_wipe(key, sizeof(key));
         return conn_fail(c, COAPS_E_PSK_IDENTITY, DTLS_ALERT_UNKNOWN_PSK_IDENTITY);
     }
-    st = transcript_add(c->hs, m->msg_type, m->message_seq, m->body, m->len);
+    st = conn_hs_transcript_add(c->hs, m->msg_type, m->message_seq, m->body, m->len);
     if (st == COAPS_OK)
         st = derive_keys(c, key, key_len);
     crypto_wipe(key, sizeof(key));
@@ -481,6 +569,10 @@ static coaps_status on_client_finished(struct conn *c, const struct dtls_hs_msg 
 {
     (void)now_ms;
     struct conn_hs *hs = c->hs;
+    /* RFC 5246 7.4.8: a client that sent a certificate proves it owns the
+     * key with CertificateVerify before Finished. */
+    if (hs->peer_cert_cv_due)
+        return conn_fail(c, COAPS_E_STATE, DTLS_ALERT_UNEXPECTED_MESSAGE);
     TRY(check_finished(c, m, true));
     /* Our final flight is CCS + Finished; it is kept after the handshake
      * (just verify_data and message_seq) to be resent whenever the client
@@ -512,13 +604,30 @@ static const struct hs_row hs_table[] = {
     {HS_C_WAIT_SH, DTLS_HS_HELLO_VERIFY_REQUEST, HS_C_WAIT_SH, on_hello_verify_request},
     {HS_C_WAIT_SH, DTLS_HS_SERVER_HELLO, HS_C_WAIT_SKE_OR_SHD, on_server_hello},
     {HS_C_WAIT_SKE_OR_SHD, DTLS_HS_SERVER_KEY_EXCHANGE, HS_C_WAIT_SHD, on_server_key_exchange},
-    {HS_C_WAIT_SKE_OR_SHD, DTLS_HS_SERVER_HELLO_DONE, HS_C_WAIT_FINISHED, on_server_hello_done},
-    {HS_C_WAIT_SHD, DTLS_HS_SERVER_HELLO_DONE, HS_C_WAIT_FINISHED, on_server_hello_done},
+    {HS_C_WAIT_SKE_OR_SHD, DTLS_HS_SERVER_HELLO_DONE, HS_C_WAIT_FINISHED,
+     on_server_hello_done_psk},
+    {HS_C_WAIT_SHD, DTLS_HS_SERVER_HELLO_DONE, HS_C_WAIT_FINISHED, on_server_hello_done_psk},
     {HS_C_WAIT_FINISHED, DTLS_HS_FINISHED, HS_DONE, on_server_finished},
+    /* client, ECDHE_ECDSA (RFC 8422 2.2) */
+    {HS_C_WAIT_SKE_OR_SHD, DTLS_HS_CERTIFICATE, HS_C_WAIT_SKE, conn_cert_on_server_certificate},
+    {HS_C_WAIT_SKE, DTLS_HS_SERVER_KEY_EXCHANGE, HS_C_WAIT_CR_OR_SHD,
+     conn_cert_on_server_key_exchange},
+    {HS_C_WAIT_CR_OR_SHD, DTLS_HS_CERTIFICATE_REQUEST, HS_C_WAIT_SHD_AFTER_CR,
+     conn_cert_on_certificate_request},
+    {HS_C_WAIT_CR_OR_SHD, DTLS_HS_SERVER_HELLO_DONE, HS_C_WAIT_FINISHED, on_server_hello_done},
+    {HS_C_WAIT_SHD_AFTER_CR, DTLS_HS_SERVER_HELLO_DONE, HS_C_WAIT_FINISHED, on_server_hello_done},
     /* server */
     {HS_S_WAIT_CH, DTLS_HS_CLIENT_HELLO, HS_S_WAIT_CKE, on_client_hello},
     {HS_S_WAIT_CKE, DTLS_HS_CLIENT_KEY_EXCHANGE, HS_S_WAIT_FINISHED, on_client_key_exchange},
     {HS_S_WAIT_FINISHED, DTLS_HS_FINISHED, HS_DONE, on_client_finished},
+    /* server, client authentication (RFC 5246 7.4.6, 7.4.8) */
+    {HS_S_WAIT_CKE, DTLS_HS_CERTIFICATE, HS_S_WAIT_CKE_AFTER_CERT,
+     conn_cert_on_client_certificate},
+    {HS_S_WAIT_CKE_AFTER_CERT, DTLS_HS_CLIENT_KEY_EXCHANGE, HS_S_WAIT_CV_OR_FINISHED,
+     on_client_key_exchange},
+    {HS_S_WAIT_CV_OR_FINISHED, DTLS_HS_CERTIFICATE_VERIFY, HS_S_WAIT_FINISHED,
+     conn_cert_on_certificate_verify},
+    {HS_S_WAIT_CV_OR_FINISHED, DTLS_HS_FINISHED, HS_DONE, on_client_finished},
 };
 
 coaps_status conn_hs_message(struct conn *c, const struct dtls_hs_msg *m, uint16_t epoch,
@@ -552,6 +661,7 @@ void conn_hs_release(struct conn *c)
         return;
     if (hs->transcript_on)
         crypto_hash_clear(&hs->transcript);
+    conn_cert_release(hs);
     crypto_wipe(hs, sizeof(*hs));
     c->hs = NULL;
 }

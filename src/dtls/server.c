@@ -19,10 +19,13 @@ _Static_assert(COAPS_DTLS_COOKIE_ROTATE_MS == DTLS_COOKIE_ROTATE_MS,
                "coaps/dtls.h documents the cookie rotation period of cookie.h");
 _Static_assert(sizeof(struct server) <= COAPS_DTLS_SERVER_SIZE,
                "COAPS_DTLS_SERVER_SIZE promised in coaps/dtls.h is too small");
+_Static_assert(_Alignof(struct server) <= _Alignof(coaps_dtls_server),
+               "the public storage is aligned for the internal struct");
 
+/* The one accessor from the public storage (see conn.h conn_of). */
 static struct server *server_of(coaps_dtls_server *s)
 {
-    return (struct server *)(void *)s->opaque;
+    return (struct server *)(void *)s->u.opaque;
 }
 
 static coaps_status fresh_secret(const struct server *s, uint8_t out[DTLS_COOKIE_SECRET_LEN])

@@ -1,6 +1,8 @@
 /* suites.c - the cipher-suite table (see suites.h). */
 #include "dtls/suites.h"
 
+#include "dtls/pki.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -20,15 +22,59 @@ static const struct dtls_suite suite_table[] = {
      * explicit nonce in the record. */
     {COAPS_DTLS_PSK_CHACHA20_POLY1305_SHA256, "TLS_PSK_WITH_CHACHA20_POLY1305_SHA256",
      "PSK-CHACHA20-POLY1305", DTLS_KX_PSK, CRYPTO_CHACHA20_POLY1305, CRYPTO_SHA256, 32, 12, 0, 16},
+    /* RFC 7251 / RFC 5289 / RFC 7905: the same record protection, with an
+     * ephemeral ECDH key exchange signed by an ECDSA key (RFC 8422). */
+    {COAPS_DTLS_ECDHE_ECDSA_AES_128_CCM_8, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8",
+     "ECDHE-ECDSA-AES128-CCM8", DTLS_KX_ECDHE_ECDSA, CRYPTO_AES_128_CCM_8, CRYPTO_SHA256, 16, 4,
+     8, 8},
+    {COAPS_DTLS_ECDHE_ECDSA_AES_128_CCM, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM",
+     "ECDHE-ECDSA-AES128-CCM", DTLS_KX_ECDHE_ECDSA, CRYPTO_AES_128_CCM, CRYPTO_SHA256, 16, 4, 8,
+     16},
+    {COAPS_DTLS_ECDHE_ECDSA_AES_128_GCM_SHA256, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+     "ECDHE-ECDSA-AES128-GCM-SHA256", DTLS_KX_ECDHE_ECDSA, CRYPTO_AES_128_GCM, CRYPTO_SHA256, 16,
+     4, 8, 16},
+    {COAPS_DTLS_ECDHE_ECDSA_AES_256_GCM_SHA384, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+     "ECDHE-ECDSA-AES256-GCM-SHA384", DTLS_KX_ECDHE_ECDSA, CRYPTO_AES_256_GCM, CRYPTO_SHA384, 32,
+     4, 8, 16},
+    {COAPS_DTLS_ECDHE_ECDSA_CHACHA20_POLY1305_SHA256,
+     "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
+     DTLS_KX_ECDHE_ECDSA, CRYPTO_CHACHA20_POLY1305, CRYPTO_SHA256, 32, 12, 0, 16},
 };
 
-/* Default preference: CCM_8 first, the suite RFC 7252 9.1.3.1 mandates for
- * CoAP PSK, then the 16-byte-tag suites. */
+/* Default preference: CCM_8 first in each kind, the suites RFC 7252
+ * 9.1.3.1 (PSK) and 9.1.3.2/9.1.3.3 (certificates, raw public keys)
+ * mandate for CoAP, then the 16-byte-tag suites. Only the kinds the
+ * configuration has credentials for are used (dtls_suite_usable). */
 static const uint16_t default_order[] = {
-    COAPS_DTLS_PSK_AES_128_CCM_8,      COAPS_DTLS_PSK_AES_128_CCM,
-    COAPS_DTLS_PSK_AES_128_GCM_SHA256, COAPS_DTLS_PSK_AES_256_GCM_SHA384,
+    COAPS_DTLS_PSK_AES_128_CCM_8,
+    COAPS_DTLS_PSK_AES_128_CCM,
+    COAPS_DTLS_PSK_AES_128_GCM_SHA256,
+    COAPS_DTLS_PSK_AES_256_GCM_SHA384,
     COAPS_DTLS_PSK_CHACHA20_POLY1305_SHA256,
+    COAPS_DTLS_ECDHE_ECDSA_AES_128_CCM_8,
+    COAPS_DTLS_ECDHE_ECDSA_AES_128_CCM,
+    COAPS_DTLS_ECDHE_ECDSA_AES_128_GCM_SHA256,
+    COAPS_DTLS_ECDHE_ECDSA_AES_256_GCM_SHA384,
+    COAPS_DTLS_ECDHE_ECDSA_CHACHA20_POLY1305_SHA256,
 };
+_Static_assert(sizeof(default_order) / sizeof(default_order[0]) <= COAPS_DTLS_SUITES_MAX,
+               "the default list fits COAPS_DTLS_SUITES_MAX");
+
+bool dtls_psk_configured(const coaps_dtls_config *cfg)
+{
+    if (cfg->role == COAPS_DTLS_SERVER)
+        return cfg->psk_lookup != NULL;
+    return cfg->psk_client != NULL || (cfg->psk_key != NULL && cfg->psk_key_len > 0);
+}
+
+bool dtls_suite_usable(const coaps_dtls_config *cfg, const struct dtls_suite *s)
+{
+    if (!s)
+        return false;
+    if (s->kx == DTLS_KX_PSK)
+        return dtls_psk_configured(cfg);
+    return dtls_pki_usable(cfg->pki, cfg->role == COAPS_DTLS_SERVER);
+}
 
 const struct dtls_suite *dtls_suite_find(uint16_t id)
 {

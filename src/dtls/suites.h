@@ -6,18 +6,17 @@
 #ifndef COAPS_DTLS_SUITES_H
 #define COAPS_DTLS_SUITES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "coaps/dtls.h"
 #include "crypto/crypto.h"
 
-/* How the premaster secret is agreed. Only PSK is implemented; ECDHE_ECDSA
- * has a row kind so the handshake table can grow the Certificate /
- * ServerKeyExchange / CertificateRequest / CertificateVerify states. */
+/* How the premaster secret is agreed and the peers authenticated. */
 enum dtls_kx {
     DTLS_KX_PSK = 0,         /* RFC 4279 */
-    DTLS_KX_ECDHE_ECDSA = 1, /* RFC 8422 (not implemented) */
+    DTLS_KX_ECDHE_ECDSA = 1, /* RFC 8422, certificates or RFC 7250 raw keys */
 };
 
 struct dtls_suite {
@@ -38,6 +37,11 @@ const struct dtls_suite *dtls_suite_find(uint16_t id);
 
 /* The configured preference list (defaults when the config has none). */
 size_t dtls_suites_configured(const coaps_dtls_config *cfg, const uint16_t **list);
+
+/* Whether cfg has PSK credentials for its role. */
+bool dtls_psk_configured(const coaps_dtls_config *cfg);
+/* Whether cfg has the credentials suite s needs (PSK, or a usable pki). */
+bool dtls_suite_usable(const coaps_dtls_config *cfg, const struct dtls_suite *s);
 
 /* Record expansion of a suite: explicit nonce + tag. */
 static inline size_t dtls_suite_overhead(const struct dtls_suite *s)

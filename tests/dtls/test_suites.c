@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "dtls/suites.h"
@@ -45,9 +46,12 @@ static void rows_match_their_rfcs(void **state)
             continue;
         assert_int_equal(s->key_len, crypto_aead_key_len(s->aead));
         assert_int_equal(s->tag_len, crypto_aead_tag_len(s->aead));
-        assert_int_equal(s->kx, DTLS_KX_PSK);
+        /* the kind follows the IANA name */
+        assert_int_equal(s->kx, strncmp(s->name, "TLS_PSK_", 8) == 0 ? DTLS_KX_PSK
+                                                                       : DTLS_KX_ECDHE_ECDSA);
     }
-    assert_null(dtls_suite_find(0xC0AE)); /* ECDHE_ECDSA: not yet */
+    assert_non_null(dtls_suite_find(0xC0AE)); /* ECDHE_ECDSA CCM_8, RFC 7251 */
+    assert_int_equal(dtls_suite_find(0xC0AE)->kx, DTLS_KX_ECDHE_ECDSA);
     assert_null(dtls_suite_find(0x008C)); /* CBC: never */
 }
 
@@ -57,8 +61,9 @@ static void default_and_configured_order(void **state)
     coaps_dtls_config cfg = {0};
     const uint16_t *list;
     size_t n = dtls_suites_configured(&cfg, &list);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 10);
     assert_int_equal(list[0], 0xC0A8); /* RFC 7252 9.1.3.1: CCM_8 first */
+    assert_int_equal(list[5], 0xC0AE); /* RFC 7252 9.1.3.2: CCM_8 first */
     static const uint16_t mine[] = {0xCCAB, 0x00A8};
     cfg.suites = mine;
     cfg.suites_len = 2;

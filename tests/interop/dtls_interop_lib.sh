@@ -65,3 +65,10 @@ LONG_SNI=$(printf 'a%.0s' $(seq 200)).example
 LONG_HINT=$(printf 'h%.0s' $(seq 128)) # COAPS_DTLS_PSK_HINT_MAX
 
 IANA_SUITES="TLS_PSK_WITH_AES_128_CCM_8 TLS_PSK_WITH_AES_128_CCM TLS_PSK_WITH_AES_128_GCM_SHA256 TLS_PSK_WITH_AES_256_GCM_SHA384 TLS_PSK_WITH_CHACHA20_POLY1305_SHA256"
+
+# ---- certificates (test_dtls_pki_*.sh) ------------------------------------
+CERTS=${COAPS_SOURCE_DIR:?COAPS_SOURCE_DIR not set}/tests/crypto/certs
+ECDHE_SUITES="TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 TLS_ECDHE_ECDSA_WITH_AES_128_CCM TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+# our dtls-echo flags for each side (tests/crypto/certs/README.md)
+ECHO_SERVER_CERT=(--cert "$CERTS/server.pem" -j "$CERTS/server.key")
+ECHO_CLIENT_CERT=(--cert "$CERTS/client.pem" -j "$CERTS/client.key")
