@@ -8,7 +8,10 @@
 #include <stdio.h>
 
 #include "coaps/coap.h"
+#include "coaps/dtls.h"
 #include "net/cli.h"
+#include "net/dtls_client.h"
+#include "net/keylog.h"
 #include "net/edge.h"
 #include "net/log.h"
 #include "net/loop.h"
@@ -45,6 +48,15 @@ struct client_opts {
     uint32_t wait_s;
     const char *out_path;   /* -o: payloads go to this file, not stdout */
     const char *uri;
+    /* coaps:// PSK (-k KEY, -u IDENTITY), as libcoap's coap-client */
+    bool have_key, have_identity;
+    uint8_t psk_key[COAPS_DTLS_PSK_KEY_MAX];
+    size_t psk_key_len;
+    uint8_t psk_identity[COAPS_DTLS_PSK_IDENTITY_MAX];
+    size_t psk_identity_len;
+    /* coaps:// certificates (-c -j -C --rpk-trust) */
+    coaps_dtls_pki_files pki_files;
+    bool pki_given;
 };
 
 struct client {
@@ -56,6 +68,10 @@ struct client {
     void *coap_mem;
     coaps_coap_endpoint *coap;
     struct net_uri uri;
+    struct net_dtls_client dtls; /* coaps:// only */
+    coaps_dtls_pki *pki;         /* NULL: PSK only */
+    struct net_keylog keylog;
+    bool handshake_done;
     uint8_t *payload; /* -e / -f body, heap */
     size_t payload_len;
     /* Uri-Path / Uri-Query segments of the request, pointing into uri */

@@ -7,13 +7,23 @@
 
 #include "client.h"
 #include "common/try.h"
+#include "net/psk_store.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: " PROG " [-m method] [-e data | -f file] [-t type] [-A type] [-s seconds]\n"
-            "                    [-b [num,]size] [-N] [-T token] [-B seconds] [-o file] [-v level] URI\n"
-            "  URI            coap://host[:port]/path?query (host: name, IPv4 or [IPv6])\n"
+            "                    [-b [num,]size] [-N] [-T token] [-B seconds] [-o file] [-v level]\n"
+            "                    [-k key -u identity] [-c certfile] [-j keyfile] [-C cafile]\n"
+            "                    [--rpk-trust file] URI\n"
+            "  URI            coap://host[:port]/path?query (host: name, IPv4 or [IPv6]), or\n"
+            "                 coaps://... (CoAP over DTLS 1.2, default port 5684; needs -k and -u)\n"
+            "  -k key         coaps:// pre-shared key: text, or 0x + hex\n"
+            "  -u identity    coaps:// PSK identity (up to 128 bytes)\n"
+            "  -c certfile    coaps:// our PEM certificate chain (for client authentication)\n"
+            "  -j keyfile     coaps:// our PEM EC P-256 private key (default: in certfile)\n"
+            "  -C cafile      coaps:// PEM CAs the server's certificate must chain to\n"
+            "  --rpk-trust f  coaps:// PEM public keys of servers accepted as raw public keys\n"
             "  -m method      get|put|post|delete|fetch|patch|ipatch (default get)\n"
             "  -e data        payload given on the command line\n"
             "  -f file        payload read from file ('-' for stdin)\n"
@@ -27,8 +37,12 @@ static void usage(FILE *out)
             "  -B seconds     give up after waiting this long (default 90)\n"
             "  -o file        write the response payload to file instead of stdout\n"
             "  -v level       log level 0-7 or emerg..debug (default 4 = warning)\n"
-            "  -h             this help\n");
+            "  -h             this help\n"
+            "  SSLKEYLOGFILE=F (environment) append DTLS secrets to F for Wireshark\n");
 }
+
+/* Long-only options (no libcoap short letter free). */
+enum { OPT_RPK_TRUST = 256 };
 
 static int bad_flag(char flag, const char *value, const char *what)
 {
@@ -125,6 +139,37 @@ static int parse_one(struct client *c, int opt, const char *arg)
     case 'v':
         return net_log_parse_level(arg, &c->log.level)
                    ? 0 : bad_flag('v', arg, "not a log level 0-7 or emerg..debug");
+    case 'k': {
+        const char *why = NULL;
+        if (net_psk_parse_key(arg, strlen(arg), o->psk_key, &o->psk_key_len, &why) != COAPS_OK)
+            return bad_flag('k', arg, why);
+        o->have_key = true;
+        return 0;
+    }
+    case 'c':
+        o->pki_files.cert_file = arg;
+        o->pki_given = true;
+        return 0;
+    case 'j':
+        o->pki_files.key_file = arg;
+        o->pki_given = true;
+        return 0;
+    case 'C':
+        o->pki_files.ca_file = arg;
+        o->pki_given = true;
+        return 0;
+    case OPT_RPK_TRUST:
+        o->pki_files.rpk_trust_file = arg;
+        o->pki_files.use_rpk = true; /* RFC 7250: we speak RPK with pinned keys */
+        o->pki_given = true;
+        return 0;
+    case 'u':
+        if (strlen(arg) == 0 || strlen(arg) > COAPS_DTLS_PSK_IDENTITY_MAX)
+            return bad_flag('u', arg, "identity must be 1..128 bytes (RFC 4279 5.3)");
+        memcpy(o->psk_identity, arg, strlen(arg));
+        o->psk_identity_len = strlen(arg);
+        o->have_identity = true;
+        return 0;
     default:
         return 2;
     }
@@ -138,8 +183,15 @@ static int parse_uri(struct client *c, const char *text)
         fprintf(stderr, PROG ": bad URI '%s': %s\n", text, why ? why : coaps_status_str(st));
         return 2;
     }
-    if (c->uri.scheme == NET_URI_COAPS) {
-        fprintf(stderr, PROG ": coaps:// not supported yet (use coap://)\n");
+    const struct client_opts *o = &c->opts;
+    if (c->uri.scheme == NET_URI_COAPS && !o->have_key && !o->pki_given) {
+        fprintf(stderr, PROG ": coaps:// needs credentials: -k KEY -u IDENTITY, or -C/--rpk-trust\n");
+        return 2;
+    }
+    /* libcoap's coap-client refuses a PSK without an identity too
+     * ("Identity (PSK) not defined"): there is no standard default. */
+    if (c->uri.scheme == NET_URI_COAPS && o->have_key && !o->have_identity) {
+        fprintf(stderr, PROG ": coaps:// with -k needs -u IDENTITY\n");
         return 2;
     }
     return 0;
@@ -154,8 +206,13 @@ int client_parse_opts(struct client *c, int argc, char **argv, bool *help)
     o->wait_s = CLIENT_DEFAULT_WAIT_S;
     c->log.level = NET_LOG_DEFAULT;
     opterr = 0;
+    static const struct option longs[] = {
+        {"rpk-trust", required_argument, NULL, OPT_RPK_TRUST},
+        {NULL, 0, NULL, 0},
+    };
     int opt;
-    while ((opt = getopt(argc, argv, ":m:e:f:t:A:s:b:NT:B:o:v:h")) != -1) {
+    while ((opt = getopt_long(argc, argv, ":m:e:f:t:A:s:b:NT:B:o:v:k:u:c:j:C:h", longs, NULL)) !=
+           -1) {
         if (opt == 'h') {
             usage(stdout);
             *help = true;
@@ -166,7 +223,11 @@ int client_parse_opts(struct client *c, int argc, char **argv, bool *help)
             return 2;
         }
         if (opt == '?') {
-            fprintf(stderr, PROG ": unknown option -%c (see " PROG " -h)\n", optopt);
+            if (optopt)
+                fprintf(stderr, PROG ": unknown option -%c (see " PROG " -h)\n", optopt);
+            else
+                fprintf(stderr, PROG ": unknown option '%s' (see " PROG " -h)\n",
+                        argv[optind - 1]);
             return 2;
         }
         int rc = parse_one(c, opt, optarg);

@@ -46,6 +46,27 @@ static coaps_status upload_put(void *user, const coaps_coap_request *req,
     return COAPS_OK;
 }
 
+static coaps_status counter_get(void *user, const coaps_coap_request *req,
+                                coaps_coap_response *resp)
+{
+    (void)req;
+    const struct test_resources *t = user;
+    char text[24]; /* 20 digits of a uint64_t + NUL */
+    int n = snprintf(text, sizeof text, "%llu", (unsigned long long)t->counter);
+    coaps_coap_response_set_content_format(resp, COAPS_COAP_CF_TEXT_PLAIN);
+    return coaps_coap_response_set_payload(resp, text, (size_t)n);
+}
+
+static coaps_status counter_post(void *user, const coaps_coap_request *req,
+                                 coaps_coap_response *resp)
+{
+    struct test_resources *t = user;
+    t->counter++;
+    TRY(counter_get(user, req, resp));
+    coaps_coap_response_set_code(resp, COAPS_COAP_CHANGED);
+    return COAPS_OK;
+}
+
 static void no_accept_filter(coaps_coap_resource_def *def)
 {
     for (size_t i = 0; i < COAPS_ARRAY_LEN(def->accept_cf); i++)
@@ -71,6 +92,16 @@ coaps_status test_resources_register(struct test_resources *t, coaps_coap_endpoi
     def.handler[COAPS_COAP_POST] = upload_put;
     def.user = t;
     def.ct = COAPS_COAP_CF_OCTET_STREAM;
+    no_accept_filter(&def);
+    TRY(coaps_coap_resource_add(ep, &def, NULL));
+
+    t->counter = 0;
+    memset(&def, 0, sizeof def);
+    def.path = "test/counter";
+    def.handler[COAPS_COAP_GET] = counter_get;
+    def.handler[COAPS_COAP_POST] = counter_post;
+    def.user = t;
+    def.ct = COAPS_COAP_CF_TEXT_PLAIN;
     no_accept_filter(&def);
     return coaps_coap_resource_add(ep, &def, NULL);
 }

@@ -4,6 +4,10 @@
  *   GET      /test/large    TEST_LARGE_LINES lines of text (Block2)
  *   PUT/POST /test/upload   store any body up to TEST_UPLOAD_MAX (Block1)
  *   GET      /test/upload   return what was stored
+ *   POST     /test/counter  add one, answer the new count (not idempotent:
+ *                           fault tests check each POST is applied once,
+ *                           RFC 7252 4.5 deduplication)
+ *   GET      /test/counter  the count, decimal text
  */
 #ifndef COAPS_SERVER_TEST_RESOURCES_H
 #define COAPS_SERVER_TEST_RESOURCES_H
@@ -25,6 +29,7 @@
 struct test_resources {
     uint8_t upload[TEST_UPLOAD_MAX];
     size_t upload_len;
+    uint64_t counter;
 };
 
 coaps_status test_resources_register(struct test_resources *t, coaps_coap_endpoint *ep);

@@ -143,8 +143,8 @@ RC=0; timeout 20 "$COAPS_BUILD_DIR/coaps-client" -B 2 "coap://127.0.0.1:$QPORT/x
     >/dev/null 2>"$TEST_TMP/err" || RC=$?
 check_eq "nobody listening exits 1" 1 "$RC"
 ours "coaps://127.0.0.1/light"
-check_eq "coaps:// refused for now" 2 "$RC"
-check_contains "coaps:// message" "coaps:// not supported yet" "$(cat "$TEST_TMP/err")"
+check_eq "coaps:// without credentials exits 2" 2 "$RC"
+check_contains "coaps:// message" "coaps:// needs credentials" "$(cat "$TEST_TMP/err")"
 ours -m frobnicate "coap://127.0.0.1/light"
 check_eq "bad method exits 2" 2 "$RC"
 ours "coap://127.0.0.1/light#frag"

@@ -1,0 +1,505 @@
+/* dtls_server.c - coaps:// sessions for the server's edge (see dtls_server.h). */
+#include "net/dtls_server.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/try.h"
+#include "net/addr.h"
+#include "net/clock.h"
+
+/* RFC 5246 7.2: the alert our engine sends for an identity we do not know
+ * (RFC 4279 2). */
+#define ALERT_UNKNOWN_PSK_IDENTITY 115
+
+/* Printable form of an identity in a log line: 128 bytes, each at most
+ * "\xNN" (4 characters), + NUL. */
+#define IDENTITY_TEXT_MAX (COAPS_DTLS_PSK_IDENTITY_MAX * 4 + 1)
+
+/* The per-session cost dtls_server.h and the report promise (connection +
+ * table entry; the AEAD contexts come on top): 608 bytes on x86-64. */
+_Static_assert(NET_DTLS_SESSION_BYTES <= 640, "a coaps session slot grew past 640 bytes");
+
+/* out (cap >= 256) for the front door's HelloVerifyRequest or alert. */
+_Static_assert(NET_UDP_DGRAM_MAX >= 256, "front door output needs 256 bytes");
+
+bool net_ratelimit_allow(struct net_ratelimit *rl, uint64_t now_ms, uint32_t burst,
+                         uint64_t window_ms, uint32_t *suppressed)
+{
+    *suppressed = 0;
+    if (now_ms - rl->window_start >= window_ms || rl->window_start == 0) {
+        *suppressed = rl->suppressed;
+        rl->window_start = now_ms ? now_ms : 1;
+        rl->count = 0;
+        rl->suppressed = 0;
+    }
+    if (rl->count < burst) {
+        rl->count++;
+        return true;
+    }
+    rl->suppressed++;
+    return false;
+}
+
+static const char *identity_text(const uint8_t *id, size_t len, char *buf, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 5 <= cap; i++) {
+        uint8_t c = id[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+            buf[o++] = (char)c;
+        } else {
+            buf[o++] = '\\';
+            buf[o++] = 'x';
+            buf[o++] = hex[c >> 4];
+            buf[o++] = hex[c & 15];
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* One abuse/failure line, rate-limited (NET_DTLS_LOG_BURST per window). */
+__attribute__((format(printf, 5, 6))) static void
+limited_log(struct net_dtls_server *srv, enum net_dtls_log_kind kind, int level, uint64_t now_ms,
+            const char *fmt, ...);
+
+static void limited_log(struct net_dtls_server *srv, enum net_dtls_log_kind kind, int level,
+                        uint64_t now_ms, const char *fmt, ...)
+{
+    if (!NET_LOG_ENABLED(srv->log, level))
+        return;
+    uint32_t suppressed;
+    bool ok = net_ratelimit_allow(&srv->log_limit[kind], now_ms, NET_DTLS_LOG_BURST,
+                                  NET_DTLS_LOG_WINDOW_MS, &suppressed);
+    if (suppressed)
+        net_log_print(srv->log, level, "%u similar coaps log lines suppressed", suppressed);
+    if (!ok)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    net_log_print(srv->log, level, "%s", line);
+}
+
+/* The engine's lookup: the store's, remembering a refused identity for
+ * the log line (the callback runs inside coaps_dtls_input). */
+static coaps_status server_psk_lookup(void *user, const uint8_t *identity, size_t identity_len,
+                                      uint8_t *key, size_t key_cap, size_t *key_len)
+{
+    struct net_dtls_server *srv = user;
+    coaps_status st = srv->psk ? net_psk_store_lookup((void *)srv->psk, identity, identity_len,
+                                                      key, key_cap, key_len)
+                               : COAPS_E_PSK_IDENTITY;
+    if (st != COAPS_OK) {
+        size_t n = identity_len < sizeof srv->bad_identity ? identity_len
+                                                           : sizeof srv->bad_identity;
+        memcpy(srv->bad_identity, identity, n);
+        srv->bad_identity_len = n;
+    }
+    return st;
+}
+
+/* ---- handshake contexts ------------------------------------------------- */
+
+static void hs_give_back(struct net_dtls_server *srv, uint32_t h)
+{
+    if (srv->hs_owner[h] == NET_SESSION_NONE)
+        return;
+    srv->hs_owner[h] = NET_SESSION_NONE;
+    srv->hs_in_use--;
+}
+
+static void session_end(struct net_dtls_server *srv, uint32_t i, bool notify, uint64_t now_ms);
+
+/* A free handshake context, or the oldest one in use (its handshake
+ * fails: a flood of half-open handshakes displaces itself). */
+static uint32_t hs_take(struct net_dtls_server *srv, uint64_t now_ms)
+{
+    uint32_t oldest = NET_SESSION_NONE;
+    for (uint32_t h = 0; h < srv->opts.max_handshakes; h++) {
+        if (srv->hs_owner[h] == NET_SESSION_NONE)
+            return h;
+        if (oldest == NET_SESSION_NONE || srv->hs_started[h] < srv->hs_started[oldest])
+            oldest = h;
+    }
+    if (oldest == NET_SESSION_NONE)
+        return NET_SESSION_NONE;
+    srv->stats.handshakes_evicted++;
+    limited_log(srv, NET_DTLS_LOG_HS_BUSY, NET_LOG_WARN, now_ms,
+                "all %u handshake contexts busy: dropping the oldest handshake",
+                (unsigned)srv->opts.max_handshakes);
+    session_end(srv, srv->hs_owner[oldest], false, now_ms);
+    return oldest;
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+static const coaps_peer *session_peer(const struct net_dtls_server *srv, uint32_t i)
+{
+    return &net_session_at(&srv->table, i)->peer;
+}
+
+static void session_flush(struct net_dtls_server *srv, uint32_t i, uint64_t now_ms)
+{
+    struct net_dtls_session *s = &srv->sessions[i];
+    size_t len;
+    while (coaps_dtls_output(&s->conn, srv->tx, sizeof srv->tx, &len, now_ms) == COAPS_OK)
+        (void)net_endpoint_queue(s->ep, session_peer(srv, i), srv->tx, len);
+}
+
+/* Free a session: CoAP state of the peer, crypto state, slot. With
+ * notify, an established session says close_notify first. */
+static void session_end(struct net_dtls_server *srv, uint32_t i, bool notify, uint64_t now_ms)
+{
+    struct net_dtls_session *s = &srv->sessions[i];
+    coaps_peer peer = *session_peer(srv, i);
+    if (notify && coaps_dtls_state(&s->conn) == COAPS_DTLS_ESTABLISHED) {
+        (void)coaps_dtls_close(&s->conn);
+        session_flush(srv, i, now_ms);
+    }
+    if (s->established)
+        coaps_coap_forget_peer(srv->edge->coap, &peer);
+    if (s->hs != NET_SESSION_NONE)
+        hs_give_back(srv, s->hs);
+    coaps_dtls_conn_clear(&s->conn);
+    memset(s, 0, sizeof *s);
+    s->hs = NET_SESSION_NONE;
+    net_session_remove(&srv->table, i);
+}
+
+static void log_session_end(struct net_dtls_server *srv, uint32_t i, uint64_t now_ms)
+{
+    struct net_dtls_session *s = &srv->sessions[i];
+    coaps_dtls_error e = coaps_dtls_error_reason(&s->conn);
+    char who[NET_ADDR_STR_MAX];
+    net_peer_format(session_peer(srv, i), who, sizeof who);
+    if (coaps_dtls_state(&s->conn) == COAPS_DTLS_CLOSED && e.alert < 0) {
+        srv->stats.closed++;
+        NET_LOG(srv->log, NET_LOG_INFO, "coaps session with %s closed", who);
+        return;
+    }
+    if (coaps_dtls_state(&s->conn) == COAPS_DTLS_CLOSED) {
+        srv->stats.closed++;
+        NET_LOG(srv->log, NET_LOG_INFO, "coaps session with %s closed by the peer", who);
+        return;
+    }
+    srv->stats.failed++;
+    if (e.alert == ALERT_UNKNOWN_PSK_IDENTITY && e.alert_sent) {
+        char id[IDENTITY_TEXT_MAX];
+        srv->stats.unknown_identity++;
+        limited_log(srv, NET_DTLS_LOG_FAILURE, NET_LOG_WARN, now_ms,
+                    "coaps handshake from %s refused: unknown PSK identity '%s'", who,
+                    identity_text(srv->bad_identity, srv->bad_identity_len, id, sizeof id));
+        return;
+    }
+    char why[128];
+    limited_log(srv, NET_DTLS_LOG_FAILURE, NET_LOG_WARN, now_ms, "coaps %s with %s failed: %s",
+                s->established ? "session" : "handshake", who,
+                coaps_dtls_error_str(&s->conn, why, sizeof why));
+}
+
+/* After input or tick: deliver CoAP, send records, follow the state. */
+static void session_service(struct net_dtls_server *srv, uint32_t i, uint64_t now_ms)
+{
+    struct net_dtls_session *s = &srv->sessions[i];
+    const uint8_t *data;
+    size_t len;
+    while (coaps_dtls_read(&s->conn, &data, &len) == COAPS_OK) {
+        net_session_touch(&srv->table, i, now_ms);
+        net_edge_deliver(srv->edge, session_peer(srv, i), data, len, now_ms);
+    }
+    session_flush(srv, i, now_ms);
+    enum coaps_dtls_state st = coaps_dtls_state(&s->conn);
+    if (st == COAPS_DTLS_ESTABLISHED && !s->established) {
+        s->established = true;
+        srv->stats.established++;
+        net_session_lru_add(&srv->table, i, now_ms);
+        if (NET_LOG_ENABLED(srv->log, NET_LOG_INFO)) {
+            char who[NET_ADDR_STR_MAX];
+            net_log_print(srv->log, NET_LOG_INFO, "coaps session with %s established, %s",
+                          net_peer_format(session_peer(srv, i), who, sizeof who),
+                          coaps_dtls_suite_name(coaps_dtls_suite(&s->conn)));
+        }
+    }
+    if (s->hs != NET_SESSION_NONE && coaps_dtls_hs_released(&s->conn)) {
+        hs_give_back(srv, s->hs); /* only needed while handshaking */
+        s->hs = NET_SESSION_NONE;
+    }
+    if (st == COAPS_DTLS_FAILED || st == COAPS_DTLS_CLOSED) {
+        log_session_end(srv, i, now_ms);
+        session_end(srv, i, false, now_ms);
+    }
+}
+
+/* A slot for a newcomer: free, or the LRU session if it is idle enough. */
+static uint32_t session_slot(struct net_dtls_server *srv, const coaps_peer *peer,
+                             uint64_t now_ms)
+{
+    uint32_t i = net_session_insert(&srv->table, peer, now_ms);
+    if (i != NET_SESSION_NONE)
+        return i;
+    uint32_t victim = net_session_victim(&srv->table, now_ms, srv->opts.busy_ms);
+    if (victim == NET_SESSION_NONE)
+        return NET_SESSION_NONE;
+    srv->stats.evicted++;
+    session_end(srv, victim, true, now_ms);
+    return net_session_insert(&srv->table, peer, now_ms);
+}
+
+/* RFC 6347 4.1: a record header is 13 bytes. */
+#define DTLS_RECORD_HEADER 13
+
+/* FNV-1a over a ClientHello datagram past its record header: equal for
+ * duplicates and retransmissions (only the record sequence number
+ * changes), different for a new handshake (new client random). */
+static uint64_t hello_hash(const uint8_t *data, size_t len)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = DTLS_RECORD_HEADER; i < len; i++)
+        h = (h ^ data[i]) * 1099511628211ull;
+    return h;
+}
+
+static uint32_t session_new(struct net_dtls_server *srv, struct net_endpoint *ep,
+                            const coaps_peer *peer, uint64_t hello, uint64_t now_ms)
+{
+    uint32_t i = session_slot(srv, peer, now_ms);
+    if (i == NET_SESSION_NONE) {
+        srv->stats.refused++;
+        char who[NET_ADDR_STR_MAX];
+        limited_log(srv, NET_DTLS_LOG_FULL, NET_LOG_WARN, now_ms,
+                    "coaps session table full (%u busy sessions): refusing %s",
+                    (unsigned)srv->opts.max_sessions, net_peer_format(peer, who, sizeof who));
+        return NET_SESSION_NONE;
+    }
+    uint32_t h = hs_take(srv, now_ms);
+    struct net_dtls_session *s = &srv->sessions[i];
+    memset(s, 0, sizeof *s);
+    s->ep = ep;
+    s->hs = NET_SESSION_NONE;
+    s->hello_hash = hello;
+    if (h == NET_SESSION_NONE ||
+        coaps_dtls_conn_init(&s->conn, &srv->cfg, &srv->hs_pool[h], peer, now_ms) != COAPS_OK) {
+        net_session_remove(&srv->table, i);
+        return NET_SESSION_NONE;
+    }
+    s->hs = h;
+    srv->hs_owner[h] = i;
+    srv->hs_started[h] = now_ms;
+    srv->hs_in_use++;
+    srv->stats.handshakes++;
+    return i;
+}
+
+/* A datagram for the front door: no session, or a ClientHello from a peer
+ * whose session is past its handshake (RFC 6347 4.2.8). Returns the
+ * session to feed it to, or NET_SESSION_NONE when it was handled. */
+static uint32_t front_door(struct net_dtls_server *srv, struct net_endpoint *ep,
+                           const coaps_peer *src, uint32_t i, const uint8_t *data, size_t len,
+                           uint64_t now_ms)
+{
+    enum coaps_dtls_accept verdict = COAPS_DTLS_ACCEPT_DROP;
+    size_t out_len = 0;
+    if (coaps_dtls_server_accept(&srv->front, src, data, len, now_ms, srv->tx, sizeof srv->tx,
+                                 &out_len, &verdict) != COAPS_OK)
+        verdict = COAPS_DTLS_ACCEPT_DROP;
+    switch (verdict) {
+    case COAPS_DTLS_ACCEPT_SEND:
+        srv->stats.hello_verify++;
+        (void)net_endpoint_queue(ep, src, srv->tx, out_len);
+        return NET_SESSION_NONE;
+    case COAPS_DTLS_ACCEPT_NEW:
+        if (i != NET_SESSION_NONE) {
+            srv->stats.restarted++;
+            session_end(srv, i, false, now_ms);
+        }
+        return session_new(srv, ep, src, hello_hash(data, len), now_ms);
+    case COAPS_DTLS_ACCEPT_DROP:
+    default:
+        if (i == NET_SESSION_NONE)
+            srv->stats.front_dropped++;
+        return i;
+    }
+}
+
+static void server_rx(void *ctx, struct net_endpoint *ep, const coaps_peer *src,
+                      const uint8_t *data, size_t len, uint64_t now_ms)
+{
+    struct net_dtls_server *srv = ctx;
+    if (len > sizeof srv->rx)
+        return;
+    uint32_t i = net_session_find(&srv->table, src);
+    if (i != NET_SESSION_NONE &&
+        coaps_dtls_state(&srv->sessions[i].conn) != COAPS_DTLS_HANDSHAKING &&
+        coaps_dtls_is_client_hello(data, len)) {
+        if (hello_hash(data, len) == srv->sessions[i].hello_hash)
+            return; /* the duplicate of the ClientHello that made this session */
+        i = front_door(srv, ep, src, i, data, len, now_ms);
+    } else if (i == NET_SESSION_NONE) {
+        i = front_door(srv, ep, src, i, data, len, now_ms);
+    }
+    if (i == NET_SESSION_NONE)
+        return;
+    memcpy(srv->rx, data, len); /* the engine decrypts in place */
+    srv->bad_identity_len = 0;
+    (void)coaps_dtls_input(&srv->sessions[i].conn, srv->rx, len, now_ms);
+    session_service(srv, i, now_ms);
+}
+
+static coaps_status server_tx(void *ctx, struct net_endpoint *ep, const coaps_peer *to,
+                              const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+    (void)ep;
+    struct net_dtls_server *srv = ctx;
+    uint32_t i = net_session_find(&srv->table, to);
+    if (i == NET_SESSION_NONE ||
+        coaps_dtls_state(&srv->sessions[i].conn) != COAPS_DTLS_ESTABLISHED) {
+        srv->stats.tx_no_session++; /* e.g. a deferred response after the session ended */
+        return COAPS_E_NOT_FOUND;
+    }
+    struct net_dtls_session *s = &srv->sessions[i];
+    size_t out_len;
+    TRY(coaps_dtls_write(&s->conn, msg, len, srv->tx, sizeof srv->tx, &out_len));
+    net_session_touch(&srv->table, i, now_ms);
+    return net_endpoint_queue(s->ep, to, srv->tx, out_len);
+}
+
+/* ---- timers ---------------------------------------------------------------- */
+
+static uint64_t server_deadline(void *ctx)
+{
+    const struct net_dtls_server *srv = ctx;
+    uint64_t next = NET_NO_DEADLINE;
+    for (uint32_t h = 0; h < srv->opts.max_handshakes && srv->hs_in_use; h++) {
+        uint32_t i = srv->hs_owner[h];
+        if (i == NET_SESSION_NONE)
+            continue;
+        uint64_t d = coaps_dtls_next_deadline(&srv->sessions[i].conn);
+        if (d < next)
+            next = d;
+    }
+    uint32_t old = net_session_lru_oldest(&srv->table);
+    if (old != NET_SESSION_NONE) {
+        uint64_t d = net_session_at(&srv->table, old)->last_ms + srv->opts.idle_timeout_ms;
+        if (d < next)
+            next = d;
+    }
+    return next;
+}
+
+static void server_due(void *ctx, uint64_t now_ms)
+{
+    struct net_dtls_server *srv = ctx;
+    for (uint32_t h = 0; h < srv->opts.max_handshakes && srv->hs_in_use; h++) {
+        uint32_t i = srv->hs_owner[h];
+        if (i == NET_SESSION_NONE || coaps_dtls_next_deadline(&srv->sessions[i].conn) > now_ms)
+            continue;
+        (void)coaps_dtls_tick(&srv->sessions[i].conn, now_ms);
+        session_service(srv, i, now_ms);
+    }
+    for (unsigned n = 0; n < NET_DTLS_EXPIRE_BATCH; n++) {
+        uint32_t old = net_session_lru_oldest(&srv->table);
+        if (old == NET_SESSION_NONE ||
+            now_ms - net_session_at(&srv->table, old)->last_ms < srv->opts.idle_timeout_ms)
+            break;
+        if (NET_LOG_ENABLED(srv->log, NET_LOG_INFO)) {
+            char who[NET_ADDR_STR_MAX];
+            net_log_print(srv->log, NET_LOG_INFO, "coaps session with %s idle: closing",
+                          net_peer_format(session_peer(srv, old), who, sizeof who));
+        }
+        srv->stats.idle_expired++;
+        session_end(srv, old, true, now_ms);
+    }
+    net_edge_flush(srv->edge, now_ms);
+}
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+static void opts_defaults(struct net_dtls_server_opts *o)
+{
+    if (o->max_sessions == 0)
+        o->max_sessions = NET_DTLS_MAX_SESSIONS_DEFAULT;
+    if (o->max_handshakes == 0)
+        o->max_handshakes = NET_DTLS_MAX_HANDSHAKES_DEFAULT;
+    if (o->idle_timeout_ms == 0)
+        o->idle_timeout_ms = NET_DTLS_IDLE_TIMEOUT_MS_DEFAULT;
+    if (o->busy_ms == 0)
+        o->busy_ms = NET_DTLS_BUSY_MS_DEFAULT;
+}
+
+coaps_status net_dtls_server_init(struct net_dtls_server *srv, struct net_edge *edge,
+                                  const struct net_log *log, const coaps_dtls_config *base,
+                                  const struct net_psk_store *psk,
+                                  const struct net_dtls_server_opts *opts, uint64_t now_ms)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->edge = edge;
+    srv->log = log;
+    srv->psk = psk;
+    srv->opts = *opts;
+    opts_defaults(&srv->opts);
+    ENSURE(srv->opts.max_handshakes <= NET_DTLS_MAX_HANDSHAKES_LIMIT, COAPS_E_CONFIG);
+    srv->cfg = *base;
+    srv->cfg.role = COAPS_DTLS_SERVER;
+    srv->cfg.psk_lookup = server_psk_lookup;
+    srv->cfg.psk_user = srv;
+    if (srv->cfg.handshake_timeout_ms == 0)
+        srv->cfg.handshake_timeout_ms = NET_DTLS_HANDSHAKE_TIMEOUT_MS;
+    ENSURE(coaps_dtls_config_check(&srv->cfg) == COAPS_OK, COAPS_E_CONFIG);
+    TRY(net_session_table_init(&srv->table, srv->opts.max_sessions));
+    uint32_t nh = srv->opts.max_handshakes;
+    srv->sessions = calloc(srv->opts.max_sessions, sizeof *srv->sessions);
+    srv->hs_pool = calloc(nh, sizeof *srv->hs_pool);
+    srv->hs_owner = malloc(nh * sizeof *srv->hs_owner);
+    srv->hs_started = calloc(nh, sizeof *srv->hs_started);
+    if (!srv->sessions || !srv->hs_pool || !srv->hs_owner || !srv->hs_started) {
+        net_dtls_server_close(srv, now_ms);
+        return COAPS_E_NOMEM;
+    }
+    for (uint32_t h = 0; h < nh; h++)
+        srv->hs_owner[h] = NET_SESSION_NONE;
+    if (coaps_dtls_server_init(&srv->front, &srv->cfg, now_ms) != COAPS_OK) {
+        net_dtls_server_close(srv, now_ms);
+        return COAPS_E_CONFIG;
+    }
+    return COAPS_OK;
+}
+
+coaps_status net_dtls_server_attach(struct net_dtls_server *srv, struct net_loop *loop)
+{
+    struct net_transport_hooks hooks = {server_rx, server_tx, srv};
+    net_edge_set_hooks(srv->edge, COAPS_TRANSPORT_DTLS, &hooks);
+    return net_loop_add_timer(loop, server_deadline, server_due, srv);
+}
+
+uint32_t net_dtls_server_sessions(const struct net_dtls_server *srv)
+{
+    return srv->table.count;
+}
+
+void net_dtls_server_close(struct net_dtls_server *srv, uint64_t now_ms)
+{
+    if (srv->sessions && srv->hs_owner) {
+        for (uint32_t i = 0; i < srv->table.cap; i++)
+            if (net_session_at(&srv->table, i)->used)
+                session_end(srv, i, true, now_ms);
+        for (size_t e = 0; e < srv->edge->n_eps; e++)
+            net_endpoint_flush(&srv->edge->eps[e]);
+    }
+    coaps_dtls_server_clear(&srv->front);
+    net_session_table_free(&srv->table);
+    free(srv->sessions);
+    free(srv->hs_pool);
+    free(srv->hs_owner);
+    free(srv->hs_started);
+    srv->sessions = NULL;
+    srv->hs_pool = NULL;
+    srv->hs_owner = NULL;
+    srv->hs_started = NULL;
+}

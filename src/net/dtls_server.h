@@ -1,0 +1,185 @@
+/*
+ * dtls_server.h - coaps:// for the server's edge (RFC 7252 9.1): DTLS 1.2
+ * sessions between the edge's sockets and its CoAP endpoint.
+ *
+ * One datagram's path: net_edge (socket) -> rx hook -> session lookup by
+ * peer address (session_table.h, O(1)) -> no session: the engine's
+ * stateless front door (HelloVerifyRequest, RFC 6347 4.2.1; nothing is
+ * kept before a valid cookie) / a session: coaps_dtls_input -> decrypted
+ * CoAP -> net_edge_deliver(). Back: the CoAP endpoint's output for a
+ * COAPS_TRANSPORT_DTLS peer -> tx hook -> the peer's session ->
+ * coaps_dtls_write -> net_endpoint_queue(). Responses and notifications so
+ * go out on the session the request came in on.
+ *
+ * Memory is bounded and allocated at init:
+ *   - max_sessions slots (a connection, NET_DTLS_SESSION_BYTES each, plus
+ *     the crypto backend's AEAD contexts while a session lives);
+ *   - max_handshakes handshake contexts (COAPS_DTLS_HS_SIZE each), lent to
+ *     a session only while it handshakes. When all are lent, a new
+ *     cookie-valid ClientHello takes the context of the oldest handshake in
+ *     progress (which fails): half-finished handshakes cannot lock out
+ *     legitimate clients, they are at most max_handshakes.
+ * Pages of slots never used are not touched (calloc), so RSS grows with
+ * the sessions in use, not with max_sessions.
+ *
+ * Session life:
+ *   - a new cookie-valid ClientHello from an address that has a session
+ *     replaces it (the client lost its state, RFC 6347 4.2.8);
+ *   - close_notify, a fatal alert or a handshake timeout end a session;
+ *   - a session silent (no record in either direction) for idle_timeout_ms
+ *     is closed with close_notify. Observe notifications count as traffic,
+ *     so an observer of a changing resource stays; an observation silent
+ *     longer than the idle timeout ends with the session, and the client
+ *     re-registers as RFC 7641 3.3.1 has it (Max-Age, re-register);
+ *   - when the table is full, a newcomer evicts the least recently used
+ *     session if it has been silent for busy_ms (default MAX_TRANSMIT_WAIT,
+ *     RFC 7252 4.8.2: no CoAP exchange can still be in progress on it),
+ *     else the newcomer is refused.
+ * Every end calls coaps_coap_forget_peer(), which drops the peer's observe
+ * registrations and exchanges.
+ */
+#ifndef COAPS_NET_DTLS_SERVER_H
+#define COAPS_NET_DTLS_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coaps/dtls.h"
+#include "net/edge.h"
+#include "net/log.h"
+#include "net/loop.h"
+#include "net/psk_store.h"
+#include "net/session_table.h"
+
+/* Defaults of the flags (coaps-server -h). 10000 sessions x ~2 KiB =
+ * 20 MiB at most; 64 handshakes x 21 KiB = 1.3 MiB; libcoap's session
+ * timeout is 300 s too (COAP_DEFAULT_SESSION_TIMEOUT). */
+#define NET_DTLS_MAX_SESSIONS_DEFAULT 10000
+#define NET_DTLS_MAX_HANDSHAKES_DEFAULT 64
+#define NET_DTLS_IDLE_TIMEOUT_MS_DEFAULT 300000u
+/* RFC 7252 4.8.2 MAX_TRANSMIT_WAIT: the longest a CON exchange lasts. */
+#define NET_DTLS_BUSY_MS_DEFAULT 93000u
+/* Handshakes give up after 30 s (not the engine's 120 s): a half-open
+ * handshake holds a 21 KiB context. RFC 6347 4.2.4.1 retransmissions at
+ * 1, 2, 4, 8 s still fit. */
+#define NET_DTLS_HANDSHAKE_TIMEOUT_MS 30000u
+
+/* Bounds of the flags. 2^20 sessions (NET_SESSION_TABLE_MAX); 4096
+ * handshake contexts = 84 MiB. */
+#define NET_DTLS_MAX_HANDSHAKES_LIMIT 4096
+
+/* Log lines about failed handshakes: at most NET_DTLS_LOG_BURST per
+ * NET_DTLS_LOG_WINDOW_MS, then a count of the ones suppressed; a flood
+ * must not fill the disk. */
+#define NET_DTLS_LOG_BURST 10
+#define NET_DTLS_LOG_WINDOW_MS 10000u
+
+/* Sessions closed by one timer run at most (idle expiry): bounds the time
+ * one callback takes; the rest go at the next run, 1 ms later. */
+#define NET_DTLS_EXPIRE_BATCH 256
+
+struct net_dtls_server_opts {
+    uint32_t max_sessions;    /* 0: default */
+    uint32_t max_handshakes;  /* 0: default */
+    uint32_t idle_timeout_ms; /* 0: default */
+    uint32_t busy_ms;         /* 0: default */
+};
+
+struct net_dtls_server_stats {
+    uint64_t hello_verify;       /* ClientHellos answered statelessly */
+    uint64_t front_dropped;      /* datagrams from unknown peers dropped */
+    uint64_t handshakes;         /* sessions started (cookie-valid) */
+    uint64_t established;
+    uint64_t failed;             /* handshake or session failures */
+    uint64_t closed;             /* close_notify from the peer */
+    uint64_t restarted;          /* replaced by a new ClientHello */
+    uint64_t idle_expired;
+    uint64_t evicted;            /* LRU eviction for a newcomer */
+    uint64_t handshakes_evicted; /* oldest handshake displaced */
+    uint64_t refused;            /* no slot: table full of busy sessions */
+    uint64_t tx_no_session;      /* CoAP output for a peer without session */
+    uint64_t unknown_identity;
+};
+
+struct net_ratelimit {
+    uint64_t window_start;
+    uint32_t count;
+    uint32_t suppressed;
+};
+
+/* Kinds of abuse log lines, each with its own rate limit, so that a flood
+ * of one kind does not hide the others. */
+enum net_dtls_log_kind {
+    NET_DTLS_LOG_FAILURE = 0, /* handshake or session failed (wrong key, identity) */
+    NET_DTLS_LOG_HS_BUSY = 1, /* handshake pool full: oldest displaced */
+    NET_DTLS_LOG_FULL = 2,    /* session table full: newcomer refused */
+    NET_DTLS_LOG_KINDS = 3,
+};
+
+struct net_dtls_session {
+    coaps_dtls_conn conn;
+    struct net_endpoint *ep; /* the socket the client talks to */
+    uint32_t hs;             /* handshake context index, or NET_SESSION_NONE */
+    bool established;
+    /* Hash of the ClientHello that started the session (without its record
+     * header): a duplicate or late retransmission of it must not restart
+     * an established session (RFC 6347 4.2.8 is for a client that starts
+     * over, with a new random). */
+    uint64_t hello_hash;
+};
+
+/* Bytes one session slot costs (connection + table entry), without the
+ * crypto backend's AEAD contexts. */
+#define NET_DTLS_SESSION_BYTES (sizeof(struct net_dtls_session) + sizeof(struct net_session_slot))
+
+struct net_dtls_server {
+    coaps_dtls_config cfg; /* the caller's, with our psk_lookup */
+    const struct net_psk_store *psk;
+    struct net_edge *edge;
+    const struct net_log *log;
+    struct net_dtls_server_opts opts;
+    coaps_dtls_server front;
+    struct net_session_table table;
+    struct net_dtls_session *sessions; /* parallel to table slots */
+    coaps_dtls_hs *hs_pool;
+    uint32_t *hs_owner;    /* session of each context, or NET_SESSION_NONE */
+    uint64_t *hs_started;  /* when it was lent */
+    uint32_t hs_in_use;
+    struct net_dtls_server_stats stats;
+    struct net_ratelimit log_limit[NET_DTLS_LOG_KINDS];
+    /* the identity our lookup last refused, for the log line */
+    uint8_t bad_identity[COAPS_DTLS_PSK_IDENTITY_MAX];
+    size_t bad_identity_len;
+    uint8_t rx[NET_UDP_DGRAM_MAX]; /* a writable copy of the input datagram */
+    uint8_t tx[NET_UDP_DGRAM_MAX]; /* one record or flight datagram */
+};
+
+/*
+ * Set up the server side of coaps://. base: role, suites, hint, mtu, keylog
+ * (copied; pointers in it must outlive srv); psk: the keys (borrowed, must
+ * outlive srv), may be NULL when base carries other credentials. Allocates
+ * the tables. COAPS_E_CONFIG, COAPS_E_NOMEM.
+ */
+coaps_status net_dtls_server_init(struct net_dtls_server *srv, struct net_edge *edge,
+                                  const struct net_log *log, const coaps_dtls_config *base,
+                                  const struct net_psk_store *psk,
+                                  const struct net_dtls_server_opts *opts, uint64_t now_ms);
+
+/* Route the edge's COAPS_TRANSPORT_DTLS traffic through srv and add its
+ * timer to loop. */
+coaps_status net_dtls_server_attach(struct net_dtls_server *srv, struct net_loop *loop);
+
+/* Number of sessions (handshaking or established). */
+uint32_t net_dtls_server_sessions(const struct net_dtls_server *srv);
+
+/* Send close_notify to every established session, end all, free memory. */
+void net_dtls_server_close(struct net_dtls_server *srv, uint64_t now_ms);
+
+/* Rate limiter used for abuse log lines: true when a line may be printed
+ * now; *suppressed receives (and resets) the count held back before a new
+ * window opened. */
+bool net_ratelimit_allow(struct net_ratelimit *rl, uint64_t now_ms, uint32_t burst,
+                         uint64_t window_ms, uint32_t *suppressed);
+
+#endif /* COAPS_NET_DTLS_SERVER_H */

@@ -1,0 +1,162 @@
+/* session_table.c - sessions by peer, with an LRU list (see session_table.h). */
+#include "net/session_table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/try.h"
+
+coaps_status net_session_table_init(struct net_session_table *t, uint32_t cap)
+{
+    memset(t, 0, sizeof *t);
+    ENSURE(cap >= 1 && cap <= NET_SESSION_TABLE_MAX, COAPS_E_INVALID);
+    uint32_t buckets = 1;
+    while (buckets < 2 * cap) /* load factor <= 1/2: chains stay short */
+        buckets <<= 1;
+    /* calloc: pages of slots never used are never touched, so a large cap
+     * costs address space, not RSS. */
+    t->buckets = malloc(buckets * sizeof *t->buckets);
+    t->slots = calloc(cap, sizeof *t->slots);
+    if (t->buckets == NULL || t->slots == NULL) {
+        net_session_table_free(t);
+        return COAPS_E_NOMEM;
+    }
+    memset(t->buckets, 0xff, buckets * sizeof *t->buckets); /* NET_SESSION_NONE */
+    t->cap = cap;
+    t->bucket_mask = buckets - 1;
+    /* the free list is implicit beyond free_head: slot i is free when
+     * !used; we chain lazily to avoid touching every slot up front */
+    t->free_head = NET_SESSION_NONE;
+    t->lru_head = t->lru_tail = NET_SESSION_NONE;
+    return COAPS_OK;
+}
+
+void net_session_table_free(struct net_session_table *t)
+{
+    free(t->buckets);
+    free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
+static uint32_t bucket_of(const struct net_session_table *t, const coaps_peer *peer)
+{
+    return coaps_peer_hash(peer) & t->bucket_mask;
+}
+
+uint32_t net_session_find(const struct net_session_table *t, const coaps_peer *peer)
+{
+    if (t->cap == 0)
+        return NET_SESSION_NONE;
+    for (uint32_t i = t->buckets[bucket_of(t, peer)]; i != NET_SESSION_NONE;
+         i = t->slots[i].hash_next)
+        if (coaps_peer_equal(&t->slots[i].peer, peer))
+            return i;
+    return NET_SESSION_NONE;
+}
+
+/* A free slot: a recycled one, else the next never-used one (slots
+ * above every slot ever used). */
+static uint32_t take_free(struct net_session_table *t)
+{
+    if (t->free_head != NET_SESSION_NONE) {
+        uint32_t i = t->free_head;
+        t->free_head = t->slots[i].hash_next;
+        return i;
+    }
+    /* No recycled slot: every slot below count is in use, so slot count is
+     * the first never used one (slots are only recycled through the free
+     * list, which is empty). */
+    return t->count < t->cap ? t->count : NET_SESSION_NONE;
+}
+
+uint32_t net_session_insert(struct net_session_table *t, const coaps_peer *peer,
+                            uint64_t now_ms)
+{
+    uint32_t i = take_free(t);
+    if (i == NET_SESSION_NONE)
+        return i;
+    struct net_session_slot *s = &t->slots[i];
+    memset(s, 0, sizeof *s);
+    s->peer = *peer;
+    s->used = true;
+    s->last_ms = now_ms;
+    s->lru_prev = s->lru_next = NET_SESSION_NONE;
+    uint32_t b = bucket_of(t, peer);
+    s->hash_next = t->buckets[b];
+    t->buckets[b] = i;
+    t->count++;
+    return i;
+}
+
+static void lru_unlink(struct net_session_table *t, uint32_t i)
+{
+    struct net_session_slot *s = &t->slots[i];
+    if (!s->in_lru)
+        return;
+    if (s->lru_prev != NET_SESSION_NONE)
+        t->slots[s->lru_prev].lru_next = s->lru_next;
+    else
+        t->lru_head = s->lru_next;
+    if (s->lru_next != NET_SESSION_NONE)
+        t->slots[s->lru_next].lru_prev = s->lru_prev;
+    else
+        t->lru_tail = s->lru_prev;
+    s->lru_prev = s->lru_next = NET_SESSION_NONE;
+    s->in_lru = false;
+}
+
+static void lru_push_front(struct net_session_table *t, uint32_t i)
+{
+    struct net_session_slot *s = &t->slots[i];
+    s->lru_prev = NET_SESSION_NONE;
+    s->lru_next = t->lru_head;
+    if (t->lru_head != NET_SESSION_NONE)
+        t->slots[t->lru_head].lru_prev = i;
+    else
+        t->lru_tail = i;
+    t->lru_head = i;
+    s->in_lru = true;
+}
+
+void net_session_remove(struct net_session_table *t, uint32_t i)
+{
+    struct net_session_slot *s = &t->slots[i];
+    if (!s->used)
+        return;
+    lru_unlink(t, i);
+    uint32_t *link = &t->buckets[bucket_of(t, &s->peer)];
+    while (*link != i && *link != NET_SESSION_NONE)
+        link = &t->slots[*link].hash_next;
+    if (*link == i)
+        *link = s->hash_next;
+    s->used = false;
+    s->hash_next = t->free_head;
+    t->free_head = i;
+    t->count--;
+}
+
+void net_session_lru_add(struct net_session_table *t, uint32_t i, uint64_t now_ms)
+{
+    lru_unlink(t, i);
+    t->slots[i].last_ms = now_ms;
+    lru_push_front(t, i);
+}
+
+void net_session_touch(struct net_session_table *t, uint32_t i, uint64_t now_ms)
+{
+    struct net_session_slot *s = &t->slots[i];
+    s->last_ms = now_ms;
+    if (s->in_lru && t->lru_head != i) {
+        lru_unlink(t, i);
+        lru_push_front(t, i);
+    }
+}
+
+uint32_t net_session_victim(const struct net_session_table *t, uint64_t now_ms,
+                            uint64_t busy_ms)
+{
+    uint32_t i = t->lru_tail;
+    if (i == NET_SESSION_NONE || now_ms - t->slots[i].last_ms < busy_ms)
+        return NET_SESSION_NONE;
+    return i;
+}

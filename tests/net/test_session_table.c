@@ -1,0 +1,142 @@
+/* test_session_table.c - sessions by peer with LRU (src/net/session_table.c)
+ * and the log rate limiter (src/net/dtls_server.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "net/dtls_server.h"
+#include "net/session_table.h"
+
+static coaps_peer peer(uint32_t n)
+{
+    coaps_peer p;
+    memset(&p, 0, sizeof p);
+    p.transport = COAPS_TRANSPORT_DTLS;
+    p.addr_len = 8;
+    memcpy(p.addr, &n, sizeof n);
+    return p;
+}
+
+static void finds_inserts_and_removes(void **state)
+{
+    (void)state;
+    struct net_session_table t;
+    assert_int_equal(net_session_table_init(&t, 100), COAPS_OK);
+    for (uint32_t n = 0; n < 100; n++) {
+        coaps_peer p = peer(n);
+        assert_int_equal(net_session_find(&t, &p), NET_SESSION_NONE);
+        assert_int_not_equal(net_session_insert(&t, &p, n), NET_SESSION_NONE);
+    }
+    coaps_peer extra = peer(1000);
+    assert_int_equal(net_session_insert(&t, &extra, 0), NET_SESSION_NONE); /* bounded */
+    for (uint32_t n = 0; n < 100; n++) {
+        coaps_peer p = peer(n);
+        uint32_t i = net_session_find(&t, &p);
+        assert_int_not_equal(i, NET_SESSION_NONE);
+        assert_true(coaps_peer_equal(&net_session_at(&t, i)->peer, &p));
+    }
+    /* remove every other one; the rest are still found, freed slots reused */
+    for (uint32_t n = 0; n < 100; n += 2) {
+        coaps_peer p = peer(n);
+        net_session_remove(&t, net_session_find(&t, &p));
+        assert_int_equal(net_session_find(&t, &p), NET_SESSION_NONE);
+    }
+    assert_int_equal(t.count, 50);
+    for (uint32_t n = 1; n < 100; n += 2) {
+        coaps_peer p = peer(n);
+        assert_int_not_equal(net_session_find(&t, &p), NET_SESSION_NONE);
+    }
+    for (uint32_t n = 200; n < 250; n++) {
+        coaps_peer p = peer(n);
+        assert_int_not_equal(net_session_insert(&t, &p, 0), NET_SESSION_NONE);
+    }
+    assert_int_equal(net_session_insert(&t, &extra, 0), NET_SESSION_NONE);
+    /* the same address over another transport is another peer */
+    coaps_peer udp = peer(1);
+    udp.transport = COAPS_TRANSPORT_UDP;
+    assert_int_equal(net_session_find(&t, &udp), NET_SESSION_NONE);
+    net_session_table_free(&t);
+}
+
+static void lru_orders_by_last_traffic(void **state)
+{
+    (void)state;
+    struct net_session_table t;
+    assert_int_equal(net_session_table_init(&t, 8), COAPS_OK);
+    uint32_t s[4];
+    for (uint32_t n = 0; n < 4; n++) {
+        coaps_peer p = peer(n);
+        s[n] = net_session_insert(&t, &p, 0);
+    }
+    /* handshaking sessions (not on the list) are never victims */
+    assert_int_equal(net_session_lru_oldest(&t), NET_SESSION_NONE);
+    assert_int_equal(net_session_victim(&t, 1000000, 10), NET_SESSION_NONE);
+    for (uint32_t n = 0; n < 4; n++)
+        net_session_lru_add(&t, s[n], 100 + n);
+    assert_int_equal(net_session_lru_oldest(&t), s[0]);
+    net_session_touch(&t, s[0], 200);
+    assert_int_equal(net_session_lru_oldest(&t), s[1]);
+    net_session_remove(&t, s[1]);
+    assert_int_equal(net_session_lru_oldest(&t), s[2]);
+    net_session_touch(&t, s[2], 201);
+    net_session_touch(&t, s[3], 202);
+    assert_int_equal(net_session_lru_oldest(&t), s[0]);
+    net_session_table_free(&t);
+}
+
+/* Eviction picks the least recently used session only when it has been
+ * silent for busy_ms (RFC 7252 4.8.2: no exchange can be in progress). */
+static void victim_only_when_idle_enough(void **state)
+{
+    (void)state;
+    struct net_session_table t;
+    assert_int_equal(net_session_table_init(&t, 2), COAPS_OK);
+    coaps_peer a = peer(1), b = peer(2);
+    uint32_t ia = net_session_insert(&t, &a, 0), ib = net_session_insert(&t, &b, 0);
+    net_session_lru_add(&t, ia, 1000);
+    net_session_lru_add(&t, ib, 5000);
+    assert_int_equal(net_session_victim(&t, 1000 + 93000 - 1, 93000), NET_SESSION_NONE);
+    assert_int_equal(net_session_victim(&t, 1000 + 93000, 93000), ia);
+    net_session_touch(&t, ia, 94000);
+    assert_int_equal(net_session_victim(&t, 94000, 93000), NET_SESSION_NONE);
+    assert_int_equal(net_session_victim(&t, 5000 + 93000, 93000), ib);
+    net_session_table_free(&t);
+}
+
+static void bad_sizes_refused(void **state)
+{
+    (void)state;
+    struct net_session_table t;
+    assert_int_equal(net_session_table_init(&t, 0), COAPS_E_INVALID);
+    assert_int_equal(net_session_table_init(&t, NET_SESSION_TABLE_MAX + 1), COAPS_E_INVALID);
+}
+
+static void ratelimit_allows_a_burst_per_window(void **state)
+{
+    (void)state;
+    struct net_ratelimit rl;
+    memset(&rl, 0, sizeof rl);
+    uint32_t sup = 0;
+    for (int i = 0; i < 3; i++)
+        assert_true(net_ratelimit_allow(&rl, 1000, 3, 10000, &sup));
+    assert_false(net_ratelimit_allow(&rl, 1001, 3, 10000, &sup));
+    assert_false(net_ratelimit_allow(&rl, 10999, 3, 10000, &sup));
+    assert_int_equal(sup, 0);
+    assert_true(net_ratelimit_allow(&rl, 11000, 3, 10000, &sup));
+    assert_int_equal(sup, 2); /* the two held back are reported once */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(finds_inserts_and_removes),
+        cmocka_unit_test(lru_orders_by_last_traffic),
+        cmocka_unit_test(victim_only_when_idle_enough),
+        cmocka_unit_test(bad_sizes_refused),
+        cmocka_unit_test(ratelimit_allows_a_burst_per_window),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
