@@ -60,9 +60,9 @@ static size_t datagram_fragments(const uint8_t *dg, size_t n, struct dtls_hs_hea
     struct wire_rd r = wire_rd_init(dg, n);
     size_t k = 0;
     while (wire_rd_left(&r) > 0) {
-        uint8_t type;
-        uint16_t version, epoch, len;
-        uint64_t seq;
+        uint8_t type = 0;
+        uint16_t version = 0, epoch = 0, len = 0;
+        uint64_t seq = 0;
         struct wire_rd body;
         assert_int_equal(wire_rd_u8(&r, &type), COAPS_OK);
         assert_int_equal(type, 22);
