@@ -366,7 +366,7 @@ static void feed_datagram(struct dtls_reasm *r, int i, struct dtls_hs_msg *m, si
     while (wire_rd_left(&rd) > 0) {
         struct wire_rd body;
         assert_int_equal(wire_rd_skip(&rd, 11), COAPS_OK); /* type, version, epoch, seq */
-        uint16_t len;
+        uint16_t len = 0;
         assert_int_equal(wire_rd_u16(&rd, &len), COAPS_OK);
         assert_int_equal(wire_rd_sub(&rd, len, &body), COAPS_OK);
         while (wire_rd_left(&body) > 0) {
