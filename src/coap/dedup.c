@@ -7,25 +7,55 @@
  * one is still alive, an expired entry anywhere is reused instead, and
  * only when none is expired is the oldest live one evicted (counted in
  * stats.table_full). A lookup never returns an expired entry.
+ *
+ * Lookups go through a hash index on (peer, MID): every entry that has
+ * ever been added is in the chain of its key until it is reused for
+ * another key (entries that expire or are forgotten stay linked, marked
+ * unused), so a lookup walks a short chain, not the table.
  */
 #include <string.h>
 
 #include "coap/endpoint.h"
+
+/* The hash bucket of (peer, mid). */
+static uint32_t dedup_bucket_of(const coaps_coap_endpoint *ep, const coaps_peer *p, uint16_t mid)
+{
+    uint32_t h = (coaps_peer_hash(p) ^ mid) * 2654435761u; /* spread the MID's bits */
+    return (h >> 8) & ep->dedup_mask;
+}
+
+/* Take entry d out of its hash chain (it is about to get a new key). */
+static void dedup_unlink(coaps_coap_endpoint *ep, struct coap_dedup *d)
+{
+    if (!d->linked)
+        return;
+    uint16_t idx = (uint16_t)(d - ep->dedup);
+    for (uint16_t *at = &ep->dedup_bucket[d->bucket]; *at != COAP_DEDUP_NONE;
+         at = &ep->dedup[*at].hash_next) {
+        if (*at == idx) {
+            *at = d->hash_next;
+            break;
+        }
+    }
+    d->linked = false;
+}
 
 struct coap_dedup *coap_dedup_find(coaps_coap_endpoint *ep, const coaps_peer *p, uint16_t mid,
                                    uint64_t now_ms)
 {
     if (ep->cfg.dedup_disabled)
         return NULL;
-    for (size_t i = 0; i < ep->cfg.dedup_entries; i++) {
+    /* Only the chain of (peer, mid): O(1), not a scan of the table. */
+    for (uint16_t i = ep->dedup_bucket[dedup_bucket_of(ep, p, mid)]; i != COAP_DEDUP_NONE;
+         i = ep->dedup[i].hash_next) {
         struct coap_dedup *d = &ep->dedup[i];
-        if (!d->used)
+        if (d->mid != mid || !d->used)
             continue;
         if (d->expires_ms <= now_ms) {
             d->used = false; /* expired: the MID may be reused now */
             continue;
         }
-        if (d->mid == mid && coaps_peer_equal(&d->peer, p))
+        if (coaps_peer_equal(&d->peer, p))
             return d;
     }
     return NULL;
@@ -40,21 +70,38 @@ struct coap_dedup *coap_dedup_add(coaps_coap_endpoint *ep, const coaps_peer *p, 
     ep->dedup_next = (uint16_t)((ep->dedup_next + 1) % ep->cfg.dedup_entries);
     if (d->used && d->expires_ms > now_ms) {
         /* the oldest entry is live; a dead one elsewhere (a NON entry has a
-         * shorter life than an older CON one) is reused first */
+         * shorter life than an older CON one) is reused first. The scan
+         * is skipped while no entry can have expired yet. */
         struct coap_dedup *dead = NULL;
-        for (size_t i = 0; i < ep->cfg.dedup_entries && dead == NULL; i++)
-            if (!ep->dedup[i].used || ep->dedup[i].expires_ms <= now_ms)
-                dead = &ep->dedup[i];
+        if (now_ms >= ep->dedup_min_expiry) {
+            uint64_t min_expiry = UINT64_MAX;
+            for (size_t i = 0; i < ep->cfg.dedup_entries && dead == NULL; i++) {
+                const struct coap_dedup *e = &ep->dedup[i];
+                if (!e->used || e->expires_ms <= now_ms)
+                    dead = &ep->dedup[i];
+                else if (e->expires_ms < min_expiry)
+                    min_expiry = e->expires_ms;
+            }
+            if (dead == NULL) /* every entry was live: none dies before min_expiry */
+                ep->dedup_min_expiry = min_expiry;
+        }
         if (dead) {
             d = dead;
         } else {
             ep->stats.table_full++; /* evicting a live entry: oldest first */
         }
     }
+    dedup_unlink(ep, d);
     d->used = true;
     d->peer = *p;
     d->mid = mid;
+    d->bucket = dedup_bucket_of(ep, p, mid);
+    d->hash_next = ep->dedup_bucket[d->bucket];
+    ep->dedup_bucket[d->bucket] = (uint16_t)(d - ep->dedup);
+    d->linked = true;
     d->expires_ms = now_ms + lifetime_ms;
+    if (d->expires_ms < ep->dedup_min_expiry) /* keep the bound a lower bound */
+        ep->dedup_min_expiry = d->expires_ms;
     d->reply_len = 0;
     return d;
 }
@@ -71,6 +118,8 @@ void coap_dedup_set_reply(coaps_coap_endpoint *ep, struct coap_dedup *d, const u
 void coap_dedup_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *p)
 {
     for (size_t i = 0; i < ep->cfg.dedup_entries; i++)
-        if (ep->dedup[i].used && coaps_peer_equal(&ep->dedup[i].peer, p))
+        if (ep->dedup[i].used && coaps_peer_equal(&ep->dedup[i].peer, p)) {
             ep->dedup[i].used = false;
+            ep->dedup_min_expiry = 0; /* a free entry now exists: look again */
+        }
 }

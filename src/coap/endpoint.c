@@ -92,6 +92,7 @@ static size_t layout(const coaps_coap_config *c, coaps_coap_endpoint *ep, uint8_
     size_t mms = c->max_message_size;
     struct coap_outq_slot *oq = carve(base, &off, c->outq_entries, sizeof *oq);
     struct coap_dedup *dd = carve(base, &off, c->dedup_entries, sizeof *dd);
+    uint16_t *db = carve(base, &off, coap_dedup_buckets(c->dedup_entries), sizeof *db);
     struct coap_exchange *xx = carve(base, &off, c->max_exchanges, sizeof *xx);
     struct coap_body *bb = carve(base, &off, c->body_slots, sizeof *bb);
     struct coap_observer *ob = carve(base, &off, c->max_observers, sizeof *ob);
@@ -121,6 +122,7 @@ static size_t layout(const coaps_coap_config *c, coaps_coap_endpoint *ep, uint8_
     if (ep) {
         ep->outq = oq;
         ep->dedup = dd;
+        ep->dedup_bucket = db;
         ep->xchg = xx;
         ep->body = bb;
         ep->obs = ob;
@@ -170,6 +172,9 @@ coaps_status coaps_coap_endpoint_init(void *mem, size_t mem_len, const coaps_coa
     coaps_coap_endpoint *ep = mem;
     ep->cfg = *cfg;
     layout(cfg, ep, mem);
+    ep->dedup_mask = (uint32_t)(coap_dedup_buckets(cfg->dedup_entries) - 1);
+    for (size_t i = 0; i <= ep->dedup_mask; i++)
+        ep->dedup_bucket[i] = COAP_DEDUP_NONE;
     ep->rng = cfg->random_seed;
     /* RFC 7252 4.4: start Message IDs at a random value. */
     ep->next_mid = (uint16_t)coap_random(ep);

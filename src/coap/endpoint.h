@@ -47,7 +47,24 @@ struct coap_dedup {
     uint64_t expires_ms;
     uint16_t reply_len; /* 0: nothing to replay (NON, or not yet) */
     uint8_t *reply;     /* max_message_size bytes */
+    bool linked;        /* in the hash chain of (peer, mid) (dedup_bucket) */
+    uint16_t hash_next; /* next entry in that chain, or COAP_DEDUP_NONE */
+    uint32_t bucket;    /* that chain's bucket, while linked */
 };
+
+/* End of a dedup hash chain (dedup_entries is a uint16_t, so no entry
+ * has this index). */
+#define COAP_DEDUP_NONE 0xffffu
+
+/* Dedup hash buckets: a power of two >= 2 x dedup_entries, so chains stay
+ * short (load factor <= 1/2). */
+static inline size_t coap_dedup_buckets(size_t entries)
+{
+    size_t n = 1;
+    while (n < 2 * entries)
+        n <<= 1;
+    return n;
+}
 
 enum coap_xkind {
     COAP_X_FREE = 0,
@@ -172,6 +189,13 @@ struct coaps_coap_endpoint {
     uint16_t outq_head, outq_count;
     struct coap_dedup *dedup;
     uint16_t dedup_next; /* ring cursor: the oldest entry is evicted */
+    uint16_t *dedup_bucket; /* coap_dedup_buckets(dedup_entries) chain heads */
+    uint32_t dedup_mask;    /* coap_dedup_buckets(dedup_entries) - 1 */
+    /* No used dedup entry expires before this (a lower bound; 0 = unknown):
+     * while now_ms is below it, coap_dedup_add need not look for a dead
+     * entry to reuse, which at high request rates (every entry live for
+     * EXCHANGE_LIFETIME) would be a scan of the whole table per request. */
+    uint64_t dedup_min_expiry;
     struct coap_exchange *xchg;
     struct coap_body *body;
     struct coap_observer *obs;

@@ -74,10 +74,26 @@ coaps_status crypto_hmac_iov(enum crypto_hash_alg alg, const void *key, size_t k
                              const struct crypto_iov *parts, size_t n_parts,
                              uint8_t out[CRYPTO_HASH_MAX]);
 
+/* An HMAC key prepared once for many MACs under it (the PRF's P_hash
+ * makes 4+ under one secret): K ^ ipad and K ^ opad (RFC 2104 2) are
+ * absorbed by crypto_hmac_key_init, so each crypto_hmac_keyed hashes only
+ * the message and the inner digest. Handshake path only: may allocate.
+ * crypto_hmac_key_clear frees and wipes; safe on a zeroed or failed key. */
+struct crypto_hmac_key {
+    void *impl;
+    enum crypto_hash_alg alg;
+};
+
+coaps_status crypto_hmac_key_init(struct crypto_hmac_key *k, enum crypto_hash_alg alg,
+                                  const void *key, size_t key_len);
+coaps_status crypto_hmac_keyed(struct crypto_hmac_key *k, const struct crypto_iov *parts,
+                               size_t n_parts, uint8_t out[CRYPTO_HASH_MAX]);
+void crypto_hmac_key_clear(struct crypto_hmac_key *k);
+
 /* TLS 1.2 PRF (RFC 5246 section 5): P_hash(secret, label || seed).
  * label is a NUL-terminated ASCII string (the NUL is not hashed); out_len may
- * be any length (key blocks are ~40..136 bytes). Built on crypto_hmac_iov in
- * crypto_prf.c, so a second backend gets it for free. COAPS_E_INVALID on
+ * be any length (key blocks are ~40..136 bytes). Built on crypto_hmac_key_*
+ * in crypto_prf.c, so a second backend gets it for free. COAPS_E_INVALID on
  * NULL arguments. */
 coaps_status crypto_tls12_prf(enum crypto_hash_alg alg, const uint8_t *secret, size_t secret_len,
                               const char *label, const uint8_t *seed, size_t seed_len,

@@ -7,11 +7,11 @@
  * hash and HMAC are used during the handshake only, so they may allocate.
  */
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "common/try.h"
@@ -22,16 +22,6 @@ static const EVP_MD *hash_md(enum crypto_hash_alg alg)
     switch (alg) {
     case CRYPTO_SHA256: return EVP_sha256();
     case CRYPTO_SHA384: return EVP_sha384();
-    }
-    return NULL;
-}
-
-/* The name OpenSSL's HMAC provider takes as its "digest" parameter. */
-static const char *hash_name(enum crypto_hash_alg alg)
-{
-    switch (alg) {
-    case CRYPTO_SHA256: return "SHA256";
-    case CRYPTO_SHA384: return "SHA384";
     }
     return NULL;
 }
@@ -109,49 +99,183 @@ coaps_status crypto_hash(enum crypto_hash_alg alg, const void *data, size_t len,
     return COAPS_OK;
 }
 
+/* HMAC's block size B (RFC 2104 2): the hash's input block. */
+#define HMAC_BLOCK_MAX 128 /* SHA-384's; SHA-256's is 64 */
+
+static size_t hash_block_len(enum crypto_hash_alg alg)
+{
+    return alg == CRYPTO_SHA384 ? 128 : 64;
+}
+
+/* HMAC (RFC 2104 2) straight on the digest, one EVP_MD_CTX reused for the
+ * inner and the outer hash: H((K ^ opad) || H((K ^ ipad) || text)).
+ * Cheaper than OpenSSL 3's EVP_MAC, which fetches the MAC and the digest
+ * by name and allocates four contexts per call (the handshake's PRF makes
+ * dozens of calls); here the digest is fetched once, by the first init,
+ * and the second init reuses it, and the digest context is allocated once
+ * per HMAC, not four times. */
+static bool hmac_run(EVP_MD_CTX *ctx, const EVP_MD *md, const uint8_t *key, size_t key_len,
+                     size_t block, const struct crypto_iov *parts, size_t n_parts, uint8_t *out,
+                     unsigned int *out_len)
+{
+    uint8_t pad[HMAC_BLOCK_MAX];
+    uint8_t inner[CRYPTO_HASH_MAX];
+    unsigned int n = 0;
+    bool ok = true;
+
+    memset(pad, 0, block);
+    memcpy(pad, key, key_len); /* key_len <= block: the caller hashed a longer key */
+    for (size_t i = 0; i < block; i++)
+        pad[i] ^= 0x36;
+    ok = EVP_DigestInit_ex(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, pad, block) == 1;
+    for (size_t i = 0; ok && i < n_parts; i++)
+        ok = parts[i].len == 0 || EVP_DigestUpdate(ctx, parts[i].p, parts[i].len) == 1;
+    ok = ok && EVP_DigestFinal_ex(ctx, inner, &n) == 1;
+    for (size_t i = 0; i < block; i++)
+        pad[i] ^= 0x36 ^ 0x5c;
+    /* Re-init with no type: OpenSSL 3 then reuses the context's own,
+     * already fetched digest (passing EVP_sha256() again, or what
+     * EVP_MD_CTX_get0_md returns, which is that same legacy object, would
+     * fetch it by name a second time). */
+    ok = ok && EVP_DigestInit_ex(ctx, NULL, NULL) == 1 &&
+         EVP_DigestUpdate(ctx, pad, block) == 1 && EVP_DigestUpdate(ctx, inner, n) == 1 &&
+         EVP_DigestFinal_ex(ctx, out, out_len) == 1;
+    crypto_wipe(pad, block);
+    crypto_wipe(inner, sizeof inner);
+    return ok;
+}
+
 coaps_status crypto_hmac_iov(enum crypto_hash_alg alg, const void *key, size_t key_len,
                              const struct crypto_iov *parts, size_t n_parts,
                              uint8_t out[CRYPTO_HASH_MAX])
 {
-    const char *name = hash_name(alg);
-    ENSURE(name != NULL && out != NULL, COAPS_E_INVALID);
+    const EVP_MD *md = hash_md(alg);
+    ENSURE(md != NULL && out != NULL, COAPS_E_INVALID);
     ENSURE(key != NULL || key_len == 0, COAPS_E_INVALID);
     ENSURE(parts != NULL || n_parts == 0, COAPS_E_INVALID);
-    /* HMAC accepts an empty key (RFC 2104 pads it with zeros), but OpenSSL
-     * wants a non-NULL pointer for it. */
-    static const uint8_t empty[1] = {0};
-    const void *k = key_len ? key : empty;
+    for (size_t i = 0; i < n_parts; i++)
+        ENSURE(parts[i].p != NULL || parts[i].len == 0, COAPS_E_INVALID);
 
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    ENSURE(mac != NULL, COAPS_E_CRYPTO);
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac); /* the context holds its own reference */
-    ENSURE(ctx != NULL, COAPS_E_NOMEM);
-
-    OSSL_PARAM params[2];
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)name, 0);
-    params[1] = OSSL_PARAM_construct_end();
-
-    coaps_status st = COAPS_E_CRYPTO;
-    size_t n = 0;
-    if (EVP_MAC_init(ctx, k, key_len, params) != 1)
-        goto out;
-    for (size_t i = 0; i < n_parts; i++) {
-        if (parts[i].len == 0)
-            continue;
-        if (parts[i].p == NULL) {
-            st = COAPS_E_INVALID;
-            goto out;
-        }
-        if (EVP_MAC_update(ctx, parts[i].p, parts[i].len) != 1)
-            goto out;
+    size_t block = hash_block_len(alg);
+    uint8_t hashed_key[CRYPTO_HASH_MAX];
+    if (key_len > block) {
+        /* RFC 2104 2: a key longer than B is hashed first. */
+        TRY(crypto_hash(alg, key, key_len, hashed_key));
+        key = hashed_key;
+        key_len = crypto_hash_len(alg);
     }
-    if (EVP_MAC_final(ctx, out, &n, CRYPTO_HASH_MAX) != 1 || n != crypto_hash_len(alg))
-        goto out;
-    st = COAPS_OK;
-out:
-    EVP_MAC_CTX_free(ctx);
-    return st;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) {
+        crypto_wipe(hashed_key, sizeof hashed_key);
+        return COAPS_E_NOMEM;
+    }
+    unsigned int n = 0;
+    bool ok = hmac_run(ctx, md, key_len ? key : hashed_key, key_len, block, parts, n_parts,
+                       out, &n) &&
+              n == crypto_hash_len(alg);
+    EVP_MD_CTX_free(ctx); /* cleanses the digest state */
+    crypto_wipe(hashed_key, sizeof hashed_key);
+    return ok ? COAPS_OK : COAPS_E_CRYPTO;
+}
+
+/* Backend state behind struct crypto_hmac_key.impl: digest contexts that
+ * have absorbed K ^ ipad and K ^ opad, and one to work in. */
+struct hmac_key_impl {
+    EVP_MD_CTX *inner, *outer, *work;
+};
+
+static void hmac_key_impl_free(struct hmac_key_impl *im)
+{
+    if (im == NULL)
+        return;
+    EVP_MD_CTX_free(im->inner); /* frees and cleanses the digest states */
+    EVP_MD_CTX_free(im->outer);
+    EVP_MD_CTX_free(im->work);
+    free(im);
+}
+
+/* Absorb the padded key into inner and outer (outer starts as a copy of
+ * the fresh inner context: one fetch of the digest for both). */
+static bool hmac_key_absorb(struct hmac_key_impl *im, const EVP_MD *md, const uint8_t *key,
+                            size_t key_len, size_t block)
+{
+    uint8_t pad[HMAC_BLOCK_MAX];
+    memset(pad, 0, block);
+    memcpy(pad, key, key_len); /* key_len <= block: the caller hashed a longer key */
+    for (size_t i = 0; i < block; i++)
+        pad[i] ^= 0x36;
+    bool ok = EVP_DigestInit_ex(im->inner, md, NULL) == 1 &&
+              EVP_MD_CTX_copy_ex(im->outer, im->inner) == 1 &&
+              EVP_DigestUpdate(im->inner, pad, block) == 1;
+    for (size_t i = 0; i < block; i++)
+        pad[i] ^= 0x36 ^ 0x5c;
+    ok = ok && EVP_DigestUpdate(im->outer, pad, block) == 1;
+    crypto_wipe(pad, block);
+    return ok;
+}
+
+coaps_status crypto_hmac_key_init(struct crypto_hmac_key *k, enum crypto_hash_alg alg,
+                                  const void *key, size_t key_len)
+{
+    ENSURE(k != NULL, COAPS_E_INVALID);
+    k->impl = NULL;
+    const EVP_MD *md = hash_md(alg);
+    ENSURE(md != NULL, COAPS_E_INVALID);
+    ENSURE(key != NULL || key_len == 0, COAPS_E_INVALID);
+    size_t block = hash_block_len(alg);
+    uint8_t hashed_key[CRYPTO_HASH_MAX];
+    if (key_len > block) {
+        /* RFC 2104 2: a key longer than B is hashed first. */
+        TRY(crypto_hash(alg, key, key_len, hashed_key));
+        key = hashed_key;
+        key_len = crypto_hash_len(alg);
+    }
+    struct hmac_key_impl *im = calloc(1, sizeof *im);
+    coaps_status st = COAPS_E_NOMEM;
+    if (im != NULL && (im->inner = EVP_MD_CTX_new()) != NULL &&
+        (im->outer = EVP_MD_CTX_new()) != NULL && (im->work = EVP_MD_CTX_new()) != NULL)
+        st = hmac_key_absorb(im, md, key_len ? key : hashed_key, key_len, block)
+                 ? COAPS_OK
+                 : COAPS_E_CRYPTO;
+    crypto_wipe(hashed_key, sizeof hashed_key);
+    if (st != COAPS_OK) {
+        hmac_key_impl_free(im);
+        return st;
+    }
+    k->impl = im;
+    k->alg = alg;
+    return COAPS_OK;
+}
+
+coaps_status crypto_hmac_keyed(struct crypto_hmac_key *k, const struct crypto_iov *parts,
+                               size_t n_parts, uint8_t out[CRYPTO_HASH_MAX])
+{
+    ENSURE(k != NULL && k->impl != NULL && out != NULL, COAPS_E_INVALID);
+    ENSURE(parts != NULL || n_parts == 0, COAPS_E_INVALID);
+    for (size_t i = 0; i < n_parts; i++)
+        ENSURE(parts[i].p != NULL || parts[i].len == 0, COAPS_E_INVALID);
+    struct hmac_key_impl *im = k->impl;
+    uint8_t inner[CRYPTO_HASH_MAX];
+    unsigned int n = 0, m = 0;
+    /* H((K ^ opad) || H((K ^ ipad) || text)), RFC 2104 2, from the
+     * prepared states: copying a context does not fetch the digest. */
+    bool ok = EVP_MD_CTX_copy_ex(im->work, im->inner) == 1;
+    for (size_t i = 0; ok && i < n_parts; i++)
+        ok = parts[i].len == 0 || EVP_DigestUpdate(im->work, parts[i].p, parts[i].len) == 1;
+    ok = ok && EVP_DigestFinal_ex(im->work, inner, &n) == 1 &&
+         EVP_MD_CTX_copy_ex(im->work, im->outer) == 1 &&
+         EVP_DigestUpdate(im->work, inner, n) == 1 &&
+         EVP_DigestFinal_ex(im->work, out, &m) == 1 && m == crypto_hash_len(k->alg);
+    crypto_wipe(inner, sizeof inner);
+    return ok ? COAPS_OK : COAPS_E_CRYPTO;
+}
+
+void crypto_hmac_key_clear(struct crypto_hmac_key *k)
+{
+    if (k == NULL)
+        return;
+    hmac_key_impl_free(k->impl);
+    k->impl = NULL;
 }
 
 coaps_status crypto_hmac(enum crypto_hash_alg alg, const void *key, size_t key_len,

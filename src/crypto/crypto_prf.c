@@ -1,6 +1,6 @@
 /*
  * crypto_prf.c - the TLS 1.2 PRF (RFC 5246 section 5), backend-neutral:
- * built only on crypto_hmac_iov(), so every crypto backend shares it.
+ * built only on crypto_hmac_key_*(), so every crypto backend shares it.
  *
  *   PRF(secret, label, seed) = P_<hash>(secret, label || seed)
  *   P_hash(secret, s) = HMAC(secret, A(1) || s) || HMAC(secret, A(2) || s) || ...
@@ -28,23 +28,31 @@ coaps_status crypto_tls12_prf(enum crypto_hash_alg alg, const uint8_t *secret, s
     uint8_t block[CRYPTO_HASH_MAX]; /* one P_hash output block */
     coaps_status st = COAPS_OK;
 
+    /* Every HMAC below is under the same secret: prepare it once. */
+    struct crypto_hmac_key key;
+    st = crypto_hmac_key_init(&key, alg, secret, secret_len);
+
     /* A(1) = HMAC(secret, label || seed) */
     struct crypto_iov a0[2] = {{label, label_len}, {seed, seed_len}};
-    st = crypto_hmac_iov(alg, secret, secret_len, a0, 2, a);
+    if (st == COAPS_OK)
+        st = crypto_hmac_keyed(&key, a0, 2, a);
 
     size_t done = 0;
     while (st == COAPS_OK && done < out_len) {
         struct crypto_iov parts[3] = {{a, hlen}, {label, label_len}, {seed, seed_len}};
-        st = crypto_hmac_iov(alg, secret, secret_len, parts, 3, block);
+        st = crypto_hmac_keyed(&key, parts, 3, block);
         if (st != COAPS_OK)
             break;
         size_t n = out_len - done < hlen ? out_len - done : hlen;
         memcpy(out + done, block, n);
         done += n;
-        if (done < out_len) /* A(i+1) = HMAC(secret, A(i)) */
-            st = crypto_hmac(alg, secret, secret_len, a, hlen, a);
+        if (done < out_len) { /* A(i+1) = HMAC(secret, A(i)) */
+            struct crypto_iov ai = {a, hlen};
+            st = crypto_hmac_keyed(&key, &ai, 1, a);
+        }
     }
 
+    crypto_hmac_key_clear(&key);
     crypto_wipe(a, sizeof a);
     crypto_wipe(block, sizeof block);
     if (st != COAPS_OK)

@@ -144,6 +144,66 @@ static void dead_entries_are_reused_first(void **state)
     free(mem);
 }
 
+/* The hash index stays right under churn: many peers sharing MIDs, the
+ * ring reused several times over. Exactly the newest 64 (peer, MID)
+ * pairs are known afterwards (a stale or lost chain link shows here). */
+static void index_survives_churn(void **state)
+{
+    (void)state;
+    coaps_coap_config c;
+    coaps_coap_config_default(&c);
+    c.dedup_entries = 64;
+    void *mem;
+    coaps_coap_endpoint *ep = server(&c, &mem);
+    coaps_coap_msg m;
+    const int total = 64 * 5;
+    for (int i = 0; i < total; i++) {
+        coaps_peer p = t_peer((uint8_t)(1 + i % 7));
+        t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, (uint16_t)(i / 7), "c");
+        t_feed(ep, &p, &m, (uint64_t)i);
+    }
+    assert_int_equal(calls, total);
+    for (int i = total - 64; i < total; i++) { /* the newest 64: replayed */
+        coaps_peer p = t_peer((uint8_t)(1 + i % 7));
+        t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, (uint16_t)(i / 7), "c");
+        t_feed(ep, &p, &m, (uint64_t)total);
+        assert_int_equal(calls, total);
+    }
+    coaps_peer p0 = t_peer(1); /* i = 0: long evicted, handled again */
+    t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, 0, "c");
+    t_feed(ep, &p0, &m, (uint64_t)total);
+    assert_int_equal(calls, total + 1);
+    free(mem);
+}
+
+/* Entries freed by forgetting a peer are reused before a live entry is
+ * evicted, even while every other entry is far from expiring. */
+static void forgotten_entries_are_reused_first(void **state)
+{
+    (void)state;
+    coaps_coap_config c;
+    coaps_coap_config_default(&c);
+    c.dedup_entries = 4;
+    void *mem;
+    coaps_coap_endpoint *ep = server(&c, &mem);
+    coaps_peer p = t_peer(1), q = t_peer(2);
+    coaps_coap_msg m;
+    for (uint16_t mid = 1; mid <= 5; mid++) { /* the 5th evicts a live one */
+        t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, mid, "c");
+        t_feed(ep, mid == 3 ? &q : &p, &m, mid);
+    }
+    uint64_t full = coaps_coap_get_stats(ep)->table_full;
+    assert_true(full >= 1);
+    coaps_coap_forget_peer(ep, &q); /* frees MID 3's entry */
+    t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, 6, "c");
+    t_feed(ep, &p, &m, 6);
+    assert_int_equal(coaps_coap_get_stats(ep)->table_full, full);
+    t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, 2, "c"); /* not evicted */
+    t_feed(ep, &p, &m, 7);
+    assert_int_equal(calls, 6);
+    free(mem);
+}
+
 static void dedup_can_be_disabled(void **state)
 {
     (void)state;
@@ -169,6 +229,8 @@ int main(void)
         cmocka_unit_test(duplicate_non_is_dropped),
         cmocka_unit_test(full_cache_evicts_oldest),
         cmocka_unit_test(dead_entries_are_reused_first),
+        cmocka_unit_test(index_survives_churn),
+        cmocka_unit_test(forgotten_entries_are_reused_first),
         cmocka_unit_test(dedup_can_be_disabled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
