@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "coaps/dtls.h"
+#include "common/hex.h"
 
 #define ECHO_DGRAM_MAX 2048 /* > any MTU we accept (the engine caps at cfg.mtu) */
 #define ECHO_SESSIONS 64    /* concurrent clients of the server */
@@ -88,17 +89,6 @@ __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt,
     exit(2);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* --psk IDENTITY:KEY */
 static void parse_psk(struct opts *o, const char *arg)
 {
@@ -117,7 +107,7 @@ static void parse_psk(struct opts *o, const char *arg)
         if (n == 0 || n % 2 || n / 2 > sizeof(o->key))
             die("--psk hex key must be 2..128 hex digits, even count: '%s'", colon + 1);
         for (size_t i = 0; i < n / 2; i++) {
-            int hi = hexval(k[2 * i]), lo = hexval(k[2 * i + 1]);
+            int hi = hex_digit(k[2 * i]), lo = hex_digit(k[2 * i + 1]);
             if (hi < 0 || lo < 0)
                 die("--psk hex key has a non-hex digit: '%s'", colon + 1);
             o->key[i] = (uint8_t)(hi << 4 | lo);

@@ -5,6 +5,7 @@
 
 #include "common/try.h"
 #include "common/wire.h"
+#include "common/hex.h"
 
 static coaps_status json_value(struct wire_rd *r, unsigned depth, enum json_kind *kind);
 
@@ -45,17 +46,6 @@ static bool is_digit(uint8_t c)
     return c >= '0' && c <= '9';
 }
 
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The four hex digits after "\u". */
 static coaps_status json_hex4(struct wire_rd *r, uint16_t *out)
 {
@@ -63,7 +53,7 @@ static coaps_status json_hex4(struct wire_rd *r, uint16_t *out)
     for (int i = 0; i < 4; i++) {
         uint8_t c;
         TRY(wire_rd_u8(r, &c));
-        int h = hex_value(c);
+        int h = hex_digit(c);
         ENSURE(h >= 0, COAPS_E_MALFORMED);
         v = (uint16_t)((v << 4) | (uint16_t)h);
     }

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "common/try.h"
+#include "common/hex.h"
 
 bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -115,17 +116,6 @@ bool cli_parse_block(const char *s, uint32_t *num, uint16_t *size)
     return true;
 }
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool cli_parse_token(const char *s, uint8_t token[CLI_TOKEN_MAX], size_t *len)
 {
     if (s == NULL || *s == '\0')
@@ -137,7 +127,7 @@ bool cli_parse_token(const char *s, uint8_t token[CLI_TOKEN_MAX], size_t *len)
         if (digits % 2 != 0 || digits / 2 > CLI_TOKEN_MAX)
             return false;
         for (size_t i = 0; i < digits / 2; i++) {
-            int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+            int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
             if (hi < 0 || lo < 0)
                 return false;
             token[i] = (uint8_t)(hi << 4 | lo);

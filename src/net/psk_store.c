@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/try.h"
+#include "common/hex.h"
 
 /* A PSK file bigger than this is not a list of keys (256 lines of 512). */
 #define NET_PSK_FILE_MAX (NET_PSK_STORE_MAX * NET_PSK_LINE_MAX)
@@ -19,17 +20,6 @@ void net_psk_store_init(struct net_psk_store *s)
 bool net_psk_store_usable(const struct net_psk_store *s)
 {
     return s->n > 0 || s->has_default;
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 coaps_status net_psk_parse_key(const char *text, size_t n, uint8_t *key, size_t *key_len,

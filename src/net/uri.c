@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "common/try.h"
+#include "common/hex.h"
 
 #define FAIL(st, msg)                                                          \
     do {                                                                       \
@@ -15,17 +16,6 @@
             *why = (msg);                                                      \
         return (st);                                                           \
     } while (0)
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Percent-decode s[0..n) into u->buf as a new segment (RFC 3986 2.1). */
 static coaps_status uri_add_segment(struct net_uri *u, const char *s, size_t n,
