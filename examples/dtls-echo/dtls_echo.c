@@ -324,16 +324,6 @@ struct session {
     uint64_t hello_hash; /* of the ClientHello that made this session */
 };
 
-/* FNV-1a over a ClientHello datagram past its 13-byte record header: a
- * retransmitted or duplicated copy (new record sequence number, same
- * handshake bytes) hashes the same. */
-static uint64_t hello_hash(const uint8_t *d, size_t len)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (size_t i = 13; i < len; i++)
-        h = (h ^ d[i]) * 1099511628211ull;
-    return h;
-}
 
 static void peer_of(const struct sockaddr_storage *sa, socklen_t len, coaps_peer *p)
 {
@@ -406,7 +396,7 @@ static void server_datagram(int fd, coaps_dtls_server *front, const coaps_dtls_c
     peer_of(sa, sa_len, &peer);
     struct session *s = session_find(tab, &peer);
     uint64_t now = now_ms();
-    if (s && coaps_dtls_is_client_hello(d, len) && hello_hash(d, len) == s->hello_hash)
+    if (s && coaps_dtls_is_client_hello(d, len) && coaps_dtls_client_hello_hash(d, len) == s->hello_hash)
         return; /* a late copy of the ClientHello that made this session: it
                    must not restart it (only a new ClientHello does, RFC 6347 4.2.8) */
     if (!s || (coaps_dtls_is_client_hello(d, len) && coaps_dtls_state(&s->conn) != COAPS_DTLS_HANDSHAKING)) {
@@ -438,7 +428,7 @@ static void server_datagram(int fd, coaps_dtls_server *front, const coaps_dtls_c
                 return;
             }
             s->used = true;
-            s->hello_hash = hello_hash(d, len);
+            s->hello_hash = coaps_dtls_client_hello_hash(d, len);
             s->peer = peer;
             memcpy(&s->sa, sa, sa_len);
             s->sa_len = sa_len;

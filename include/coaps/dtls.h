@@ -398,6 +398,13 @@ coaps_status coaps_dtls_server_accept(coaps_dtls_server *srv, const coaps_peer *
  * the client lost its state and starts over (RFC 6347 4.2.8). */
 bool coaps_dtls_is_client_hello(const uint8_t *dgram, size_t len);
 
+/* A 64-bit hash (FNV-1a) of a ClientHello datagram past its 13-byte record
+ * header, so a retransmitted or duplicated copy (new record sequence number,
+ * same handshake bytes) hashes the same. An edge keeps the hash of the
+ * ClientHello that made a session and ignores late copies of it: only a new
+ * ClientHello may restart the session (RFC 6347 4.2.8). */
+uint64_t coaps_dtls_client_hello_hash(const uint8_t *dgram, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

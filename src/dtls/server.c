@@ -152,6 +152,14 @@ coaps_status coaps_dtls_server_accept(coaps_dtls_server *srv, const coaps_peer *
     return COAPS_OK;
 }
 
+uint64_t coaps_dtls_client_hello_hash(const uint8_t *dgram, size_t len)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a 64-bit offset basis */
+    for (size_t i = DTLS_RECORD_HEADER_LEN; i < len; i++)
+        h = (h ^ dgram[i]) * 1099511628211ull; /* FNV-1a 64-bit prime */
+    return h;
+}
+
 bool coaps_dtls_is_client_hello(const uint8_t *dgram, size_t len)
 {
     if (!dgram)

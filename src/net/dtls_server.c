@@ -252,20 +252,6 @@ static uint32_t session_slot(struct net_dtls_server *srv, const coaps_peer *peer
     return net_session_insert(&srv->table, peer, now_ms);
 }
 
-/* RFC 6347 4.1: a record header is 13 bytes. */
-#define DTLS_RECORD_HEADER 13
-
-/* FNV-1a over a ClientHello datagram past its record header: equal for
- * duplicates and retransmissions (only the record sequence number
- * changes), different for a new handshake (new client random). */
-static uint64_t hello_hash(const uint8_t *data, size_t len)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (size_t i = DTLS_RECORD_HEADER; i < len; i++)
-        h = (h ^ data[i]) * 1099511628211ull;
-    return h;
-}
-
 static uint32_t session_new(struct net_dtls_server *srv, struct net_endpoint *ep,
                             const coaps_peer *peer, uint64_t hello, uint64_t now_ms)
 {
@@ -319,7 +305,7 @@ static uint32_t front_door(struct net_dtls_server *srv, struct net_endpoint *ep,
             srv->stats.restarted++;
             session_end(srv, i, false, now_ms);
         }
-        return session_new(srv, ep, src, hello_hash(data, len), now_ms);
+        return session_new(srv, ep, src, coaps_dtls_client_hello_hash(data, len), now_ms);
     case COAPS_DTLS_ACCEPT_DROP:
     default:
         if (i == NET_SESSION_NONE)
@@ -338,7 +324,7 @@ static void server_rx(void *ctx, struct net_endpoint *ep, const coaps_peer *src,
     if (i != NET_SESSION_NONE &&
         coaps_dtls_state(&srv->sessions[i].conn) != COAPS_DTLS_HANDSHAKING &&
         coaps_dtls_is_client_hello(data, len)) {
-        if (hello_hash(data, len) == srv->sessions[i].hello_hash)
+        if (coaps_dtls_client_hello_hash(data, len) == srv->sessions[i].hello_hash)
             return; /* the duplicate of the ClientHello that made this session */
         i = front_door(srv, ep, src, i, data, len, now_ms);
     } else if (i == NET_SESSION_NONE) {

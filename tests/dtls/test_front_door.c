@@ -239,6 +239,20 @@ static void truncations_never_open(void **state)
     coaps_dtls_server_clear(&srv);
 }
 
+/* A retransmitted copy of a ClientHello (only the record sequence number
+ * differs) hashes the same; another ClientHello (new random) does not. */
+static void client_hello_hash_ignores_record_seq(void **state)
+{
+    (void)state;
+    uint8_t ch[2048], copy[2048];
+    size_t n = load_vector("openssl_dtls12_psk_client_hello.bin", ch, sizeof ch);
+    memcpy(copy, ch, n);
+    copy[10] ^= 0x5a; /* low byte of the 48-bit record sequence number */
+    assert_true(coaps_dtls_client_hello_hash(ch, n) == coaps_dtls_client_hello_hash(copy, n));
+    copy[13 + 12 + 2] ^= 0x01; /* first byte of the client random */
+    assert_true(coaps_dtls_client_hello_hash(ch, n) != coaps_dtls_client_hello_hash(copy, n));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +260,7 @@ int main(void)
         cmocka_unit_test(flood_keeps_no_state),
         cmocka_unit_test(only_the_right_cookie_opens),
         cmocka_unit_test(truncations_never_open),
+        cmocka_unit_test(client_hello_hash_ignores_record_seq),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
