@@ -95,6 +95,7 @@ struct bench_opts {
     const char *psk_key;
     uint16_t suite;
     bool json;
+    bool gso;       /* UDP_SEGMENT sends and UDP_GRO receives (default on) */
     int server_pid; /* 0: no server sampling */
 };
 

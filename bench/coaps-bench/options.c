@@ -22,7 +22,7 @@ static void usage(FILE *out)
             "usage: " BENCH_PROG " MODE [--scheme coap|coaps] [--host H] [--port P]\n"
             "           [--sessions S] [--window W] [--duration SEC] [--path PATH]\n"
             "           [--psk-identity ID] [--psk-key KEY] [--suite NAME]\n"
-            "           [--ack-timeout MS] [--server-pid PID] [--json | --text]\n"
+            "           [--ack-timeout MS] [--server-pid PID] [--no-gso] [--json | --text]\n"
             "MODE:\n"
             "  requests    S sessions with W outstanding CON GETs each, for SEC seconds\n"
             "  handshakes  S slots looping: new DTLS session, one GET, close_notify (coaps)\n"
@@ -42,6 +42,8 @@ static void usage(FILE *out)
             "                   %d retransmissions, doubling, then a timeout is counted\n"
             "  --server-pid     sample this process's CPU time and VmRSS (/proc) around\n"
             "                   the measured window\n"
+            "  --no-gso         one system-call trip per datagram: no UDP_SEGMENT sends\n"
+            "                   of a session's burst, no UDP_GRO receives\n"
             "  --json           one JSON line on stdout (default)\n"
             "  --text           a human-readable summary instead\n"
             "  -h, --help       this help\n",
@@ -80,7 +82,7 @@ static bool parse_mode(const char *s, enum bench_mode *m)
 enum {
     OPT_HOST = 256, OPT_PORT, OPT_SCHEME, OPT_SESSIONS, OPT_WINDOW, OPT_DURATION,
     OPT_PSK_IDENTITY, OPT_PSK_KEY, OPT_SUITE, OPT_PATH, OPT_JSON, OPT_TEXT, OPT_SERVER_PID,
-    OPT_ACK_TIMEOUT,
+    OPT_ACK_TIMEOUT, OPT_NO_GSO,
 };
 
 static const struct option longs[] = {
@@ -98,6 +100,7 @@ static const struct option longs[] = {
     {"text", no_argument, NULL, OPT_TEXT},
     {"server-pid", required_argument, NULL, OPT_SERVER_PID},
     {"ack-timeout", required_argument, NULL, OPT_ACK_TIMEOUT},
+    {"no-gso", no_argument, NULL, OPT_NO_GSO},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -213,6 +216,7 @@ int bench_opts_parse(int argc, char **argv, struct bench_opts *o)
     o->psk_key = BENCH_DEFAULT_KEY;
     o->suite = COAPS_DTLS_PSK_AES_128_CCM_8;
     o->json = true;
+    o->gso = true;
 
     int c;
     opterr = 0;
@@ -233,6 +237,10 @@ int bench_opts_parse(int argc, char **argv, struct bench_opts *o)
         }
         if (c == OPT_JSON || c == OPT_TEXT) {
             o->json = c == OPT_JSON;
+            continue;
+        }
+        if (c == OPT_NO_GSO) {
+            o->gso = false;
             continue;
         }
         int rc = parse_value(c, optarg, o);

@@ -23,6 +23,7 @@ static void report_json(const struct bench_opts *o, const struct bench_result *r
            mode_names[o->mode], scheme_names[o->scheme], o->host, o->port, o->path);
     if (o->scheme == BENCH_COAPS)
         printf(",\"suite\":\"%s\"", coaps_dtls_suite_name(o->suite));
+    printf(",\"gso\":%s", o->gso ? "true" : "false");
     printf(",\"sessions\":%" PRIu32 ",\"window\":%" PRIu32 ",\"duration_s\":%" PRIu32
            ",\"elapsed_s\":%.3f",
            o->sessions, o->window, o->duration_s, (double)r->elapsed_us / 1e6);

@@ -56,31 +56,17 @@ static void send_failed(struct bench_ctx *c)
     bench_note_error(c, "send: %s", strerror(errno));
 }
 
+/* One session's batch: with --gso (the default) a burst of equal-size
+ * requests is one UDP_SEGMENT send, one trip through the kernel. */
 void sess_flush(struct bench_ctx *c)
 {
-    struct mmsghdr msgs[BENCH_BATCH];
-    struct iovec iov[BENCH_BATCH];
-    size_t count = c->tx_count, done = 0;
+    size_t count = c->tx_count;
     if (count == 0)
         return;
-    memset(msgs, 0, sizeof msgs);
-    for (size_t i = 0; i < count; i++) {
-        iov[i].iov_base = c->tx[i];
-        iov[i].iov_len = c->tx_len[i];
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-    }
-    while (done < count) {
-        int n = sendmmsg(c->tx_owner->fd, msgs + done, (unsigned)(count - done), 0);
-        if (n > 0) {
-            done += (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else {
-            send_failed(c); /* the first of the rest is lost; go on */
-            done++;
-        }
-    }
+    bool gso = c->o->gso;
+    errno = 0;
+    if (net_udp_send_batch(c->tx_owner->fd, c->tx, count, &gso) < count)
+        send_failed(c); /* lost datagrams: errno says why */
     c->tx_count = 0;
     c->tx_owner = NULL;
 }
@@ -92,12 +78,13 @@ static uint8_t *tx_slot(struct bench_ctx *c, struct bench_session *s)
     if (c->tx_count > 0 && (c->tx_owner != s || c->tx_count == BENCH_BATCH))
         sess_flush(c);
     c->tx_owner = s;
-    return c->tx[c->tx_count];
+    return c->tx[c->tx_count].data;
 }
 
 static void tx_commit(struct bench_ctx *c, size_t len)
 {
-    c->tx_len[c->tx_count++] = len;
+    c->tx[c->tx_count].addr_len = 0; /* connected socket */
+    c->tx[c->tx_count++].len = len;
 }
 
 static void flush_dtls(struct bench_ctx *c, struct bench_session *s)
@@ -145,6 +132,8 @@ static bool open_socket(struct bench_ctx *c, struct bench_session *s)
         s->fd = -1;
         return false;
     }
+    if (c->o->gso)
+        (void)net_udp_enable_gro(s->fd); /* where the kernel has it */
     return true;
 }
 
@@ -408,20 +397,11 @@ static void on_dtls(struct bench_ctx *c, struct bench_session *s, uint8_t *dgram
 
 void sess_on_readable(struct bench_ctx *c, struct bench_session *s)
 {
-    struct mmsghdr msgs[BENCH_BATCH];
-    struct iovec iov[BENCH_BATCH];
-    memset(msgs, 0, sizeof msgs);
-    for (size_t i = 0; i < BENCH_BATCH; i++) {
-        iov[i].iov_base = c->rx[i];
-        iov[i].iov_len = BENCH_DGRAM_MAX;
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-    }
     /* One batch per wake-up: epoll is level-triggered and comes back for
      * the rest, which saves the recv that would only say EAGAIN. */
-    int n = recvmmsg(s->fd, msgs, BENCH_BATCH, MSG_DONTWAIT, NULL);
+    int n = net_udp_recv_batch(s->fd, c->rx, BENCH_BATCH);
     if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+        if (errno == EINTR)
             return;
         /* e.g. ECONNREFUSED: ICMP port unreachable, no server there */
         if (c->counting)
@@ -431,12 +411,20 @@ void sess_on_readable(struct bench_ctx *c, struct bench_session *s)
         return;
     }
     uint32_t epoch = s->epoch;
-    for (int i = 0; i < n && s->epoch == epoch && s->state != SESS_CLOSED; i++) {
-        c->now_us = bench_now_us();
-        if (is_coaps(c))
-            on_dtls(c, s, c->rx[i], msgs[i].msg_len);
-        else
-            on_coap(c, s, c->rx[i], msgs[i].msg_len);
+    for (int i = 0; i < n; i++) {
+        size_t off = 0, len, dropped = 0;
+        const uint8_t *data;
+        while (s->epoch == epoch && s->state != SESS_CLOSED &&
+               net_rx_next(&c->rx[i], &off, BENCH_DGRAM_MAX, &data, &len, &dropped)) {
+            c->now_us = bench_now_us();
+            /* on_dtls decrypts in place: the buffer is ours */
+            if (is_coaps(c))
+                on_dtls(c, s, (uint8_t *)data, len);
+            else
+                on_coap(c, s, data, len);
+        }
+        if (dropped > 0 && c->counting)
+            c->r->errors += dropped;
     }
     sess_flush(c);
 }

@@ -11,12 +11,14 @@
 #include <sys/socket.h>
 
 #include "bench.h"
+#include "net/udp.h"
 
 /* Datagrams moved per recvmmsg / sendmmsg call: a window's worth of
  * responses for the usual windows, and enough to make the system call
  * cost per datagram small against the server's work (the client shares
  * the machine). */
 #define BENCH_BATCH 16
+_Static_assert(BENCH_BATCH <= NET_UDP_BATCH, "one batch is one net_udp call");
 
 /* One outstanding CON GET (RFC 7252 4.2). */
 struct bench_req {
@@ -75,11 +77,11 @@ struct bench_ctx {
     bool measuring;     /* completions count */
     bool issuing;       /* start new requests/handshakes after a completion */
     uint64_t now_us;
-    /* received datagrams of one recvmmsg call */
-    uint8_t rx[BENCH_BATCH][BENCH_DGRAM_MAX];
-    /* datagrams of one session (tx_owner) waiting for one sendmmsg call */
-    uint8_t tx[BENCH_BATCH][BENCH_DGRAM_MAX];
-    size_t tx_len[BENCH_BATCH];
+    /* buffers of one recvmmsg call (64 KiB each, for GRO) */
+    struct net_rx_dgram rx[BENCH_BATCH];
+    /* datagrams of one session (tx_owner) waiting for one sendmmsg call;
+     * connected socket: no address */
+    struct net_dgram tx[BENCH_BATCH];
     size_t tx_count;
     struct bench_session *tx_owner;
 };

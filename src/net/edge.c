@@ -1,6 +1,7 @@
 /* edge.c - sockets <-> sans-IO CoAP endpoint (see edge.h). */
 #include "net/edge.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "common/try.h"
@@ -13,7 +14,7 @@
 
 void net_edge_init(struct net_edge *edge, coaps_coap_endpoint *coap, const struct net_log *log)
 {
-    memset(edge, 0, sizeof *edge);
+    memset(edge, 0, offsetof(struct net_edge, rx)); /* rx: see edge.h */
     edge->coap = coap;
     edge->log = log;
     for (size_t i = 0; i < NET_EDGE_MAX_ENDPOINTS; i++)
@@ -54,22 +55,44 @@ void net_edge_deliver(struct net_edge *edge, const coaps_peer *from, const uint8
 }
 
 /* One datagram read from ep: plain CoAP or through the transport's hook. */
-static void edge_receive(struct net_edge *edge, struct net_endpoint *ep,
-                         const struct net_dgram *d, uint64_t now_ms)
+static void edge_receive(struct net_edge *edge, struct net_endpoint *ep, const coaps_peer *from,
+                         const uint8_t *data, size_t len, uint64_t now_ms)
+{
+    const struct net_transport_hooks *h = &edge->hooks[ep->transport];
+    if (h->rx)
+        h->rx(h->ctx, ep, from, data, len, now_ms);
+    else if (ep->transport == COAPS_TRANSPORT_UDP)
+        net_edge_deliver(edge, from, data, len, now_ms);
+    else
+        ep->stats.rx_dropped++; /* coaps:// socket without a DTLS layer */
+}
+
+/* Every datagram in one receive buffer (several with GRO). *pending counts
+ * datagrams handed in since the last flush: the core's output queue holds
+ * outq_entries datagrams, and NET_UDP_BATCH requests must never overflow
+ * it, so flush every NET_UDP_BATCH. */
+static void edge_receive_buffer(struct net_edge *edge, struct net_endpoint *ep,
+                                const struct net_rx_dgram *d, size_t *pending, uint64_t now_ms)
 {
     coaps_peer from;
     if (net_peer_from_sockaddr((const struct sockaddr *)&d->addr, d->addr_len, ep->transport,
                                &from) != COAPS_OK) {
+        ep->stats.rx_datagrams++;
         edge->stats.rx_dropped++;
         return;
     }
-    const struct net_transport_hooks *h = &edge->hooks[ep->transport];
-    if (h->rx)
-        h->rx(h->ctx, ep, &from, d->data, d->len, now_ms);
-    else if (ep->transport == COAPS_TRANSPORT_UDP)
-        net_edge_deliver(edge, &from, d->data, d->len, now_ms);
-    else
-        ep->stats.rx_dropped++; /* coaps:// socket without a DTLS layer */
+    size_t off = 0, len, dropped = 0;
+    const uint8_t *data;
+    while (net_rx_next(d, &off, NET_UDP_DGRAM_MAX, &data, &len, &dropped)) {
+        ep->stats.rx_datagrams++;
+        edge_receive(edge, ep, &from, data, len, now_ms);
+        if (++*pending == NET_UDP_BATCH) {
+            net_edge_flush(edge, now_ms);
+            *pending = 0;
+        }
+    }
+    ep->stats.rx_datagrams += dropped;
+    ep->stats.rx_dropped += dropped; /* longer than any message we take */
 }
 
 static void edge_on_readable(void *ctx, uint64_t now_ms)
@@ -78,23 +101,18 @@ static void edge_on_readable(void *ctx, uint64_t now_ms)
     struct net_edge *edge = ep->edge;
     /* Read up to NET_EDGE_DRAIN_BATCHES batches per wake-up: fewer system
      * calls under load, yet a flood cannot starve the timers (epoll is
-     * level-triggered, so what is left wakes us again). Flush after every
-     * batch: the core's output queue holds outq_entries datagrams, and one
-     * batch (NET_UDP_BATCH requests) must never overflow it. */
+     * level-triggered, so what is left wakes us again). */
+    size_t pending = 0;
     for (unsigned b = 0; b < NET_EDGE_DRAIN_BATCHES; b++) {
-        size_t truncated = 0;
-        int n = net_udp_recv_batch(ep->fd, edge->rx, NET_UDP_BATCH, &truncated);
+        int n = net_udp_recv_batch(ep->fd, edge->rx, NET_UDP_BATCH);
         if (n <= 0)
             break;
-        ep->stats.rx_datagrams += (uint64_t)n;
-        ep->stats.rx_dropped += truncated;
         for (int i = 0; i < n; i++)
-            if (!edge->rx[i].truncated) /* longer than any message we take */
-                edge_receive(edge, ep, &edge->rx[i], now_ms);
-        net_edge_flush(edge, now_ms);
+            edge_receive_buffer(edge, ep, &edge->rx[i], &pending, now_ms);
         if (n < NET_UDP_BATCH)
             break;
     }
+    net_edge_flush(edge, now_ms);
 }
 
 static struct net_endpoint *edge_route(struct net_edge *edge, const coaps_peer *to)

@@ -66,8 +66,10 @@ struct net_edge {
     size_t n_eps;
     struct net_transport_hooks hooks[NET_EDGE_TRANSPORTS]; /* rx == NULL: plain */
     struct net_edge_stats stats;
-    struct net_dgram rx[NET_UDP_BATCH];  /* one recvmmsg batch */
     uint8_t out[NET_UDP_DGRAM_MAX];      /* one coaps_coap_output datagram */
+    /* Last: one recvmmsg batch, 1 MiB of address space (GRO buffers) that
+     * net_edge_init leaves alone, so only what data reaches is touched. */
+    struct net_rx_dgram rx[NET_UDP_BATCH];
 };
 
 /* Start an edge for the CoAP endpoint coap (borrowed). log may be NULL. */

@@ -31,6 +31,7 @@ struct net_endpoint {
     int fd;
     int family;                     /* AF_INET or AF_INET6 */
     bool dual_stack;                /* AF_INET6 socket that carries IPv4 too */
+    bool gso;                       /* send runs to one peer as UDP_SEGMENT (udp.h) */
     enum coaps_transport transport; /* what runs over this socket */
     struct sockaddr_storage local;  /* bound address (port resolved) */
     socklen_t local_len;

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,10 +52,67 @@ coaps_status net_udp_local(int fd, struct sockaddr_storage *out, socklen_t *len)
     return COAPS_OK;
 }
 
-int net_udp_recv_batch(int fd, struct net_dgram *d, size_t n, size_t *truncated)
+bool net_udp_enable_gro(int fd)
+{
+    int on = 1;
+    return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
+}
+
+bool net_udp_has_gso(int fd)
+{
+    int seg = 0;
+    socklen_t len = sizeof seg;
+    return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, &len) == 0;
+}
+
+bool net_rx_next(const struct net_rx_dgram *d, size_t *off, size_t max, const uint8_t **data,
+                 size_t *len, size_t *dropped)
+{
+    if (*off == SIZE_MAX)
+        return false;
+    if (d->truncated || d->seg == 0) { /* one datagram (maybe empty) */
+        *off = SIZE_MAX;
+        if (d->truncated || d->len > max) {
+            (*dropped)++;
+            return false;
+        }
+        *data = d->data;
+        *len = d->len;
+        return true;
+    }
+    while (*off < d->len) {
+        size_t n = d->len - *off < d->seg ? d->len - *off : d->seg;
+        *data = d->data + *off;
+        *off += n;
+        if (n <= max) {
+            *len = n;
+            return true;
+        }
+        (*dropped)++;
+    }
+    return false;
+}
+
+/* The GRO segment size from a received message's ancillary data, 0 if none. */
+static size_t rx_gro_size(struct msghdr *mh)
+{
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+        if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+            int seg;
+            memcpy(&seg, CMSG_DATA(cm), sizeof seg);
+            return seg > 0 ? (size_t)seg : 0;
+        }
+    }
+    return 0;
+}
+
+int net_udp_recv_batch(int fd, struct net_rx_dgram *d, size_t n)
 {
     struct mmsghdr msgs[NET_UDP_BATCH];
     struct iovec iov[NET_UDP_BATCH];
+    struct {
+        _Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(int))];
+    } ctl[NET_UDP_BATCH];
     if (n > NET_UDP_BATCH)
         n = NET_UDP_BATCH;
     memset(msgs, 0, sizeof msgs);
@@ -64,6 +123,8 @@ int net_udp_recv_batch(int fd, struct net_dgram *d, size_t n, size_t *truncated)
         msgs[i].msg_hdr.msg_namelen = sizeof d[i].addr;
         msgs[i].msg_hdr.msg_iov = &iov[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_control = ctl[i].buf;
+        msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
     }
     int got;
     do {
@@ -75,42 +136,108 @@ int net_udp_recv_batch(int fd, struct net_dgram *d, size_t n, size_t *truncated)
         d[i].addr_len = msgs[i].msg_hdr.msg_namelen;
         d[i].len = msgs[i].msg_len;
         d[i].truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-        if (d[i].truncated) {
-            if (truncated)
-                (*truncated)++;
-        }
+        d[i].seg = rx_gro_size(&msgs[i].msg_hdr);
     }
     return got;
 }
 
-size_t net_udp_send_batch(int fd, const struct net_dgram *d, size_t n)
+/* How many datagrams from d[0] on can go as one GSO send: the same
+ * address, the same length, except that a shorter last one ends the run. */
+static size_t gso_run(const struct net_dgram *d, size_t n)
+{
+    size_t seg = d[0].len, total = seg, k = 1;
+    if (seg == 0 || seg > NET_UDP_GSO_SEG_MAX)
+        return 1;
+    while (k < n && k < NET_UDP_GSO_SEGMENTS && d[k].len > 0 && d[k].len <= seg &&
+           total + d[k].len <= NET_UDP_GSO_BYTES && d[k].addr_len == d[0].addr_len &&
+           memcmp(&d[k].addr, &d[0].addr, d[0].addr_len) == 0) {
+        total += d[k++].len;
+        if (d[k - 1].len < seg)
+            break;
+    }
+    return k;
+}
+
+struct gso_ctl {
+    _Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(uint16_t))];
+};
+
+static void gso_set(struct msghdr *mh, struct gso_ctl *ctl, size_t seg)
+{
+    memset(ctl, 0, sizeof *ctl);
+    mh->msg_control = ctl->buf;
+    mh->msg_controllen = sizeof ctl->buf;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+    cm->cmsg_level = SOL_UDP;
+    cm->cmsg_type = UDP_SEGMENT;
+    cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    uint16_t size = (uint16_t)seg;
+    memcpy(CMSG_DATA(cm), &size, sizeof size);
+}
+
+/* Refusals that mean this socket or route cannot do GSO at all. */
+static bool gso_unsupported(int err)
+{
+    return err == EIO || err == ENOPROTOOPT || err == EOPNOTSUPP;
+}
+
+/* One msghdr per datagram, or per GSO run if gso; count[i] = datagrams in
+ * msgs[i]. Returns the number of messages. */
+static size_t send_plan(const struct net_dgram *d, size_t n, bool gso, struct mmsghdr *msgs,
+                        struct iovec *iov, struct gso_ctl *ctl, size_t *count)
+{
+    size_t m = 0;
+    memset(msgs, 0, n * sizeof *msgs);
+    for (size_t i = 0; i < n; m++) {
+        size_t k = gso ? gso_run(d + i, n - i) : 1;
+        for (size_t j = 0; j < k; j++) {
+            iov[i + j].iov_base = (void *)d[i + j].data;
+            iov[i + j].iov_len = d[i + j].len;
+        }
+        struct msghdr *mh = &msgs[m].msg_hdr;
+        mh->msg_name = (void *)&d[i].addr;
+        mh->msg_namelen = d[i].addr_len;
+        mh->msg_iov = &iov[i];
+        mh->msg_iovlen = k;
+        if (k > 1)
+            gso_set(mh, &ctl[m], d[i].len);
+        count[m] = k;
+        i += k;
+    }
+    return m;
+}
+
+size_t net_udp_send_batch(int fd, const struct net_dgram *d, size_t n, bool *gso)
 {
     struct mmsghdr msgs[NET_UDP_BATCH];
     struct iovec iov[NET_UDP_BATCH];
+    struct gso_ctl ctl[NET_UDP_BATCH];
+    size_t count[NET_UDP_BATCH];
     if (n > NET_UDP_BATCH)
         n = NET_UDP_BATCH;
-    memset(msgs, 0, sizeof msgs);
-    for (size_t i = 0; i < n; i++) {
-        iov[i].iov_base = (void *)d[i].data;
-        iov[i].iov_len = d[i].len;
-        msgs[i].msg_hdr.msg_name = (void *)&d[i].addr;
-        msgs[i].msg_hdr.msg_namelen = d[i].addr_len;
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-    }
-    size_t done = 0, sent = 0;
-    while (done < n) {
-        int rc = sendmmsg(fd, msgs + done, (unsigned)(n - done), MSG_DONTWAIT);
+    size_t m = send_plan(d, n, gso != NULL && *gso, msgs, iov, ctl, count);
+    size_t done = 0, sent = 0, first = 0; /* first: datagram index of msgs[done] */
+    while (done < m) {
+        int rc = sendmmsg(fd, msgs + done, (unsigned)(m - done), MSG_DONTWAIT);
         if (rc < 0 && errno == EINTR)
             continue;
-        if (rc <= 0) {
-            /* The first datagram failed (e.g. ECONNREFUSED from an earlier
-             * ICMP, or EAGAIN): drop it and go on with the rest. */
-            done++;
+        if (rc > 0) {
+            for (int j = 0; j < rc; j++)
+                sent += count[done + (size_t)j], first += count[done + (size_t)j];
+            done += (size_t)rc;
             continue;
         }
-        done += (size_t)rc;
-        sent += (size_t)rc;
+        /* msgs[done] failed (e.g. ECONNREFUSED from an earlier ICMP, or
+         * EAGAIN): a GSO run the kernel refused goes again one by one;
+         * anything else is dropped, and we go on with the rest. */
+        int err = errno;
+        if (count[done] > 1 && err != EAGAIN && err != EWOULDBLOCK && err != ENOBUFS) {
+            if (gso_unsupported(err))
+                *gso = false;
+            sent += net_udp_send_batch(fd, d + first, count[done], NULL);
+        }
+        first += count[done];
+        done++;
     }
     return sent;
 }
