@@ -56,7 +56,8 @@ coaps_status coaps_dtls_conn_init(coaps_dtls_conn *conn, const coaps_dtls_config
     struct conn *c = conn_of(conn);
     struct conn_hs *hs = hs_of(hs_mem);
     memset(c, 0, sizeof(*c));
-    memset(hs, 0, sizeof(*hs));
+    memset(hs, 0, CONN_HS_HEAD_BYTES); /* the bulk buffers need no zeroing (conn.h) */
+    dtls_reasm_init(&hs->reasm, 0);
     c->cfg = cfg;
     c->hs = hs;
     c->peer = *peer;

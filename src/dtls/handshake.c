@@ -662,6 +662,6 @@ void conn_hs_release(struct conn *c)
     if (hs->transcript_on)
         crypto_hash_clear(&hs->transcript);
     conn_cert_release(hs);
-    crypto_wipe(hs, sizeof(*hs));
+    crypto_wipe(hs, CONN_HS_HEAD_BYTES); /* every secret is in the head (conn.h) */
     c->hs = NULL;
 }
