@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -28,14 +29,29 @@
  * most 2^14 + 2048 bytes (RFC 5246 6.2.3), far below this. */
 #define AEAD_MAX_INPUT ((size_t)INT_MAX - CRYPTO_AEAD_TAG_MAX)
 
+/* Ciphers fetched once per process and kept (see hash_md in
+ * crypto_openssl_hash.c: EVP_aes_128_ccm() would be looked up by name on
+ * every session's keying). */
+static CRYPTO_ONCE cipher_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_CIPHER *cipher_ccm128, *cipher_gcm128, *cipher_gcm256, *cipher_chacha;
+
+static void cipher_fetch_all(void)
+{
+    cipher_ccm128 = EVP_CIPHER_fetch(NULL, "AES-128-CCM", NULL);
+    cipher_gcm128 = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+    cipher_gcm256 = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    cipher_chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+}
+
 static const EVP_CIPHER *aead_cipher(enum crypto_aead_alg alg)
 {
-    switch (alg) {
+    (void)CRYPTO_THREAD_run_once(&cipher_once, cipher_fetch_all);
+    switch (alg) { /* the implicit fetch if the explicit one failed */
     case CRYPTO_AES_128_CCM_8:
-    case CRYPTO_AES_128_CCM: return EVP_aes_128_ccm();
-    case CRYPTO_AES_128_GCM: return EVP_aes_128_gcm();
-    case CRYPTO_AES_256_GCM: return EVP_aes_256_gcm();
-    case CRYPTO_CHACHA20_POLY1305: return EVP_chacha20_poly1305();
+    case CRYPTO_AES_128_CCM: return cipher_ccm128 ? cipher_ccm128 : EVP_aes_128_ccm();
+    case CRYPTO_AES_128_GCM: return cipher_gcm128 ? cipher_gcm128 : EVP_aes_128_gcm();
+    case CRYPTO_AES_256_GCM: return cipher_gcm256 ? cipher_gcm256 : EVP_aes_256_gcm();
+    case CRYPTO_CHACHA20_POLY1305: return cipher_chacha ? cipher_chacha : EVP_chacha20_poly1305();
     }
     return NULL;
 }

@@ -7,6 +7,7 @@
  * hash and HMAC are used during the handshake only, so they may allocate.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,11 +18,25 @@
 #include "common/try.h"
 #include "crypto/crypto.h"
 
+/* OpenSSL 3 looks a digest given as EVP_sha256() up by name again on every
+ * init (provider store, locks, string compares: 4 % of a PSK handshake).
+ * Each digest is fetched once per process instead ("explicit fetching",
+ * OpenSSL 3 migration guide) and kept for the life of the process. */
+static CRYPTO_ONCE md_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_MD *md_sha256, *md_sha384;
+
+static void md_fetch_all(void)
+{
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    md_sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
+}
+
 static const EVP_MD *hash_md(enum crypto_hash_alg alg)
 {
-    switch (alg) {
-    case CRYPTO_SHA256: return EVP_sha256();
-    case CRYPTO_SHA384: return EVP_sha384();
+    (void)CRYPTO_THREAD_run_once(&md_once, md_fetch_all);
+    switch (alg) { /* the implicit fetch if the explicit one failed */
+    case CRYPTO_SHA256: return md_sha256 ? md_sha256 : EVP_sha256();
+    case CRYPTO_SHA384: return md_sha384 ? md_sha384 : EVP_sha384();
     }
     return NULL;
 }
@@ -111,9 +126,8 @@ static size_t hash_block_len(enum crypto_hash_alg alg)
  * inner and the outer hash: H((K ^ opad) || H((K ^ ipad) || text)).
  * Cheaper than OpenSSL 3's EVP_MAC, which fetches the MAC and the digest
  * by name and allocates four contexts per call (the handshake's PRF makes
- * dozens of calls); here the digest is fetched once, by the first init,
- * and the second init reuses it, and the digest context is allocated once
- * per HMAC, not four times. */
+ * dozens of calls); here the digest is fetched once per process (hash_md)
+ * and the digest context is allocated once per HMAC, not four times. */
 static bool hmac_run(EVP_MD_CTX *ctx, const EVP_MD *md, const uint8_t *key, size_t key_len,
                      size_t block, const struct crypto_iov *parts, size_t n_parts, uint8_t *out,
                      unsigned int *out_len)
@@ -133,10 +147,7 @@ static bool hmac_run(EVP_MD_CTX *ctx, const EVP_MD *md, const uint8_t *key, size
     ok = ok && EVP_DigestFinal_ex(ctx, inner, &n) == 1;
     for (size_t i = 0; i < block; i++)
         pad[i] ^= 0x36 ^ 0x5c;
-    /* Re-init with no type: OpenSSL 3 then reuses the context's own,
-     * already fetched digest (passing EVP_sha256() again, or what
-     * EVP_MD_CTX_get0_md returns, which is that same legacy object, would
-     * fetch it by name a second time). */
+    /* Re-init with no type: the context keeps its digest. */
     ok = ok && EVP_DigestInit_ex(ctx, NULL, NULL) == 1 &&
          EVP_DigestUpdate(ctx, pad, block) == 1 && EVP_DigestUpdate(ctx, inner, n) == 1 &&
          EVP_DigestFinal_ex(ctx, out, out_len) == 1;
@@ -195,7 +206,7 @@ static void hmac_key_impl_free(struct hmac_key_impl *im)
 }
 
 /* Absorb the padded key into inner and outer (outer starts as a copy of
- * the fresh inner context: one fetch of the digest for both). */
+ * the fresh inner context). */
 static bool hmac_key_absorb(struct hmac_key_impl *im, const EVP_MD *md, const uint8_t *key,
                             size_t key_len, size_t block)
 {
@@ -285,9 +296,59 @@ coaps_status crypto_hmac(enum crypto_hash_alg alg, const void *key, size_t key_l
     return crypto_hmac_iov(alg, key, key_len, &part, 1, out);
 }
 
+/* RAND_bytes costs about a microsecond a call in OpenSSL 3 whatever the
+ * length (DRBG lock, a getpid() system call for fork detection, cipher
+ * set-up): 3 % of a PSK handshake, which wants 32 bytes. So each thread
+ * draws RANDOM_POOL_BYTES at a time and hands them out; every byte handed
+ * out is wiped from the pool. After fork() the child starts with an empty
+ * pool (pthread_atfork), so parent and child never hand out the same bytes;
+ * longer requests bypass the pool. */
+#define RANDOM_POOL_BYTES 512
+
+static _Thread_local struct {
+    uint8_t buf[RANDOM_POOL_BYTES];
+    size_t left; /* unused bytes, at the end of buf */
+} random_pool;
+
+static CRYPTO_ONCE random_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void random_pool_forget(void)
+{
+    OPENSSL_cleanse(random_pool.buf, sizeof random_pool.buf);
+    random_pool.left = 0;
+}
+
+static void random_pool_setup(void)
+{
+    (void)pthread_atfork(NULL, NULL, random_pool_forget);
+}
+
+static coaps_status random_direct(void *out, size_t len);
+
+static coaps_status random_pooled(uint8_t *out, size_t len)
+{
+    ENSURE(CRYPTO_THREAD_run_once(&random_once, random_pool_setup) == 1, COAPS_E_CRYPTO);
+    if (random_pool.left < len) {
+        TRY(random_direct(random_pool.buf, sizeof random_pool.buf));
+        random_pool.left = sizeof random_pool.buf;
+    }
+    uint8_t *from = random_pool.buf + sizeof random_pool.buf - random_pool.left;
+    memcpy(out, from, len);
+    OPENSSL_cleanse(from, len);
+    random_pool.left -= len;
+    return COAPS_OK;
+}
+
 coaps_status crypto_random(void *out, size_t len)
 {
     ENSURE(out != NULL || len == 0, COAPS_E_INVALID);
+    if (len <= RANDOM_POOL_BYTES / 8)
+        return random_pooled(out, len);
+    return random_direct(out, len);
+}
+
+static coaps_status random_direct(void *out, size_t len)
+{
     while (len > 0) {
         int n = len > INT_MAX ? INT_MAX : (int)len;
         ENSURE(RAND_bytes(out, n) == 1, COAPS_E_CRYPTO);
