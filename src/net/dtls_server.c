@@ -178,17 +178,15 @@ static void log_session_end(struct net_dtls_server *srv, uint32_t i, uint64_t no
     struct net_dtls_session *s = &srv->sessions[i];
     coaps_dtls_error e = coaps_dtls_error_reason(&s->conn);
     char who[NET_ADDR_STR_MAX];
-    net_peer_format(session_peer(srv, i), who, sizeof who);
-    if (coaps_dtls_state(&s->conn) == COAPS_DTLS_CLOSED && e.alert < 0) {
-        srv->stats.closed++;
-        NET_LOG(srv->log, NET_LOG_INFO, "coaps session with %s closed", who);
-        return;
-    }
     if (coaps_dtls_state(&s->conn) == COAPS_DTLS_CLOSED) {
-        srv->stats.closed++;
-        NET_LOG(srv->log, NET_LOG_INFO, "coaps session with %s closed by the peer", who);
+        srv->stats.closed++; /* the normal end: format nothing unless logged */
+        if (NET_LOG_ENABLED(srv->log, NET_LOG_INFO))
+            net_log_print(srv->log, NET_LOG_INFO, "coaps session with %s closed%s",
+                          net_peer_format(session_peer(srv, i), who, sizeof who),
+                          e.alert < 0 ? "" : " by the peer");
         return;
     }
+    net_peer_format(session_peer(srv, i), who, sizeof who);
     srv->stats.failed++;
     if (e.alert == ALERT_UNKNOWN_PSK_IDENTITY && e.alert_sent) {
         char id[IDENTITY_TEXT_MAX];

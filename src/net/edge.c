@@ -83,6 +83,8 @@ static void edge_receive_buffer(struct net_edge *edge, struct net_endpoint *ep,
     }
     size_t off = 0, len, dropped = 0;
     const uint8_t *data;
+    if (d->seg > 0 && d->len > d->seg)
+        ep->stats.rx_coalesced++;
     while (net_rx_next(d, &off, NET_UDP_DGRAM_MAX, &data, &len, &dropped)) {
         ep->stats.rx_datagrams++;
         edge_receive(edge, ep, &from, data, len, now_ms);

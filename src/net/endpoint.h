@@ -23,6 +23,7 @@ struct net_edge;
 struct net_endpoint_stats {
     uint64_t rx_datagrams;
     uint64_t rx_dropped;   /* truncated, unknown address family */
+    uint64_t rx_coalesced; /* receive buffers that held several datagrams (UDP_GRO) */
     uint64_t tx_datagrams; /* taken by the kernel */
     uint64_t tx_dropped;   /* refused by the kernel (buffer full, ICMP error) */
 };
