@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include <openssl/core_names.h>
 #include <openssl/kdf.h>
@@ -291,6 +293,41 @@ static void random_fills_and_differs(void **state)
     assert_int_equal(crypto_random(NULL, 1), COAPS_E_INVALID);
 }
 
+/* crypto_random hands out bytes from a per-thread pool: a child made by
+ * fork() must not hand out the bytes its parent hands out next. */
+static void random_differs_after_fork(void **state)
+{
+    (void)state;
+    uint8_t first[16], parent[32], child[32];
+    assert_int_equal(crypto_random(first, sizeof first), COAPS_OK); /* fills the pool */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        uint8_t mine[32];
+        int ok = crypto_random(mine, sizeof mine) == COAPS_OK &&
+                 write(fds[1], mine, sizeof mine) == (ssize_t)sizeof mine;
+        _exit(ok ? 0 : 1);
+    }
+    close(fds[1]);
+    assert_int_equal(crypto_random(parent, sizeof parent), COAPS_OK);
+    assert_int_equal(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+    close(fds[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_memory_not_equal(parent, child, sizeof parent);
+    /* many small draws cross the pool's refills and never repeat a block */
+    uint8_t prev[24], cur[24];
+    assert_int_equal(crypto_random(prev, sizeof prev), COAPS_OK);
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(crypto_random(cur, sizeof cur), COAPS_OK);
+        assert_memory_not_equal(prev, cur, sizeof cur);
+        memcpy(prev, cur, sizeof cur);
+    }
+}
+
 static void ct_equal_and_wipe(void **state)
 {
     (void)state;
@@ -322,6 +359,7 @@ int main(void)
         cmocka_unit_test(prf_agrees_with_openssl_kdf),
         cmocka_unit_test(prf_rejects_bad_arguments),
         cmocka_unit_test(random_fills_and_differs),
+        cmocka_unit_test(random_differs_after_fork),
         cmocka_unit_test(ct_equal_and_wipe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
