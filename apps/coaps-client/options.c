@@ -147,21 +147,10 @@ static int parse_one(struct client *c, int opt, const char *arg)
         return 0;
     }
     case 'c':
-        o->pki_files.cert_file = arg;
-        o->pki_given = true;
-        return 0;
     case 'j':
-        o->pki_files.key_file = arg;
-        o->pki_given = true;
-        return 0;
     case 'C':
-        o->pki_files.ca_file = arg;
-        o->pki_given = true;
-        return 0;
     case OPT_RPK_TRUST:
-        o->pki_files.rpk_trust_file = arg;
-        o->pki_files.use_rpk = true; /* RFC 7250: we speak RPK with pinned keys */
-        o->pki_given = true;
+        o->pki_given = cli_pki_file(opt == OPT_RPK_TRUST ? 'R' : opt, arg, &o->pki_files);
         return 0;
     case 'u':
         if (strlen(arg) == 0 || strlen(arg) > COAPS_DTLS_PSK_IDENTITY_MAX)

@@ -169,22 +169,10 @@ static int parse_coaps_opt(int c, const char *arg, struct server_opts *o)
         net_psk_store_set_default(o->psk, key, key_len);
         return 0;
     case 'c':
-        o->pki_files.cert_file = arg;
-        o->pki_given = true;
-        return 0;
     case 'j':
-        o->pki_files.key_file = arg;
-        o->pki_given = true;
-        return 0;
     case 'C':
-        o->pki_files.ca_file = arg;
-        o->pki_given = true;
-        return 0;
     case OPT_RPK_TRUST:
-        /* pinning raw public keys means we speak RPK (RFC 7250) too */
-        o->pki_files.rpk_trust_file = arg;
-        o->pki_files.use_rpk = true;
-        o->pki_given = true;
+        o->pki_given = cli_pki_file(c == OPT_RPK_TRUST ? 'R' : c, arg, &o->pki_files);
         return 0;
     case OPT_REQUIRE_CLIENT_CERT:
         o->pki_files.require_client_cert = true;

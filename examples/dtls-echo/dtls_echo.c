@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #include "coaps/dtls.h"
-#include "common/hex.h"
+#include "net/psk_store.h"
 
 #define ECHO_DGRAM_MAX 2048 /* > any MTU we accept (the engine caps at cfg.mtu) */
 #define ECHO_SESSIONS 64    /* concurrent clients of the server */
@@ -100,26 +100,9 @@ static void parse_psk(struct opts *o, const char *arg)
         die("--psk identity longer than 128 bytes: '%s'", arg);
     memcpy(o->identity, arg, id_len);
     o->identity_len = id_len;
-    const char *k = colon + 1;
-    if (strncmp(k, "0x", 2) == 0 || strncmp(k, "0X", 2) == 0) {
-        k += 2;
-        size_t n = strlen(k);
-        if (n == 0 || n % 2 || n / 2 > sizeof(o->key))
-            die("--psk hex key must be 2..128 hex digits, even count: '%s'", colon + 1);
-        for (size_t i = 0; i < n / 2; i++) {
-            int hi = hex_digit(k[2 * i]), lo = hex_digit(k[2 * i + 1]);
-            if (hi < 0 || lo < 0)
-                die("--psk hex key has a non-hex digit: '%s'", colon + 1);
-            o->key[i] = (uint8_t)(hi << 4 | lo);
-        }
-        o->key_len = n / 2;
-    } else {
-        size_t n = strlen(k);
-        if (n == 0 || n > sizeof(o->key))
-            die("--psk key must be 1..64 bytes: '%s'", k);
-        memcpy(o->key, k, n);
-        o->key_len = n;
-    }
+    const char *k = colon + 1, *why = NULL;
+    if (net_psk_parse_key(k, strlen(k), o->key, &o->key_len, &why) != COAPS_OK)
+        die("--psk key '%s': %s", k, why);
 }
 
 static void parse_ciphers(struct opts *o, const char *arg)

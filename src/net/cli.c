@@ -122,22 +122,25 @@ bool cli_parse_token(const char *s, uint8_t token[CLI_TOKEN_MAX], size_t *len)
         return false;
     size_t n = strlen(s);
     if (n > 2 && (strncmp(s, "0x", 2) == 0 || strncmp(s, "0X", 2) == 0)) {
-        const char *hex = s + 2;
-        size_t digits = n - 2;
-        if (digits % 2 != 0 || digits / 2 > CLI_TOKEN_MAX)
-            return false;
-        for (size_t i = 0; i < digits / 2; i++) {
-            int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-            if (hi < 0 || lo < 0)
-                return false;
-            token[i] = (uint8_t)(hi << 4 | lo);
-        }
-        *len = digits / 2;
-        return true;
+        return hex_to_bytes(s + 2, n - 2, token, CLI_TOKEN_MAX, len);
     }
     if (n > CLI_TOKEN_MAX)
         return false;
     memcpy(token, s, n);
     *len = n;
     return true;
+}
+
+bool cli_pki_file(int letter, const char *path, coaps_dtls_pki_files *f)
+{
+    switch (letter) {
+    case 'c': f->cert_file = path; return true;
+    case 'j': f->key_file = path; return true;
+    case 'C': f->ca_file = path; return true;
+    case 'R':
+        f->rpk_trust_file = path;
+        f->use_rpk = true;
+        return true;
+    }
+    return false;
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coaps/dtls.h"
+
 /* Decimal unsigned integer in [min, max]: digits only, no sign, no spaces. */
 bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
@@ -38,5 +40,11 @@ bool cli_parse_block(const char *s, uint32_t *num, uint16_t *size);
 /* -T: "0x" followed by 2..16 hex digits (an even number) is hex; anything
  * else is taken as the token's bytes (libcoap's -T), 1..8 of them. */
 bool cli_parse_token(const char *s, uint8_t token[CLI_TOKEN_MAX], size_t *len);
+
+/* The certificate flags both programs take, with libcoap's letters: 'c'
+ * certificate file, 'j' key file, 'C' CA file, and 'R' for --rpk-trust
+ * (pinning raw public keys means speaking RPK too, RFC 7250). Stores path
+ * in *f; false for any other letter. */
+bool cli_pki_file(int letter, const char *path, coaps_dtls_pki_files *f);
 
 #endif /* COAPS_NET_CLI_H */

@@ -32,15 +32,10 @@ coaps_status net_psk_parse_key(const char *text, size_t n, uint8_t *key, size_t 
             *why = "hex key must be 2..128 hex digits, an even count";
             return COAPS_E_INVALID;
         }
-        for (size_t i = 0; i < n / 2; i++) {
-            int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
-            if (hi < 0 || lo < 0) {
-                *why = "hex key has a non-hex digit";
-                return COAPS_E_INVALID;
-            }
-            key[i] = (uint8_t)(hi << 4 | lo);
+        if (!hex_to_bytes(text, n, key, COAPS_DTLS_PSK_KEY_MAX, key_len)) {
+            *why = "hex key has a non-hex digit";
+            return COAPS_E_INVALID;
         }
-        *key_len = n / 2;
         return COAPS_OK;
     }
     if (n == 0 || n > COAPS_DTLS_PSK_KEY_MAX) {

@@ -11,16 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static inline int hexutil_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "common/hex.h"
 
 /* Decode hex (spaces ignored) into out; returns the byte count, or (size_t)-1
  * on a bad digit, odd length or overflow. */
@@ -31,7 +22,7 @@ static inline size_t hex_decode(const char *hex, uint8_t *out, size_t cap)
     for (const char *p = hex; *p; p++) {
         if (*p == ' ' || *p == '\n')
             continue;
-        int v = hexutil_nibble(*p);
+        int v = hex_digit(*p);
         if (v < 0)
             return (size_t)-1;
         if (hi < 0) {
