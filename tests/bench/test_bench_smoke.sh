@@ -82,6 +82,14 @@ check_fields "coap requests" "$OUT" "${REQ_FIELDS[@]}"
 check_contains "coap requests mode" '"mode":"requests","scheme":"coap"' "$OUT"
 check_positive "coap requests" "$OUT" requests
 check_zero "coap requests" "$OUT" errors
+check_contains "coap requests with offload by default" '"gso":true' "$OUT"
+
+run coap-requests-nogso requests --port "$SERVER_PORT" --sessions 2 --window 4 --duration 1 \
+    --no-gso
+check_eq "coap requests --no-gso exits 0" 0 "$RC"
+check_contains "coap requests --no-gso says so" '"gso":false' "$OUT"
+check_positive "coap requests --no-gso" "$OUT" requests
+check_zero "coap requests --no-gso" "$OUT" errors
 
 run coap-idle idle --port "$SERVER_PORT" --sessions 20 --duration 1 --server-pid "$SERVER_PID"
 check_eq "coap idle exits 0" 0 "$RC"

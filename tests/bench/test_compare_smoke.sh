@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# test_compare_smoke.sh - bench/compare --quick end to end: it starts our
+# server and libcoap's three, runs every mode against each, and leaves one
+# JSON file whose summary has a number for us, for libcoap and for the ratio
+# on every row, one SVG chart with a bar per ratio, and the table on stdout.
+# Also: a bad flag is refused in one line. No timing assertions: the
+# numbers of a one-second run under sanitizers mean nothing.
+set -euo pipefail
+. "${COAPS_SOURCE_DIR:?}/scripts/lib/common.sh"
+for p in coap-server-notls coap-server-openssl coap-server-gnutls coap-client-notls ss; do
+    need_program "$p"
+done
+
+COMPARE=("timeout" 300 bash "$COAPS_SOURCE_DIR/bench/compare" --build "$COAPS_BUILD_DIR")
+OUT_DIR=$TEST_TMP/results
+
+RC=0
+"${COMPARE[@]}" --quick --out "$OUT_DIR" >"$TEST_TMP/stdout" 2>"$TEST_TMP/stderr" || RC=$?
+log "compare: rc $RC; stderr: $(tail -n 5 "$TEST_TMP/stderr")"
+check_eq "compare --quick exits 0" 0 "$RC"
+
+shopt -s nullglob
+jsons=("$OUT_DIR"/*.json)
+svgs=("$OUT_DIR"/*.svg)
+check_eq "one result file" 1 "${#jsons[@]}"
+check_eq "one chart" 1 "${#svgs[@]}"
+json=$(cat "${jsons[0]:-/dev/null}")
+
+# row SCHEME MODE METRIC: the summary entry has numbers for us, libcoap and
+# the ratio.
+num='-?[0-9][0-9.e+-]*'
+row() {
+    local want="\"scheme\":\"$1\",\"mode\":\"$2\",\"metric\":\"$3\",\"better\":\"[a-z]+\",\"coaps\":$num,\"libcoap\":$num,\"libcoap_gnutls\":($num|null),\"ratio\":$num"
+    if grep -Eq "$want" <<<"$json"; then pass "summary $1 $2 $3"
+    else fail "summary $1 $2 $3" "no numbers in $(grep -o "\"scheme\":\"$1\",\"mode\":\"$2\",\"metric\":\"$3\"[^}]*" <<<"$json")"; fi
+}
+row coap requests rps
+row coap requests_nogso rps
+row coap requests server_cpu_us_per_op
+row coaps requests rps
+row coaps requests_nogso rps
+row coaps handshakes hps
+row coaps handshakes server_cpu_us_per_op
+row coaps idle rss_per_session_bytes
+
+# every run of the four servers is in the file
+for s in coaps libcoap-notls libcoap-openssl libcoap-gnutls; do
+    n=$(grep -o "{\"server\":\"$s\"" <<<"$json" | wc -l)
+    if [ "$n" -ge 3 ]; then pass "$s ran ($n runs)"; else fail "$s ran" "$n runs"; fi
+done
+
+svg=$(cat "${svgs[0]:-/dev/null}")
+check_contains "chart is an SVG document" "<svg xmlns=" "$svg"
+check_contains "chart is complete" "</svg>" "$svg"
+bars=$(grep -c '<rect x=' <<<"$svg" || true)
+if [ "$bars" -ge 15 ]; then pass "chart has a bar per ratio ($bars)"; else fail "chart bars" "$bars"; fi
+
+check_contains "table has the no-gso row" "requests/s_no-gso" "$(cat "$TEST_TMP/stdout")"
+check_contains "table names the files" "chart: $OUT_DIR/" "$(cat "$TEST_TMP/stdout")"
+
+RC=0
+"${COMPARE[@]}" --rounds 0 >"$TEST_TMP/bad.out" 2>"$TEST_TMP/bad.err" || RC=$?
+check_eq "--rounds 0 refused" 1 "$RC"
+check_eq "--rounds 0 says it in one line" 1 "$(wc -l <"$TEST_TMP/bad.err")"
+check_contains "--rounds 0 names the flag" "--rounds '0'" "$(cat "$TEST_TMP/bad.err")"
+
+finish
