@@ -342,6 +342,8 @@ static coaps_status random_pooled(uint8_t *out, size_t len)
 coaps_status crypto_random(void *out, size_t len)
 {
     ENSURE(out != NULL || len == 0, COAPS_E_INVALID);
+    if (len == 0)
+        return COAPS_OK;
     if (len <= RANDOM_POOL_BYTES / 8)
         return random_pooled(out, len);
     return random_direct(out, len);
