@@ -101,6 +101,8 @@ struct conn_hs {
     uint8_t client_random[DTLS_RANDOM_LEN];
     uint8_t server_random[DTLS_RANDOM_LEN];
     uint8_t ms[DTLS_MASTER_SECRET_LEN];
+    bool ms_key_on;
+    struct crypto_hmac_key ms_key; /* ms prepared for the PRF: key block, Finished */
     uint8_t cookie[DTLS_COOKIE_WIRE_MAX];
     uint8_t cookie_len;
     uint8_t hint[COAPS_DTLS_PSK_HINT_MAX];

@@ -130,8 +130,15 @@ coaps_status conn_hs_derive_keys(struct conn *c, const uint8_t *pms, size_t pms_
         st = dtls_master_secret(c->suite->prf, pms, pms_len, hs->ems, session_hash,
                                 crypto_hash_len(c->suite->prf), hs->client_random,
                                 hs->server_random, hs->ms);
+    if (st == COAPS_OK) {
+        if (hs->ms_key_on) /* never twice in one handshake, but never leak either */
+            crypto_hmac_key_clear(&hs->ms_key);
+        st = dtls_ms_key(c->suite->prf, hs->ms, &hs->ms_key);
+        hs->ms_key_on = st == COAPS_OK;
+    }
     if (st == COAPS_OK)
-        st = dtls_key_block(c->suite, hs->ms, hs->client_random, hs->server_random, &kb);
+        st = dtls_key_block_keyed(c->suite, &hs->ms_key, hs->client_random, hs->server_random,
+                                  &kb);
     if (st == COAPS_OK)
         st = crypto_hash(CRYPTO_SHA256, kb.bytes, kb.len, session_hash);
     if (st == COAPS_OK) {
@@ -158,8 +165,8 @@ static coaps_status finished_data(struct conn *c, bool client, uint8_t out[DTLS_
 {
     uint8_t h[CRYPTO_HASH_MAX];
     TRY(crypto_hash_peek(&c->hs->transcript, h));
-    return dtls_verify_data(c->suite->prf, c->hs->ms, client, h, crypto_hash_len(c->suite->prf),
-                            out);
+    ENSURE(c->hs->ms_key_on, COAPS_E_STATE);
+    return dtls_verify_data_keyed(&c->hs->ms_key, client, h, crypto_hash_len(c->suite->prf), out);
 }
 
 static void established(struct conn *c)
@@ -661,6 +668,8 @@ void conn_hs_release(struct conn *c)
         return;
     if (hs->transcript_on)
         crypto_hash_clear(&hs->transcript);
+    if (hs->ms_key_on)
+        crypto_hmac_key_clear(&hs->ms_key);
     conn_cert_release(hs);
     crypto_wipe(hs, CONN_HS_HEAD_BYTES); /* every secret is in the head (conn.h) */
     c->hs = NULL;

@@ -360,10 +360,14 @@ static uint64_t server_deadline(void *ctx)
 {
     const struct net_dtls_server *srv = ctx;
     uint64_t next = NET_NO_DEADLINE;
-    for (uint32_t h = 0; h < srv->opts.max_handshakes && srv->hs_in_use; h++) {
+    /* hs_take hands out the lowest free context, so the ones in use sit at
+     * the front: stop once all hs_in_use are seen (this runs on every turn
+     * of the event loop). */
+    for (uint32_t h = 0, seen = 0; h < srv->opts.max_handshakes && seen < srv->hs_in_use; h++) {
         uint32_t i = srv->hs_owner[h];
         if (i == NET_SESSION_NONE)
             continue;
+        seen++;
         uint64_t d = coaps_dtls_next_deadline(&srv->sessions[i].conn);
         if (d < next)
             next = d;

@@ -85,9 +85,11 @@ static uint64_t loop_run_timers(struct net_loop *loop, uint64_t now)
     uint64_t next = NET_NO_DEADLINE;
     for (size_t i = 0; i < loop->n_timers && !loop->stop; i++) {
         struct net_loop_timer *t = &loop->timers[i];
-        if (t->deadline(t->ctx) <= now)
-            t->due(t->ctx, now);
         uint64_t d = t->deadline(t->ctx);
+        if (d <= now) {
+            t->due(t->ctx, now);
+            d = t->deadline(t->ctx);
+        }
         if (d < next)
             next = d;
     }
