@@ -264,6 +264,7 @@ static void edge_answers_a_segmented_burst(void **state)
     (void)state;
     round_trip_n("127.0.0.1", "127.0.0.1", 120, true);
     round_trip_n("::1", "::1", 40, true);
+    round_trip_n("::", "127.0.0.1", 40, true); /* dual stack: IPv4-mapped runs */
 }
 
 static void edge_answers_ipv4(void **state)
