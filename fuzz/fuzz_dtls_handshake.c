@@ -55,6 +55,7 @@ static void client_hello(const uint8_t *body, size_t len)
         (void)dtls_cookie_verify(&c, &p, &ch); /* the fuzzer's own cookie: almost never */
         ch.cookie = (struct dtls_view){k, sizeof k};
         CHECK(dtls_cookie_verify(&c, &p, &ch) == COAPS_OK);
+        dtls_cookie_clear(&c);
     }
 }
 

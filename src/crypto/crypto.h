@@ -86,7 +86,7 @@ struct crypto_hmac_key {
 
 coaps_status crypto_hmac_key_init(struct crypto_hmac_key *k, enum crypto_hash_alg alg,
                                   const void *key, size_t key_len);
-coaps_status crypto_hmac_keyed(struct crypto_hmac_key *k, const struct crypto_iov *parts,
+coaps_status crypto_hmac_keyed(const struct crypto_hmac_key *k, const struct crypto_iov *parts,
                                size_t n_parts, uint8_t out[CRYPTO_HASH_MAX]);
 void crypto_hmac_key_clear(struct crypto_hmac_key *k);
 

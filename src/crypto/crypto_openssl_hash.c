@@ -258,7 +258,7 @@ coaps_status crypto_hmac_key_init(struct crypto_hmac_key *k, enum crypto_hash_al
     return COAPS_OK;
 }
 
-coaps_status crypto_hmac_keyed(struct crypto_hmac_key *k, const struct crypto_iov *parts,
+coaps_status crypto_hmac_keyed(const struct crypto_hmac_key *k, const struct crypto_iov *parts,
                                size_t n_parts, uint8_t out[CRYPTO_HASH_MAX])
 {
     ENSURE(k != NULL && k->impl != NULL && out != NULL, COAPS_E_INVALID);

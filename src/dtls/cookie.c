@@ -1,6 +1,8 @@
 /* cookie.c - stateless DTLS cookie (cookie.h, RFC 6347 4.2.1). */
 #include "dtls/cookie.h"
 
+#include <string.h>
+
 #include "common/try.h"
 #include "crypto/crypto.h"
 
@@ -14,7 +16,7 @@ static const char cookie_label[] = "coaps dtls cookie v1";
  * random || len8(session_id) || len16(cipher_suites) ||
  * len8(compression_methods)), every variable field length-prefixed so no two
  * different inputs give the same byte string. */
-static coaps_status cookie_mac(const uint8_t secret[DTLS_COOKIE_SECRET_LEN], const coaps_peer *peer,
+static coaps_status cookie_mac(const struct crypto_hmac_key *key, const coaps_peer *peer,
                                const struct dtls_client_hello *ch, uint8_t out[DTLS_COOKIE_LEN])
 {
     ENSURE(peer->addr_len <= COAPS_PEER_ADDR_MAX && ch->random != NULL, COAPS_E_INVALID);
@@ -45,8 +47,7 @@ static coaps_status cookie_mac(const uint8_t secret[DTLS_COOKIE_SECRET_LEN], con
         {ch->compression_methods.p, ch->compression_methods.len},
     };
     uint8_t mac[CRYPTO_HASH_MAX];
-    coaps_status st = crypto_hmac_iov(CRYPTO_SHA256, secret, DTLS_COOKIE_SECRET_LEN, parts,
-                                      COAPS_ARRAY_LEN(parts), mac);
+    coaps_status st = crypto_hmac_keyed(key, parts, COAPS_ARRAY_LEN(parts), mac);
     if (st == COAPS_OK)
         memcpy(out, mac, DTLS_COOKIE_LEN);
     crypto_wipe(mac, sizeof mac);
@@ -57,8 +58,8 @@ coaps_status dtls_cookie_init(struct dtls_cookie_ctx *c, const uint8_t *secret,
                               size_t secret_len, uint64_t now_ms)
 {
     ENSURE(c != NULL && secret != NULL && secret_len == DTLS_COOKIE_SECRET_LEN, COAPS_E_INVALID);
-    dtls_cookie_clear(c);
-    memcpy(c->cur, secret, DTLS_COOKIE_SECRET_LEN);
+    memset(c, 0, sizeof *c);
+    TRY(crypto_hmac_key_init(&c->cur, CRYPTO_SHA256, secret, secret_len));
     c->has_cur = true;
     c->rotated_ms = now_ms;
     return COAPS_OK;
@@ -70,9 +71,13 @@ coaps_status dtls_cookie_rotate(struct dtls_cookie_ctx *c, const uint8_t *fresh,
     ENSURE(c != NULL && fresh != NULL && fresh_len == DTLS_COOKIE_SECRET_LEN, COAPS_E_INVALID);
     if (!c->has_cur)
         return dtls_cookie_init(c, fresh, fresh_len, now_ms);
-    memcpy(c->prev, c->cur, DTLS_COOKIE_SECRET_LEN);
+    struct crypto_hmac_key next;
+    TRY(crypto_hmac_key_init(&next, CRYPTO_SHA256, fresh, fresh_len));
+    if (c->has_prev)
+        crypto_hmac_key_clear(&c->prev);
+    c->prev = c->cur;
     c->has_prev = true;
-    memcpy(c->cur, fresh, DTLS_COOKIE_SECRET_LEN);
+    c->cur = next;
     c->rotated_ms = now_ms;
     return COAPS_OK;
 }
@@ -88,7 +93,7 @@ coaps_status dtls_cookie_make(const struct dtls_cookie_ctx *c, const coaps_peer 
 {
     ENSURE(c != NULL && peer != NULL && ch != NULL && out != NULL, COAPS_E_INVALID);
     ENSURE(c->has_cur, COAPS_E_STATE);
-    return cookie_mac(c->cur, peer, ch, out);
+    return cookie_mac(&c->cur, peer, ch, out);
 }
 
 coaps_status dtls_cookie_verify(const struct dtls_cookie_ctx *c, const coaps_peer *peer,
@@ -100,12 +105,12 @@ coaps_status dtls_cookie_verify(const struct dtls_cookie_ctx *c, const coaps_pee
         return COAPS_E_COOKIE;
     uint8_t want[DTLS_COOKIE_LEN];
     bool ok;
-    TRY(cookie_mac(c->cur, peer, ch, want));
+    TRY(cookie_mac(&c->cur, peer, ch, want));
     ok = crypto_ct_equal(want, ch->cookie.p, DTLS_COOKIE_LEN);
     if (c->has_prev) {
         /* Computed even after a match so timing does not tell which
          * secret a cookie was made under. */
-        coaps_status st = cookie_mac(c->prev, peer, ch, want);
+        coaps_status st = cookie_mac(&c->prev, peer, ch, want);
         if (st != COAPS_OK) {
             crypto_wipe(want, sizeof want);
             return st;
@@ -120,6 +125,10 @@ void dtls_cookie_clear(struct dtls_cookie_ctx *c)
 {
     if (c == NULL)
         return;
+    if (c->has_cur)
+        crypto_hmac_key_clear(&c->cur);
+    if (c->has_prev)
+        crypto_hmac_key_clear(&c->prev);
     crypto_wipe(c, sizeof *c);
     c->has_cur = false;
     c->has_prev = false;

@@ -28,7 +28,9 @@
  * one fragment for any sane MTU and suite list.
  *
  * Ownership: struct dtls_cookie_ctx is owned by the caller (one per server
- * endpoint, not per client); it holds secrets: dtls_cookie_clear wipes them.
+ * endpoint, not per client); it holds secrets and their prepared HMAC
+ * keys: dtls_cookie_clear frees and wipes them, and must end every
+ * successful init.
  */
 #ifndef COAPS_DTLS_COOKIE_H
 #define COAPS_DTLS_COOKIE_H
@@ -39,6 +41,7 @@
 
 #include "coaps/peer.h"
 #include "coaps/status.h"
+#include "crypto/crypto.h"
 #include "dtls/handshake_msg.h"
 
 /* Cookie length we emit: 32 bytes = the full HMAC-SHA256 output; DTLS 1.2
@@ -53,16 +56,19 @@
  * and short enough to bound replays of a captured cookie. */
 #define DTLS_COOKIE_ROTATE_MS (5 * 60 * 1000)
 
+/* The secrets are kept only as prepared HMAC keys: a cookie costs one
+ * keyed HMAC, not a key set-up each time (two per handshake). */
 struct dtls_cookie_ctx {
-    uint8_t cur[DTLS_COOKIE_SECRET_LEN];  /* makes and verifies */
-    uint8_t prev[DTLS_COOKIE_SECRET_LEN]; /* verifies only */
+    struct crypto_hmac_key cur;  /* makes and verifies */
+    struct crypto_hmac_key prev; /* verifies only */
     bool has_cur;
     bool has_prev;
     uint64_t rotated_ms; /* now_ms of the last init/rotate */
 };
 
 /* Start with a first secret (fresh random bytes from the caller, e.g.
- * crypto_random()). COAPS_E_INVALID when secret_len != DTLS_COOKIE_SECRET_LEN. */
+ * crypto_random()), on memory that holds no live context. COAPS_E_INVALID
+ * when secret_len != DTLS_COOKIE_SECRET_LEN (c untouched). */
 coaps_status dtls_cookie_init(struct dtls_cookie_ctx *c, const uint8_t *secret,
                               size_t secret_len, uint64_t now_ms);
 
@@ -92,7 +98,7 @@ coaps_status dtls_cookie_make(const struct dtls_cookie_ctx *c, const coaps_peer 
 coaps_status dtls_cookie_verify(const struct dtls_cookie_ctx *c, const coaps_peer *peer,
                                 const struct dtls_client_hello *ch);
 
-/* Wipe the secrets. */
+/* Free and wipe the secrets; c is then as after a failed init. */
 void dtls_cookie_clear(struct dtls_cookie_ctx *c);
 
 #endif /* COAPS_DTLS_COOKIE_H */

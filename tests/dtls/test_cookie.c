@@ -129,6 +129,7 @@ static void every_covered_field_changes_the_cookie(void **state)
     parse(s, sizeof s, &x);
     assert_int_equal(dtls_cookie_make(&c, &p, &x, k), COAPS_OK);
     assert_memory_not_equal(k, base, DTLS_COOKIE_LEN);
+    dtls_cookie_clear(&c);
 }
 
 static void forged_or_missing_cookies_are_refused(void **state)
@@ -165,6 +166,8 @@ static void forged_or_missing_cookies_are_refused(void **state)
     memset(s2, 0x77, sizeof s2);
     assert_int_equal(dtls_cookie_init(&other, s2, sizeof s2, 0), COAPS_OK);
     assert_int_equal(dtls_cookie_verify(&other, &p, &ch), COAPS_E_COOKIE);
+    dtls_cookie_clear(&other);
+    dtls_cookie_clear(&c);
 }
 
 static void rotation_keeps_previous_secret_for_one_period(void **state)
@@ -226,6 +229,9 @@ static void bad_arguments(void **state)
     p = peer_at(1);
     ch.random = NULL;
     assert_int_equal(dtls_cookie_make(&c, &p, &ch, k), COAPS_E_INVALID);
+    dtls_cookie_clear(&c);
+    dtls_cookie_clear(&c); /* twice is harmless */
+    assert_int_equal(dtls_cookie_make(&c, &p, &ch, k), COAPS_E_STATE);
 }
 
 /* ---- the stateless fragmented-ClientHello policy of cookie.h ------------- */
@@ -305,6 +311,7 @@ static void fragmented_client_hello_handled_from_first_fragment(void **state)
     /* from another port the same fragment is refused */
     coaps_peer q = peer_at(47312);
     assert_int_equal(dtls_cookie_verify(&c, &q, &first), COAPS_E_COOKIE);
+    dtls_cookie_clear(&c);
 }
 
 int main(void)
