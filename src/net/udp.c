@@ -216,27 +216,27 @@ size_t net_udp_send_batch(int fd, const struct net_dgram *d, size_t n, bool *gso
     if (n > NET_UDP_BATCH)
         n = NET_UDP_BATCH;
     size_t m = send_plan(d, n, gso != NULL && *gso, msgs, iov, ctl, count);
-    size_t done = 0, sent = 0, first = 0; /* first: datagram index of msgs[done] */
+    size_t done = 0, sent = 0;
     while (done < m) {
         int rc = sendmmsg(fd, msgs + done, (unsigned)(m - done), MSG_DONTWAIT);
         if (rc < 0 && errno == EINTR)
             continue;
         if (rc > 0) {
-            for (int j = 0; j < rc; j++)
-                sent += count[done + (size_t)j], first += count[done + (size_t)j];
-            done += (size_t)rc;
+            for (size_t end = done + (size_t)rc; done < end; done++)
+                sent += count[done];
             continue;
         }
         /* msgs[done] failed (e.g. ECONNREFUSED from an earlier ICMP, or
-         * EAGAIN): a GSO run the kernel refused goes again one by one;
-         * anything else is dropped, and we go on with the rest. */
+         * EAGAIN): a GSO run the kernel refused goes again one by one
+         * (its first datagram is d[its first iovec's index]); anything
+         * else is dropped, and we go on with the rest. */
         int err = errno;
         if (count[done] > 1 && err != EAGAIN && err != EWOULDBLOCK && err != ENOBUFS) {
             if (gso_unsupported(err))
                 *gso = false;
+            size_t first = (size_t)(msgs[done].msg_hdr.msg_iov - iov);
             sent += net_udp_send_batch(fd, d + first, count[done], NULL);
         }
-        first += count[done];
         done++;
     }
     return sent;
