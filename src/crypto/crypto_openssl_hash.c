@@ -323,7 +323,16 @@ static void random_pool_setup(void)
     (void)pthread_atfork(NULL, NULL, random_pool_forget);
 }
 
-static coaps_status random_direct(void *out, size_t len);
+static coaps_status random_direct(void *out, size_t len)
+{
+    while (len > 0) {
+        int n = len > INT_MAX ? INT_MAX : (int)len;
+        ENSURE(RAND_bytes(out, n) == 1, COAPS_E_CRYPTO);
+        out = (uint8_t *)out + n;
+        len -= (size_t)n;
+    }
+    return COAPS_OK;
+}
 
 static coaps_status random_pooled(uint8_t *out, size_t len)
 {
@@ -347,17 +356,6 @@ coaps_status crypto_random(void *out, size_t len)
     if (len <= RANDOM_POOL_BYTES / 8)
         return random_pooled(out, len);
     return random_direct(out, len);
-}
-
-static coaps_status random_direct(void *out, size_t len)
-{
-    while (len > 0) {
-        int n = len > INT_MAX ? INT_MAX : (int)len;
-        ENSURE(RAND_bytes(out, n) == 1, COAPS_E_CRYPTO);
-        out = (uint8_t *)out + n;
-        len -= (size_t)n;
-    }
-    return COAPS_OK;
 }
 
 bool crypto_ct_equal(const void *a, const void *b, size_t len)
