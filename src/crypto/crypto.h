@@ -102,7 +102,7 @@ coaps_status crypto_tls12_prf(enum crypto_hash_alg alg, const uint8_t *secret, s
 /* The same PRF under a secret already prepared with crypto_hmac_key_init
  * (its hash is the PRF's): for several PRF calls under one secret, as the
  * key block and both Finished messages are under the master secret. */
-coaps_status crypto_tls12_prf_keyed(struct crypto_hmac_key *key, const char *label,
+coaps_status crypto_tls12_prf_keyed(const struct crypto_hmac_key *key, const char *label,
                                     const uint8_t *seed, size_t seed_len, uint8_t *out,
                                     size_t out_len);
 

@@ -13,7 +13,7 @@
 #include "common/try.h"
 #include "crypto/crypto.h"
 
-coaps_status crypto_tls12_prf_keyed(struct crypto_hmac_key *key, const char *label,
+coaps_status crypto_tls12_prf_keyed(const struct crypto_hmac_key *key, const char *label,
                                     const uint8_t *seed, size_t seed_len, uint8_t *out,
                                     size_t out_len)
 {

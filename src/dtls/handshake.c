@@ -137,8 +137,7 @@ coaps_status conn_hs_derive_keys(struct conn *c, const uint8_t *pms, size_t pms_
         hs->ms_key_on = st == COAPS_OK;
     }
     if (st == COAPS_OK)
-        st = dtls_key_block_keyed(c->suite, &hs->ms_key, hs->client_random, hs->server_random,
-                                  &kb);
+        st = dtls_key_block(c->suite, &hs->ms_key, hs->client_random, hs->server_random, &kb);
     if (st == COAPS_OK)
         st = crypto_hash(CRYPTO_SHA256, kb.bytes, kb.len, session_hash);
     if (st == COAPS_OK) {
@@ -166,7 +165,7 @@ static coaps_status finished_data(struct conn *c, bool client, uint8_t out[DTLS_
     uint8_t h[CRYPTO_HASH_MAX];
     TRY(crypto_hash_peek(&c->hs->transcript, h));
     ENSURE(c->hs->ms_key_on, COAPS_E_STATE);
-    return dtls_verify_data_keyed(&c->hs->ms_key, client, h, crypto_hash_len(c->suite->prf), out);
+    return dtls_verify_data(&c->hs->ms_key, client, h, crypto_hash_len(c->suite->prf), out);
 }
 
 static void established(struct conn *c)

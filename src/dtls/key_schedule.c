@@ -37,10 +37,16 @@ coaps_status dtls_master_secret(enum crypto_hash_alg prf, const uint8_t *pms, si
                             DTLS_MASTER_SECRET_LEN);
 }
 
-coaps_status dtls_key_block_keyed(const struct dtls_suite *suite, struct crypto_hmac_key *ms_key,
-                                  const uint8_t client_random[DTLS_RANDOM_LEN],
-                                  const uint8_t server_random[DTLS_RANDOM_LEN],
-                                  struct dtls_key_block *kb)
+coaps_status dtls_ms_key(enum crypto_hash_alg prf, const uint8_t ms[DTLS_MASTER_SECRET_LEN],
+                         struct crypto_hmac_key *ms_key)
+{
+    return crypto_hmac_key_init(ms_key, prf, ms, DTLS_MASTER_SECRET_LEN);
+}
+
+coaps_status dtls_key_block(const struct dtls_suite *suite, const struct crypto_hmac_key *ms_key,
+                            const uint8_t client_random[DTLS_RANDOM_LEN],
+                            const uint8_t server_random[DTLS_RANDOM_LEN],
+                            struct dtls_key_block *kb)
 {
     uint8_t seed[2 * DTLS_RANDOM_LEN]; /* RFC 5246 6.3: server_random + client_random */
     memcpy(seed, server_random, DTLS_RANDOM_LEN);
@@ -58,42 +64,10 @@ coaps_status dtls_key_block_keyed(const struct dtls_suite *suite, struct crypto_
     return COAPS_OK;
 }
 
-coaps_status dtls_verify_data_keyed(struct crypto_hmac_key *ms_key, bool client,
-                                    const uint8_t *transcript_hash, size_t hash_len,
-                                    uint8_t out[DTLS_VERIFY_DATA_LEN])
+coaps_status dtls_verify_data(const struct crypto_hmac_key *ms_key, bool client,
+                              const uint8_t *transcript_hash, size_t hash_len,
+                              uint8_t out[DTLS_VERIFY_DATA_LEN])
 {
     return crypto_tls12_prf_keyed(ms_key, client ? "client finished" : "server finished",
                                   transcript_hash, hash_len, out, DTLS_VERIFY_DATA_LEN);
-}
-
-coaps_status dtls_ms_key(enum crypto_hash_alg prf, const uint8_t ms[DTLS_MASTER_SECRET_LEN],
-                         struct crypto_hmac_key *ms_key)
-{
-    return crypto_hmac_key_init(ms_key, prf, ms, DTLS_MASTER_SECRET_LEN);
-}
-
-coaps_status dtls_key_block(const struct dtls_suite *suite,
-                            const uint8_t ms[DTLS_MASTER_SECRET_LEN],
-                            const uint8_t client_random[DTLS_RANDOM_LEN],
-                            const uint8_t server_random[DTLS_RANDOM_LEN],
-                            struct dtls_key_block *kb)
-{
-    struct crypto_hmac_key key;
-    coaps_status st = dtls_ms_key(suite->prf, ms, &key);
-    if (st == COAPS_OK)
-        st = dtls_key_block_keyed(suite, &key, client_random, server_random, kb);
-    crypto_hmac_key_clear(&key);
-    return st;
-}
-
-coaps_status dtls_verify_data(enum crypto_hash_alg prf, const uint8_t ms[DTLS_MASTER_SECRET_LEN],
-                              bool client, const uint8_t *transcript_hash, size_t hash_len,
-                              uint8_t out[DTLS_VERIFY_DATA_LEN])
-{
-    struct crypto_hmac_key key;
-    coaps_status st = dtls_ms_key(prf, ms, &key);
-    if (st == COAPS_OK)
-        st = dtls_verify_data_keyed(&key, client, transcript_hash, hash_len, out);
-    crypto_hmac_key_clear(&key);
-    return st;
 }

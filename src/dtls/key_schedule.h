@@ -40,28 +40,22 @@ struct dtls_key_block {
     const uint8_t *client_key, *server_key, *client_iv, *server_iv;
 };
 
-coaps_status dtls_key_block(const struct dtls_suite *suite,
-                            const uint8_t ms[DTLS_MASTER_SECRET_LEN],
+/* The master secret prepared once as an HMAC key (crypto_hmac_key_clear
+ * when done): the key block and both Finished messages come from this one
+ * preparation. */
+coaps_status dtls_ms_key(enum crypto_hash_alg prf, const uint8_t ms[DTLS_MASTER_SECRET_LEN],
+                         struct crypto_hmac_key *ms_key);
+
+/* key_block = PRF(ms, "key expansion", server_random + client_random);
+ * ms_key's hash must be the suite's PRF hash. */
+coaps_status dtls_key_block(const struct dtls_suite *suite, const struct crypto_hmac_key *ms_key,
                             const uint8_t client_random[DTLS_RANDOM_LEN],
                             const uint8_t server_random[DTLS_RANDOM_LEN],
                             struct dtls_key_block *kb);
 
 /* verify_data = PRF(ms, "client finished"|"server finished", hash)[0..11]. */
-coaps_status dtls_verify_data(enum crypto_hash_alg prf, const uint8_t ms[DTLS_MASTER_SECRET_LEN],
-                              bool client, const uint8_t *transcript_hash, size_t hash_len,
+coaps_status dtls_verify_data(const struct crypto_hmac_key *ms_key, bool client,
+                              const uint8_t *transcript_hash, size_t hash_len,
                               uint8_t out[DTLS_VERIFY_DATA_LEN]);
-
-/* The master secret prepared once as an HMAC key (crypto_hmac_key_clear
- * when done), and the two functions above under it: the engine derives the
- * key block and both Finished messages from one preparation. */
-coaps_status dtls_ms_key(enum crypto_hash_alg prf, const uint8_t ms[DTLS_MASTER_SECRET_LEN],
-                         struct crypto_hmac_key *ms_key);
-coaps_status dtls_key_block_keyed(const struct dtls_suite *suite, struct crypto_hmac_key *ms_key,
-                                  const uint8_t client_random[DTLS_RANDOM_LEN],
-                                  const uint8_t server_random[DTLS_RANDOM_LEN],
-                                  struct dtls_key_block *kb);
-coaps_status dtls_verify_data_keyed(struct crypto_hmac_key *ms_key, bool client,
-                                    const uint8_t *transcript_hash, size_t hash_len,
-                                    uint8_t out[DTLS_VERIFY_DATA_LEN]);
 
 #endif /* COAPS_DTLS_KEY_SCHEDULE_H */

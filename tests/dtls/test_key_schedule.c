@@ -131,7 +131,10 @@ static void key_block_per_suite(void **state)
         const struct dtls_suite *s = dtls_suite_find(cases[i].id);
         assert_non_null(s);
         struct dtls_key_block kb;
-        assert_int_equal(dtls_key_block(s, ms, cr, sr, &kb), COAPS_OK);
+        struct crypto_hmac_key key;
+        assert_int_equal(dtls_ms_key(s->prf, ms, &key), COAPS_OK);
+        assert_int_equal(dtls_key_block(s, &key, cr, sr, &kb), COAPS_OK);
+        crypto_hmac_key_clear(&key);
         size_t k = cases[i].key, iv = cases[i].iv;
         assert_int_equal(kb.len, 2 * (k + iv));
         ref_prf(cases[i].md, ms, 48, "key expansion", seed, 64, want, kb.len);
@@ -148,16 +151,21 @@ static void verify_data_matches_reference(void **state)
     uint8_t ms[48], h[48], vd[12], want[12];
     fill(ms, 48, 0x21);
     fill(h, 48, 0x42);
-    assert_int_equal(dtls_verify_data(CRYPTO_SHA256, ms, true, h, 32, vd), COAPS_OK);
+    struct crypto_hmac_key k256, k384;
+    assert_int_equal(dtls_ms_key(CRYPTO_SHA256, ms, &k256), COAPS_OK);
+    assert_int_equal(dtls_ms_key(CRYPTO_SHA384, ms, &k384), COAPS_OK);
+    assert_int_equal(dtls_verify_data(&k256, true, h, 32, vd), COAPS_OK);
     ref_prf("SHA256", ms, 48, "client finished", h, 32, want, 12);
     assert_memory_equal(vd, want, 12);
-    assert_int_equal(dtls_verify_data(CRYPTO_SHA384, ms, false, h, 48, vd), COAPS_OK);
+    assert_int_equal(dtls_verify_data(&k384, false, h, 48, vd), COAPS_OK);
     ref_prf("SHA384", ms, 48, "server finished", h, 48, want, 12);
     assert_memory_equal(vd, want, 12);
     /* client and server labels differ */
     uint8_t other[12];
-    assert_int_equal(dtls_verify_data(CRYPTO_SHA384, ms, true, h, 48, other), COAPS_OK);
+    assert_int_equal(dtls_verify_data(&k384, true, h, 48, other), COAPS_OK);
     assert_memory_not_equal(vd, other, 12);
+    crypto_hmac_key_clear(&k256);
+    crypto_hmac_key_clear(&k384);
 }
 
 int main(void)
