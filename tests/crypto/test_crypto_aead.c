@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 
 #include "crypto/crypto.h"
+#include "crypto/alloc_count.h"
 #include "crypto/hexutil.h"
 
 #define BUF 256
@@ -388,30 +389,6 @@ static void init_rejects_bad_keys(void **state)
 
 /* ---- allocation counting ----------------------------------------------- */
 
-/* Every OpenSSL allocation goes through these once installed at the top of
- * main(), so a test can prove the per-record path allocates nothing. */
-static size_t n_allocs;
-
-static void *count_malloc(size_t n, const char *file, int line)
-{
-    (void)file, (void)line;
-    n_allocs++;
-    return malloc(n);
-}
-
-static void *count_realloc(void *p, size_t n, const char *file, int line)
-{
-    (void)file, (void)line;
-    n_allocs++;
-    return realloc(p, n);
-}
-
-static void count_free(void *p, const char *file, int line)
-{
-    (void)file, (void)line;
-    free(p);
-}
-
 /* crypto.h: "Seal/open are called per record and must not allocate". */
 static void seal_and_open_do_not_allocate(void **state)
 {
@@ -461,7 +438,7 @@ static void failed_open_leaves_no_openssl_error(void **state)
 int main(void)
 {
     /* before anything else touches OpenSSL */
-    if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free))
+    if (!alloc_count_install())
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(seal_and_open_match_published_vectors),

@@ -22,6 +22,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "crypto/alloc_count.h"
 #include "crypto/hexutil.h"
 #include "dtls/record.h"
 
@@ -578,28 +579,6 @@ static void init_checks_key_block_pieces(void **state)
 
 /* ---- no allocation per record ------------------------------------------- */
 
-static size_t n_allocs; /* OpenSSL allocations, counted by the hooks below */
-
-static void *count_malloc(size_t n, const char *file, int line)
-{
-    (void)file, (void)line;
-    n_allocs++;
-    return malloc(n);
-}
-
-static void *count_realloc(void *p, size_t n, const char *file, int line)
-{
-    (void)file, (void)line;
-    n_allocs++;
-    return realloc(p, n);
-}
-
-static void count_free(void *p, const char *file, int line)
-{
-    (void)file, (void)line;
-    free(p);
-}
-
 /* The datagram path (split, protect, unprotect) allocates nothing once the
  * cipher states are keyed. */
 static void record_path_does_not_allocate(void **state)
@@ -642,7 +621,7 @@ static void record_path_does_not_allocate(void **state)
 int main(void)
 {
     /* before anything else touches OpenSSL */
-    if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free))
+    if (!alloc_count_install())
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(splits_several_records_per_datagram),
