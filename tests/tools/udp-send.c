@@ -17,22 +17,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/hex.h"
 #include "net/addr.h"
 #include "net/cli.h"
 
 /* Largest datagram sent or printed: a test input, not a stream. */
 #define UDP_SEND_MAX 2048
-
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
 {
@@ -42,7 +32,7 @@ static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
             s++;
             continue;
         }
-        int hi = hex_nibble(s[0]), lo = s[1] ? hex_nibble(s[1]) : -1;
+        int hi = hex_digit(s[0]), lo = s[1] ? hex_digit(s[1]) : -1;
         if (hi < 0 || lo < 0 || n == cap)
             return -1;
         out[n++] = (uint8_t)(hi << 4 | lo);
