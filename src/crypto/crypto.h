@@ -3,7 +3,7 @@
  * primitives. The protocol (src/dtls) calls only what is declared here; the
  * OpenSSL backend (crypto_openssl_hash.c, _aead.c, _pk.c) is the only code
  * that includes libcrypto headers; crypto_prf.c is backend-neutral (built on
- * crypto_hmac_iov). A second backend (e.g. PSA/Mbed TLS for
+ * crypto_hmac_key_*). A second backend (e.g. PSA/Mbed TLS for
  * microcontrollers) implements the same functions.
  *
  * Errors: COAPS_E_INVALID for bad arguments (NULL, wrong lengths, unknown

@@ -122,75 +122,12 @@ static size_t hash_block_len(enum crypto_hash_alg alg)
     return alg == CRYPTO_SHA384 ? 128 : 64;
 }
 
-/* HMAC (RFC 2104 2) straight on the digest, one EVP_MD_CTX reused for the
- * inner and the outer hash: H((K ^ opad) || H((K ^ ipad) || text)).
- * Cheaper than OpenSSL 3's EVP_MAC, which fetches the MAC and the digest
- * by name and allocates four contexts per call (the handshake's PRF makes
- * dozens of calls); here the digest is fetched once per process (hash_md)
- * and the digest context is allocated once per HMAC, not four times. */
-static bool hmac_run(EVP_MD_CTX *ctx, const EVP_MD *md, const uint8_t *key, size_t key_len,
-                     size_t block, const struct crypto_iov *parts, size_t n_parts, uint8_t *out,
-                     unsigned int *out_len)
-{
-    uint8_t pad[HMAC_BLOCK_MAX];
-    uint8_t inner[CRYPTO_HASH_MAX];
-    unsigned int n = 0;
-    bool ok = true;
-
-    memset(pad, 0, block);
-    memcpy(pad, key, key_len); /* key_len <= block: the caller hashed a longer key */
-    for (size_t i = 0; i < block; i++)
-        pad[i] ^= 0x36;
-    ok = EVP_DigestInit_ex(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, pad, block) == 1;
-    for (size_t i = 0; ok && i < n_parts; i++)
-        ok = parts[i].len == 0 || EVP_DigestUpdate(ctx, parts[i].p, parts[i].len) == 1;
-    ok = ok && EVP_DigestFinal_ex(ctx, inner, &n) == 1;
-    for (size_t i = 0; i < block; i++)
-        pad[i] ^= 0x36 ^ 0x5c;
-    /* Re-init with no type: the context keeps its digest. */
-    ok = ok && EVP_DigestInit_ex(ctx, NULL, NULL) == 1 &&
-         EVP_DigestUpdate(ctx, pad, block) == 1 && EVP_DigestUpdate(ctx, inner, n) == 1 &&
-         EVP_DigestFinal_ex(ctx, out, out_len) == 1;
-    crypto_wipe(pad, block);
-    crypto_wipe(inner, sizeof inner);
-    return ok;
-}
-
-coaps_status crypto_hmac_iov(enum crypto_hash_alg alg, const void *key, size_t key_len,
-                             const struct crypto_iov *parts, size_t n_parts,
-                             uint8_t out[CRYPTO_HASH_MAX])
-{
-    const EVP_MD *md = hash_md(alg);
-    ENSURE(md != NULL && out != NULL, COAPS_E_INVALID);
-    ENSURE(key != NULL || key_len == 0, COAPS_E_INVALID);
-    ENSURE(parts != NULL || n_parts == 0, COAPS_E_INVALID);
-    for (size_t i = 0; i < n_parts; i++)
-        ENSURE(parts[i].p != NULL || parts[i].len == 0, COAPS_E_INVALID);
-
-    size_t block = hash_block_len(alg);
-    uint8_t hashed_key[CRYPTO_HASH_MAX];
-    if (key_len > block) {
-        /* RFC 2104 2: a key longer than B is hashed first. */
-        TRY(crypto_hash(alg, key, key_len, hashed_key));
-        key = hashed_key;
-        key_len = crypto_hash_len(alg);
-    }
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx == NULL) {
-        crypto_wipe(hashed_key, sizeof hashed_key);
-        return COAPS_E_NOMEM;
-    }
-    unsigned int n = 0;
-    bool ok = hmac_run(ctx, md, key_len ? key : hashed_key, key_len, block, parts, n_parts,
-                       out, &n) &&
-              n == crypto_hash_len(alg);
-    EVP_MD_CTX_free(ctx); /* cleanses the digest state */
-    crypto_wipe(hashed_key, sizeof hashed_key);
-    return ok ? COAPS_OK : COAPS_E_CRYPTO;
-}
-
-/* Backend state behind struct crypto_hmac_key.impl: digest contexts that
- * have absorbed K ^ ipad and K ^ opad, and one to work in. */
+/* HMAC (RFC 2104 2) straight on the digest: H((K ^ opad) || H((K ^ ipad) ||
+ * text)). Cheaper than OpenSSL 3's EVP_MAC, which fetches the MAC and the
+ * digest by name and allocates four contexts per call (the handshake's PRF
+ * makes dozens of calls). Backend state behind struct crypto_hmac_key.impl:
+ * digest contexts that have absorbed K ^ ipad and K ^ opad, and one to work
+ * in. */
 struct hmac_key_impl {
     EVP_MD_CTX *inner, *outer, *work;
 };
@@ -287,6 +224,19 @@ void crypto_hmac_key_clear(struct crypto_hmac_key *k)
         return;
     hmac_key_impl_free(k->impl);
     k->impl = NULL;
+}
+
+/* A one-off HMAC is a prepared key used once: one HMAC implementation. */
+coaps_status crypto_hmac_iov(enum crypto_hash_alg alg, const void *key, size_t key_len,
+                             const struct crypto_iov *parts, size_t n_parts,
+                             uint8_t out[CRYPTO_HASH_MAX])
+{
+    struct crypto_hmac_key k;
+    coaps_status st = crypto_hmac_key_init(&k, alg, key, key_len);
+    if (st == COAPS_OK)
+        st = crypto_hmac_keyed(&k, parts, n_parts, out);
+    crypto_hmac_key_clear(&k);
+    return st;
 }
 
 coaps_status crypto_hmac(enum crypto_hash_alg alg, const void *key, size_t key_len,
