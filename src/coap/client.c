@@ -576,18 +576,9 @@ void coap_client_response(coaps_coap_endpoint *ep, const coaps_peer *from, coaps
                           uint64_t now_ms)
 {
     struct coap_dedup *dd = NULL;
-    if (m->type == COAPS_COAP_CON || m->type == COAPS_COAP_NON) {
-        dd = coap_dedup_find(ep, from, m->mid, now_ms);
-        if (dd) {
-            ep->stats.rx_duplicates++;
-            if (m->type == COAPS_COAP_CON && dd->reply_len)
-                coap_outq_push(ep, from, dd->reply, dd->reply_len);
-            return;
-        }
-        uint64_t life = m->type == COAPS_COAP_CON ? ep->cfg.exchange_lifetime_ms
-                                                  : ep->cfg.non_lifetime_ms;
-        dd = coap_dedup_add(ep, from, m->mid, life, now_ms);
-    }
+    if ((m->type == COAPS_COAP_CON || m->type == COAPS_COAP_NON) &&
+        coap_dedup_seen(ep, from, m, now_ms, &dd))
+        return;
     struct coap_exchange *x = xchg_by_token(ep, from, m);
     uint16_t bad;
     bool reject = x == NULL || coap_options_check(m, &bad) == COAP_OPTCHECK_BAD_CRITICAL;

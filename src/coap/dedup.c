@@ -106,6 +106,22 @@ struct coap_dedup *coap_dedup_add(coaps_coap_endpoint *ep, const coaps_peer *p, 
     return d;
 }
 
+bool coap_dedup_seen(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps_coap_msg *m,
+                     uint64_t now_ms, struct coap_dedup **entry)
+{
+    struct coap_dedup *dd = coap_dedup_find(ep, from, m->mid, now_ms);
+    if (dd) {
+        ep->stats.rx_duplicates++;
+        if (m->type == COAPS_COAP_CON && dd->reply_len)
+            coap_outq_push(ep, from, dd->reply, dd->reply_len);
+        return true;
+    }
+    uint64_t life = m->type == COAPS_COAP_CON ? ep->cfg.exchange_lifetime_ms
+                                              : ep->cfg.non_lifetime_ms;
+    *entry = coap_dedup_add(ep, from, m->mid, life, now_ms);
+    return false;
+}
+
 void coap_dedup_set_reply(coaps_coap_endpoint *ep, struct coap_dedup *d, const uint8_t *reply,
                           size_t len)
 {

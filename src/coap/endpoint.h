@@ -222,6 +222,12 @@ struct coap_dedup *coap_dedup_find(coaps_coap_endpoint *ep, const coaps_peer *p,
                                    uint64_t now_ms);
 struct coap_dedup *coap_dedup_add(coaps_coap_endpoint *ep, const coaps_peer *p, uint16_t mid,
                                   uint64_t lifetime_ms, uint64_t now_ms);
+/* RFC 7252 4.5 for a CON or NON just received: a duplicate is answered
+ * from the cache (a CON gets the same reply again, a NON nothing), counted,
+ * and true returned; otherwise the message is remembered for its lifetime
+ * (*entry: its cache entry, NULL with dedup off) and false returned. */
+bool coap_dedup_seen(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps_coap_msg *m,
+                     uint64_t now_ms, struct coap_dedup **entry);
 void coap_dedup_set_reply(coaps_coap_endpoint *ep, struct coap_dedup *d, const uint8_t *reply,
                           size_t len);
 void coap_dedup_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *p);

@@ -702,16 +702,9 @@ void coap_server_request(coaps_coap_endpoint *ep, const coaps_peer *from, coaps_
 {
     /* RFC 7252 4.5: a duplicate CON gets the same reply again; a duplicate
      * NON is dropped. */
-    struct coap_dedup *dd = coap_dedup_find(ep, from, m->mid, now_ms);
-    if (dd) {
-        ep->stats.rx_duplicates++;
-        if (m->type == COAPS_COAP_CON && dd->reply_len)
-            coap_outq_push(ep, from, dd->reply, dd->reply_len);
+    struct coap_dedup *dd = NULL;
+    if (coap_dedup_seen(ep, from, m, now_ms, &dd))
         return;
-    }
-    uint64_t life = m->type == COAPS_COAP_CON ? ep->cfg.exchange_lifetime_ms
-                                              : ep->cfg.non_lifetime_ms;
-    dd = coap_dedup_add(ep, from, m->mid, life, now_ms);
     ep->stats.rx_requests++;
     struct reply_ctx c = {ep, from, m, dd, now_ms};
     struct coaps_coap_resource *r = NULL;
