@@ -28,27 +28,11 @@
 #include <string.h>
 
 #include "coaps/dtls.h"
+#include "fuzz_rng.h"
 
 #define FUZZ_DGRAM_MAX 1500
 #define FUZZ_EDITS_MAX 16 /* more edits add nothing but time */
 #define FUZZ_ROUNDS 24    /* flights; a handshake needs 6 with the cookie */
-
-struct fuzz_rng {
-    uint64_t s;
-};
-
-static coaps_status fuzz_random(void *user, void *out, size_t len)
-{
-    struct fuzz_rng *r = user;
-    uint8_t *p = out;
-    for (size_t i = 0; i < len; i++) {
-        r->s ^= r->s << 13;
-        r->s ^= r->s >> 7;
-        r->s ^= r->s << 17;
-        p[i] = (uint8_t)(r->s >> 32);
-    }
-    return COAPS_OK;
-}
 
 /* index: 0 server X.509, 1 server X.509 + client required, 2 client CA,
  * 3 client cert, 4 server RPK, 5 client RPK */

@@ -19,25 +19,9 @@
 #include <string.h>
 
 #include "coaps/dtls.h"
+#include "fuzz_rng.h"
 
 #define FUZZ_DGRAM_MAX 2048 /* larger inputs are cut: datagrams are small */
-
-struct fuzz_rng {
-    uint64_t s;
-};
-
-static coaps_status fuzz_random(void *user, void *out, size_t len)
-{
-    struct fuzz_rng *r = user;
-    uint8_t *p = out;
-    for (size_t i = 0; i < len; i++) {
-        r->s ^= r->s << 13;
-        r->s ^= r->s >> 7;
-        r->s ^= r->s << 17;
-        p[i] = (uint8_t)(r->s >> 32);
-    }
-    return COAPS_OK;
-}
 
 static coaps_status fuzz_lookup(void *user, const uint8_t *id, size_t id_len, uint8_t *key,
                                 size_t cap, size_t *key_len)
