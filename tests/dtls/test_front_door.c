@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "coaps/dtls.h"
+#include "dtls/dtls_vectors.h"
 
 static coaps_status lookup(void *user, const uint8_t *identity, size_t identity_len, uint8_t *key,
                            size_t key_cap, size_t *key_len)
@@ -32,19 +33,6 @@ static coaps_status lookup(void *user, const uint8_t *identity, size_t identity_
     key[1] = 0x02;
     *key_len = 2;
     return COAPS_OK;
-}
-
-static size_t load_vector(const char *name, uint8_t *buf, size_t cap)
-{
-    const char *src = getenv("COAPS_SOURCE_DIR");
-    char path[512];
-    snprintf(path, sizeof path, "%s/tests/dtls/vectors/%s", src ? src : ".", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
 }
 
 static void peer_for_port(coaps_peer *p, uint32_t port)

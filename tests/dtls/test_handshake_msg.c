@@ -11,25 +11,11 @@
 #include <cmocka.h>
 
 #include "dtls/handshake_msg.h"
+#include "dtls/dtls_vectors.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 
 #define VEC_MAX 2048
-
-/* Read tests/dtls/vectors/<name> (a whole datagram) into buf. */
-static size_t load_vector(const char *name, uint8_t *buf, size_t cap)
-{
-    const char *src = getenv("COAPS_SOURCE_DIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/dtls/vectors/%s", src ? src : ".", name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open vector %s (set COAPS_SOURCE_DIR)", path);
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    assert_true(n > 0 && n < cap);
-    return n;
-}
 
 /* Strip the 13-byte DTLS record header of a plaintext handshake record
  * (RFC 6347 4.1) and read the one handshake fragment in it. */
