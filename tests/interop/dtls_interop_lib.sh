@@ -55,6 +55,18 @@ stop_pid() {
     return 0
 }
 
+# GnuTLS's priority name of a suite's bulk cipher, from the IANA suite name
+# (what follows _WITH_ is the same for the PSK and ECDHE_ECDSA suites).
+gnutls_cipher() {
+    case ${1#*_WITH_} in
+    AES_128_CCM_8) echo AES-128-CCM-8 ;;
+    AES_128_CCM) echo AES-128-CCM ;;
+    AES_128_GCM_SHA256) echo AES-128-GCM ;;
+    AES_256_GCM_SHA384) echo AES-256-GCM ;;
+    CHACHA20_POLY1305_SHA256) echo CHACHA20-POLY1305 ;;
+    esac
+}
+
 PSK_ID=interop-client
 PSK_TEXT=coaps-interop-psk
 PSK_HEX=$(printf '%s' "$PSK_TEXT" | od -An -tx1 | tr -d ' \n')

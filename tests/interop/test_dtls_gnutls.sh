@@ -11,16 +11,6 @@
 command -v gnutls-serv >/dev/null && command -v gnutls-cli >/dev/null ||
     { echo "SKIP: gnutls-bin not installed"; exit 0; }
 
-gnutls_cipher() {
-    case $1 in
-    TLS_PSK_WITH_AES_128_CCM_8) echo AES-128-CCM-8 ;;
-    TLS_PSK_WITH_AES_128_CCM) echo AES-128-CCM ;;
-    TLS_PSK_WITH_AES_128_GCM_SHA256) echo AES-128-GCM ;;
-    TLS_PSK_WITH_AES_256_GCM_SHA384) echo AES-256-GCM ;;
-    TLS_PSK_WITH_CHACHA20_POLY1305_SHA256) echo CHACHA20-POLY1305 ;;
-    esac
-}
-
 # gnutls-cli --list names suites without "WITH": TLS_PSK_AES_128_CCM_8.
 gnutls_list_name() {
     local s=${1/TLS_PSK_WITH_/TLS_PSK_}
