@@ -14,14 +14,9 @@
 
 #include "dtls/cookie.h"
 #include "dtls/handshake_msg.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
-    } while (0)
 
 /* Room for the largest body any parser accepts (a ClientHello with all
  * vectors at their maximum is about 131 KiB). */
