@@ -3,8 +3,12 @@
 # test of one module builds even while a sibling module is being written.
 
 function(coaps_module name)
-  cmake_parse_arguments(M "" "" "DEPS;LIBS" ${ARGN})
+  cmake_parse_arguments(M "" "SUBDIR" "DEPS;LIBS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.c)
+  if(M_SUBDIR) # one implementation of the module's interface (a crypto backend)
+    file(GLOB sub_srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/${M_SUBDIR}/*.c)
+    list(APPEND srcs ${sub_srcs})
+  endif()
   if(NOT srcs)
     return()
   endif()
@@ -64,7 +68,7 @@ function(coaps_public_library)
     target_include_directories(${t} PUBLIC
       $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
       $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-    target_link_libraries(${t} PUBLIC OpenSSL::Crypto)
+    target_link_libraries(${t} PUBLIC ${COAPS_CRYPTO_LIBS})
   endforeach()
   add_library(coaps::coaps ALIAS coaps)
 endfunction()

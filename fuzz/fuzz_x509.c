@@ -202,7 +202,7 @@ static const uint16_t schemes[16] = {0x0401, 0x0501, 0x0601, 0x0403, 0x0503, 0x0
 static void check_outcome(coaps_status st, enum crypto_x509_reason r, struct crypto_peer_key *key,
                           const uint8_t *data, size_t size, uint8_t flags)
 {
-    if ((st == COAPS_OK) != (r == CRYPTO_X509_OK) || (st == COAPS_OK) != (key->impl != NULL))
+    if ((st == COAPS_OK) != (r == CRYPTO_X509_OK) || (st == COAPS_OK) != (key->live))
         abort();
     if (st != COAPS_OK) {
         if (st != COAPS_E_VERIFY || crypto_x509_reason_alert(r) == 0)

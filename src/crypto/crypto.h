@@ -1,10 +1,22 @@
 /*
  * crypto.h - the narrow interface between the protocol code and the crypto
- * primitives. The protocol (src/dtls) calls only what is declared here; the
- * OpenSSL backend (crypto_openssl_hash.c, _aead.c, _pk.c) is the only code
- * that includes libcrypto headers; crypto_prf.c is backend-neutral (built on
- * crypto_hmac_key_*). A second backend (e.g. PSA/Mbed TLS for
- * microcontrollers) implements the same functions.
+ * primitives. The protocol (src/dtls) calls only what is declared here.
+ * Two backends implement it, chosen at configure time (-DCOAPS_CRYPTO=...):
+ *   src/crypto/openssl/  OpenSSL 3 libcrypto (the default)
+ *   src/crypto/psa/      the PSA Crypto API on Mbed TLS 3.6, with Mbed TLS's
+ *                        x509 module for certificates (PSA has none)
+ * and they are the only code that includes a crypto library's headers.
+ * src/crypto/crypto_*.c are backend-neutral (lengths, tables, the TLS PRF,
+ * file loading), built on the functions below.
+ *
+ * Memory: every context is a struct owned by the caller (embedded in a
+ * session or a handshake context) whose backend state lives inside it, in
+ * `st`, sized at compile time for the configured backend
+ * (crypto_state.h); only the backend looks inside. `live` says whether the
+ * context holds state: false after zeroing, a failed init or a clear.
+ * Where the library keeps state of its own that the API cannot put in
+ * caller memory (OpenSSL's EVP contexts; the PSA key store's key slots),
+ * it is set up when the context is keyed, never per record.
  *
  * Errors: COAPS_E_INVALID for bad arguments (NULL, wrong lengths, unknown
  * algorithm), COAPS_E_NOMEM when set-up allocation fails, COAPS_E_CRYPTO
@@ -24,6 +36,16 @@
 #include <stdint.h>
 
 #include "coaps/status.h"
+#include "crypto/crypto_state.h"
+
+/* Backend state inside a caller's context: n bytes, aligned for any
+ * pointer or 64-bit field the backend keeps there. */
+#define CRYPTO_STATE(n)                                                                            \
+    union {                                                                                        \
+        unsigned char bytes[n];                                                                    \
+        uint64_t align_u64;                                                                        \
+        void *align_ptr;                                                                           \
+    }
 
 /* ---- hashes ------------------------------------------------------------ */
 
@@ -38,12 +60,13 @@ size_t crypto_hash_len(enum crypto_hash_alg alg);
 
 /* A running hash (the handshake transcript). */
 struct crypto_hash {
-    void *impl; /* backend state */
+    CRYPTO_STATE(CRYPTO_HASH_STATE_SIZE) st; /* backend state */
     enum crypto_hash_alg alg;
+    bool live;
 };
 
-/* Start a running hash (allocates backend state). On failure h->impl is
- * NULL and crypto_hash_clear() is still safe. */
+/* Start a running hash (allocates backend state). On failure h->live is
+ * false and crypto_hash_clear() is still safe. */
 coaps_status crypto_hash_init(struct crypto_hash *h, enum crypto_hash_alg alg);
 /* Absorb len bytes (data may be NULL when len is 0). */
 coaps_status crypto_hash_update(struct crypto_hash *h, const void *data, size_t len);
@@ -80,8 +103,9 @@ coaps_status crypto_hmac_iov(enum crypto_hash_alg alg, const void *key, size_t k
  * the message and the inner digest. Handshake path only: may allocate.
  * crypto_hmac_key_clear frees and wipes; safe on a zeroed or failed key. */
 struct crypto_hmac_key {
-    void *impl;
+    CRYPTO_STATE(CRYPTO_HMAC_KEY_STATE_SIZE) st;
     enum crypto_hash_alg alg;
+    bool live;
 };
 
 coaps_status crypto_hmac_key_init(struct crypto_hmac_key *k, enum crypto_hash_alg alg,
@@ -122,14 +146,20 @@ enum crypto_aead_alg {
 
 size_t crypto_aead_key_len(enum crypto_aead_alg alg);
 size_t crypto_aead_tag_len(enum crypto_aead_alg alg);
+/* true when the configured backend implements alg: a cipher suite whose
+ * AEAD is missing is not offered (src/dtls/suites.c). */
+bool crypto_aead_available(enum crypto_aead_alg alg);
+/* The backend's name for logs and benchmarks: "openssl" or "psa". */
+const char *crypto_backend_name(void);
 
 struct crypto_aead {
-    void *impl; /* backend state, keyed once */
+    CRYPTO_STATE(CRYPTO_AEAD_STATE_SIZE) st; /* backend state, keyed once */
     enum crypto_aead_alg alg;
+    bool live;
 };
 
 /* Key a context once (allocates backend state: set-up path). key_len must be
- * crypto_aead_key_len(alg), else COAPS_E_INVALID. On failure a->impl is NULL
+ * crypto_aead_key_len(alg), else COAPS_E_INVALID. On failure a->live is false
  * and crypto_aead_clear() is still safe. The backend keeps the key schedule
  * (and, for OpenSSL, a copy of the key) until crypto_aead_clear().
  * A context may both seal and open, but switching direction re-keys inside
@@ -169,8 +199,9 @@ enum crypto_kx_group {
 #define CRYPTO_KX_SECRET_MAX 32
 
 struct crypto_kx {
-    void *impl; /* backend key pair */
+    CRYPTO_STATE(CRYPTO_KX_STATE_SIZE) st; /* backend key pair */
     enum crypto_kx_group group;
+    bool live;
 };
 
 /* Public value length on the wire: 65 (P-256) or 32 (X25519); 0 if unknown. */
@@ -210,7 +241,8 @@ void crypto_kx_clear(struct crypto_kx *kx);
 #define CRYPTO_ECDSA_SIG_MAX 72
 
 struct crypto_sign_key {
-    void *impl; /* backend key pair */
+    CRYPTO_STATE(CRYPTO_SIGN_KEY_STATE_SIZE) st; /* backend key pair */
+    bool live;
 };
 
 /* A fresh P-256 signing key (set-up path). */
@@ -373,13 +405,14 @@ const char *crypto_x509_reason_format(enum crypto_x509_reason r, const char *exp
 /* ---- trust store ------------------------------------------------------------ */
 
 /* Trusted CA certificates (trust anchors) and pinned raw public keys.
- * Owned by the caller; impl is backend state. Zero it, or call
+ * Owned by the caller; st is backend state. Zero it, or call
  * crypto_trust_init, before any other call. */
 struct crypto_trust {
-    void *impl;
+    CRYPTO_STATE(CRYPTO_TRUST_STATE_SIZE) st;
+    bool live;
 };
 
-/* An empty store. COAPS_E_NOMEM. On failure t->impl is NULL and
+/* An empty store. COAPS_E_NOMEM. On failure t->live is false and
  * crypto_trust_clear() is still safe. */
 coaps_status crypto_trust_init(struct crypto_trust *t);
 /* Add every "CERTIFICATE" block of a PEM buffer as a trust anchor and every
@@ -427,8 +460,9 @@ enum crypto_peer_key_type {
  * caller (one per handshake); holds a reference in the backend until
  * crypto_peer_key_clear. Zero-initialise before use as an output. */
 struct crypto_peer_key {
-    void *impl;
+    CRYPTO_STATE(CRYPTO_PEER_KEY_STATE_SIZE) st;
     enum crypto_peer_key_type type;
+    bool live;
 };
 
 /* Verify a signature `sig` over the message `msg` (the hash is computed
@@ -529,10 +563,11 @@ coaps_status crypto_rpk_match(const struct crypto_trust *trust, const uint8_t *s
 
 /* ---- our own credential: certificate chain + EC P-256 private key ------------- */
 
-/* Owned by the caller; impl holds the key and DER copies of the chain and
+/* Owned by the caller; st holds the key and DER copies of the chain and
  * of our SPKI. Zero it before use. Load once, share read-only. */
 struct crypto_credential {
-    void *impl;
+    CRYPTO_STATE(CRYPTO_CREDENTIAL_STATE_SIZE) st;
+    bool live;
 };
 
 /* Load from PEM buffers. chain_pem: our certificate first, then any
@@ -549,7 +584,7 @@ struct crypto_credential {
  *   COAPS_E_CONFIG       "private key does not match the certificate"
  *   COAPS_E_FULL         more than CRYPTO_CHAIN_MAX certificates
  *   COAPS_E_NOMEM
- * On failure c->impl is NULL (clear is still safe). */
+ * On failure c->live is false (clear is still safe). */
 coaps_status crypto_credential_load_pem(struct crypto_credential *c, const void *chain_pem,
                                         size_t chain_len, const void *key_pem, size_t key_len,
                                         char msg[CRYPTO_MSG_MAX]);

@@ -18,7 +18,7 @@
 #define DTLS_PKI_CHAIN_BYTES_MAX 4096
 
 struct coaps_dtls_pki {
-    struct crypto_credential cred; /* our chain + key (impl NULL: none) */
+    struct crypto_credential cred; /* our chain + key (live false: none) */
     bool has_cred;
     size_t chain_len;              /* certificates in cred (0: key only) */
     struct crypto_trust trust;     /* CAs and pinned raw public keys */

@@ -159,7 +159,7 @@ static bool overlap_ok(const uint8_t *plain, size_t len, const uint8_t *start, s
 coaps_status dtls_record_protect(struct dtls_cipher_state *cs, uint8_t type, uint16_t version,
                                  const uint8_t *plain, size_t len, struct wire_wr *out)
 {
-    ENSURE(cs != NULL && cs->aead.impl != NULL && out != NULL, COAPS_E_INVALID);
+    ENSURE(cs != NULL && cs->aead.live && out != NULL, COAPS_E_INVALID);
     ENSURE(plain != NULL || len == 0, COAPS_E_INVALID);
     ENSURE(len <= DTLS_MAX_PLAINTEXT_LEN, COAPS_E_INVALID);
     ENSURE(cs->next_seq <= DTLS_SEQ_MAX, COAPS_E_STATE);
@@ -224,7 +224,7 @@ coaps_status dtls_record_unprotect(struct dtls_cipher_state *cs, const struct dt
         *plain_len = rec->fragment_len;
         return COAPS_OK;
     }
-    ENSURE(cs->aead.impl != NULL, COAPS_E_INVALID);
+    ENSURE(cs->aead.live, COAPS_E_INVALID);
     ENSURE(rec->epoch == cs->epoch, COAPS_E_STATE);
     size_t expansion = (size_t)cs->explicit_nonce_len + cs->tag_len;
     ENSURE(rec->fragment_len >= expansion, COAPS_E_MALFORMED);

@@ -247,7 +247,7 @@ static void bad_arguments_and_unknown_schemes(void **state)
     assert_int_equal(crypto_peer_key_verify(&key, 0x0403, NULL, 5, sig, sig_len), COAPS_E_INVALID);
     assert_int_equal(crypto_peer_key_verify(&key, 0x0403, m, m_len, NULL, 5), COAPS_E_INVALID);
     crypto_peer_key_clear(&key);
-    assert_null(key.impl);
+    assert_false(key.live);
     assert_int_equal(key.type, CRYPTO_PEER_KEY_NONE);
 }
 

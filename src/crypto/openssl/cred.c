@@ -1,5 +1,5 @@
 /*
- * crypto_openssl_cred.c - our own credential: the certificate chain we send
+ * openssl/cred.c - our own credential: the certificate chain we send
  * (RFC 5246 7.4.2) or our raw public key (RFC 7250 3), and the EC P-256
  * private key that signs ServerKeyExchange / CertificateVerify with
  * ecdsa_secp256r1_sha256 (RFC 8422 5.4). Loaded once at set-up.
@@ -11,7 +11,7 @@
 #include <openssl/pem.h>
 
 #include "common/try.h"
-#include "crypto/crypto_openssl_pki.h"
+#include "crypto/openssl/pki.h"
 
 struct cred_impl {
     EVP_PKEY *key;
@@ -21,6 +21,18 @@ struct cred_impl {
     uint8_t *spki; /* OPENSSL_malloc'ed by i2d_PUBKEY */
     size_t spki_len;
 };
+
+/* Backend state of struct crypto_credential: configuration, loaded once,
+ * on the heap; the context points to it. */
+struct cred_state {
+    struct cred_impl *ci;
+};
+CRYPTO_STATE_FITS(struct cred_state, struct crypto_credential);
+
+static struct cred_impl *cred_of(const struct crypto_credential *c)
+{
+    return c != NULL && c->live ? CRYPTO_CSTATE_OF(struct cred_state, c)->ci : NULL;
+}
 
 static void cred_free(struct cred_impl *ci)
 {
@@ -153,12 +165,13 @@ static coaps_status cred_check_match(struct cred_impl *ci, const char *chain_wha
     return COAPS_OK;
 }
 
-static coaps_status cred_load(struct crypto_credential *c, const void *chain_pem,
-                              size_t chain_len, const char *chain_what, const void *key_pem,
-                              size_t key_len, const char *key_what, char *msg)
+coaps_status crypto_credential_load_named(struct crypto_credential *c, const void *chain_pem,
+                                          size_t chain_len, const char *chain_what,
+                                          const void *key_pem, size_t key_len,
+                                          const char *key_what, char msg[CRYPTO_MSG_MAX])
 {
     ENSURE(c != NULL, COAPS_E_INVALID);
-    c->impl = NULL;
+    c->live = false;
     ENSURE(key_pem != NULL, COAPS_E_INVALID);
     struct cred_impl *ci = calloc(1, sizeof *ci);
     ENSURE(ci != NULL, COAPS_E_NOMEM);
@@ -184,41 +197,14 @@ static coaps_status cred_load(struct crypto_credential *c, const void *chain_pem
         cred_free(ci);
         return st;
     }
-    c->impl = ci;
+    CRYPTO_STATE_OF(struct cred_state, c)->ci = ci;
+    c->live = true;
     return COAPS_OK;
-}
-
-coaps_status crypto_credential_load_pem(struct crypto_credential *c, const void *chain_pem,
-                                        size_t chain_len, const void *key_pem, size_t key_len,
-                                        char msg[CRYPTO_MSG_MAX])
-{
-    return cred_load(c, chain_pem, chain_len, "certificate chain", key_pem, key_len,
-                     "private key", msg);
-}
-
-coaps_status crypto_credential_load(struct crypto_credential *c, const char *chain_path,
-                                    const char *key_path, char msg[CRYPTO_MSG_MAX])
-{
-    ENSURE(c != NULL, COAPS_E_INVALID);
-    c->impl = NULL;
-    ENSURE(key_path != NULL, COAPS_E_INVALID);
-    uint8_t *chain = NULL, *key = NULL;
-    size_t chain_len = 0, key_len = 0;
-    coaps_status st = COAPS_OK;
-    if (chain_path != NULL)
-        st = crypto_pki_read_file(chain_path, &chain, &chain_len, msg);
-    if (st == COAPS_OK)
-        st = crypto_pki_read_file(key_path, &key, &key_len, msg);
-    if (st == COAPS_OK)
-        st = cred_load(c, chain, chain_len, chain_path, key, key_len, key_path, msg);
-    crypto_pki_free_file(chain, chain_len);
-    crypto_pki_free_file(key, key_len);
-    return st;
 }
 
 size_t crypto_credential_chain_len(const struct crypto_credential *c)
 {
-    const struct cred_impl *ci = c ? c->impl : NULL;
+    const struct cred_impl *ci = cred_of(c);
     return ci ? ci->n_certs : 0;
 }
 
@@ -226,7 +212,7 @@ coaps_status crypto_credential_cert(const struct crypto_credential *c, size_t i,
                                     const uint8_t **der, size_t *len)
 {
     ENSURE(c != NULL && der != NULL && len != NULL, COAPS_E_INVALID);
-    const struct cred_impl *ci = c->impl;
+    const struct cred_impl *ci = cred_of(c);
     ENSURE(ci != NULL, COAPS_E_INVALID);
     ENSURE(i < ci->n_certs, COAPS_E_NOT_FOUND);
     *der = ci->cert[i];
@@ -237,8 +223,8 @@ coaps_status crypto_credential_cert(const struct crypto_credential *c, size_t i,
 coaps_status crypto_credential_spki(const struct crypto_credential *c, const uint8_t **der,
                                     size_t *len)
 {
-    ENSURE(c != NULL && c->impl != NULL && der != NULL && len != NULL, COAPS_E_INVALID);
-    const struct cred_impl *ci = c->impl;
+    ENSURE(c != NULL && c->live && der != NULL && len != NULL, COAPS_E_INVALID);
+    const struct cred_impl *ci = cred_of(c);
     *der = ci->spki;
     *len = ci->spki_len;
     return COAPS_OK;
@@ -248,11 +234,11 @@ coaps_status crypto_credential_sign(const struct crypto_credential *c, uint16_t 
                                     const uint8_t *msg, size_t msg_len,
                                     uint8_t sig[CRYPTO_ECDSA_SIG_MAX], size_t *sig_len)
 {
-    ENSURE(c != NULL && c->impl != NULL && (msg != NULL || msg_len == 0) && sig != NULL &&
+    ENSURE(c != NULL && c->live && (msg != NULL || msg_len == 0) && sig != NULL &&
                sig_len != NULL,
            COAPS_E_INVALID);
     ENSURE(scheme == CRYPTO_SIG_ECDSA_SECP256R1_SHA256, COAPS_E_UNSUPPORTED);
-    const struct cred_impl *ci = c->impl;
+    const struct cred_impl *ci = cred_of(c);
     coaps_status st = COAPS_E_CRYPTO;
     size_t n = CRYPTO_ECDSA_SIG_MAX;
     const uint8_t *m = msg_len ? msg : (const uint8_t *)""; /* never a NULL pointer */
@@ -271,10 +257,10 @@ coaps_status crypto_credential_sign_digest(const struct crypto_credential *c, ui
                                            const uint8_t digest[32],
                                            uint8_t sig[CRYPTO_ECDSA_SIG_MAX], size_t *sig_len)
 {
-    ENSURE(c != NULL && c->impl != NULL && digest != NULL && sig != NULL && sig_len != NULL,
+    ENSURE(c != NULL && c->live && digest != NULL && sig != NULL && sig_len != NULL,
            COAPS_E_INVALID);
     ENSURE(scheme == CRYPTO_SIG_ECDSA_SECP256R1_SHA256, COAPS_E_UNSUPPORTED);
-    const struct cred_impl *ci = c->impl;
+    const struct cred_impl *ci = cred_of(c);
     coaps_status st = COAPS_E_CRYPTO;
     size_t n = CRYPTO_ECDSA_SIG_MAX;
     EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(ci->key, NULL);
@@ -292,8 +278,8 @@ coaps_status crypto_credential_sign_digest(const struct crypto_credential *c, ui
 coaps_status crypto_credential_peer_key(const struct crypto_credential *c,
                                         struct crypto_peer_key *out)
 {
-    ENSURE(c != NULL && c->impl != NULL && out != NULL, COAPS_E_INVALID);
-    const struct cred_impl *ci = c->impl;
+    ENSURE(c != NULL && c->live && out != NULL, COAPS_E_INVALID);
+    const struct cred_impl *ci = cred_of(c);
     return crypto_pki_peer_key_set(out, ci->key);
 }
 
@@ -301,6 +287,6 @@ void crypto_credential_clear(struct crypto_credential *c)
 {
     if (c == NULL)
         return;
-    cred_free(c->impl); /* EVP_PKEY_free clears the private key */
-    c->impl = NULL;
+    cred_free(cred_of(c)); /* EVP_PKEY_free clears the private key */
+    c->live = false;
 }

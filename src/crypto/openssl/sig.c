@@ -1,5 +1,5 @@
 /*
- * crypto_openssl_sig.c - peers' public keys and the verification of their
+ * openssl/sig.c - peers' public keys and the verification of their
  * handshake signatures (ServerKeyExchange RFC 8422 5.4 / RFC 5246 7.4.3,
  * CertificateVerify RFC 5246 7.4.8) under TLS SignatureScheme codes.
  * Handshake path: allocates inside OpenSSL and frees before returning.
@@ -11,59 +11,30 @@
 #include <openssl/rsa.h>
 
 #include "common/try.h"
-#include "crypto/crypto_openssl_pki.h"
+#include "crypto/openssl/pki.h"
 
-/* RSA moduli we verify with: below 2048 bits is too weak (NIST SP 800-57
- * part 1, 112-bit security); above 8192 the signature would exceed
- * CRYPTO_SIG_VERIFY_MAX and cost a peer-chosen amount of work. */
-#define RSA_BITS_MIN 2048
-#define RSA_BITS_MAX 8192
+/* Backend state of struct crypto_peer_key: a reference to the key. */
+struct peer_key_state {
+    EVP_PKEY *pkey;
+};
+CRYPTO_STATE_FITS(struct peer_key_state, struct crypto_peer_key);
+
+EVP_PKEY *crypto_pki_peer_key_pkey(const struct crypto_peer_key *key)
+{
+    return key != NULL && key->live ? CRYPTO_CSTATE_OF(struct peer_key_state, key)->pkey : NULL;
+}
+
 /* Room for an EC group name such as "prime256v1". */
 #define GROUP_NAME_MAX 32
 
-enum sig_family { FAM_ECDSA, FAM_RSA_PKCS1, FAM_RSA_PSS };
-
-/* The schemes we verify: hash and padding family per code (RFC 8446 4.2.3). */
-static const struct scheme_row {
-    uint16_t code;
-    enum sig_family fam;
-    const char *md;
-} schemes[] = {
-    {CRYPTO_SIG_ECDSA_SECP256R1_SHA256, FAM_ECDSA, "SHA256"},
-    {CRYPTO_SIG_ECDSA_SECP384R1_SHA384, FAM_ECDSA, "SHA384"},
-    {CRYPTO_SIG_ECDSA_SECP521R1_SHA512, FAM_ECDSA, "SHA512"},
-    {CRYPTO_SIG_RSA_PKCS1_SHA256, FAM_RSA_PKCS1, "SHA256"},
-    {CRYPTO_SIG_RSA_PKCS1_SHA384, FAM_RSA_PKCS1, "SHA384"},
-    {CRYPTO_SIG_RSA_PKCS1_SHA512, FAM_RSA_PKCS1, "SHA512"},
-    {CRYPTO_SIG_RSA_PSS_RSAE_SHA256, FAM_RSA_PSS, "SHA256"},
-    {CRYPTO_SIG_RSA_PSS_RSAE_SHA384, FAM_RSA_PSS, "SHA384"},
-    {CRYPTO_SIG_RSA_PSS_RSAE_SHA512, FAM_RSA_PSS, "SHA512"},
-};
-
-/* Preference order for what we offer (see crypto.h). */
-static const uint16_t preferred[] = {
-    CRYPTO_SIG_ECDSA_SECP256R1_SHA256, CRYPTO_SIG_ECDSA_SECP384R1_SHA384,
-    CRYPTO_SIG_ECDSA_SECP521R1_SHA512, CRYPTO_SIG_RSA_PSS_RSAE_SHA256,
-    CRYPTO_SIG_RSA_PSS_RSAE_SHA384,    CRYPTO_SIG_RSA_PSS_RSAE_SHA512,
-    CRYPTO_SIG_RSA_PKCS1_SHA256,       CRYPTO_SIG_RSA_PKCS1_SHA384,
-    CRYPTO_SIG_RSA_PKCS1_SHA512,
-};
-_Static_assert(COAPS_ARRAY_LEN(preferred) == COAPS_ARRAY_LEN(schemes),
-               "every verifiable scheme is offered once");
-_Static_assert(COAPS_ARRAY_LEN(preferred) <= CRYPTO_SIG_SCHEMES_MAX, "bound in crypto.h");
-
-const uint16_t *crypto_sig_verify_schemes(size_t *n)
+/* The OpenSSL digest name of a scheme's hash. */
+static const char *scheme_md(const struct crypto_sig_scheme_info *row)
 {
-    if (n != NULL)
-        *n = COAPS_ARRAY_LEN(preferred);
-    return preferred;
-}
-
-static const struct scheme_row *scheme_find(uint16_t code)
-{
-    for (size_t i = 0; i < COAPS_ARRAY_LEN(schemes); i++)
-        if (schemes[i].code == code)
-            return &schemes[i];
+    switch (row->hash) {
+    case CRYPTO_SIG_HASH_SHA256: return "SHA256";
+    case CRYPTO_SIG_HASH_SHA384: return "SHA384";
+    case CRYPTO_SIG_HASH_SHA512: return "SHA512";
+    }
     return NULL;
 }
 
@@ -73,7 +44,7 @@ enum crypto_peer_key_type crypto_pki_key_type(const EVP_PKEY *pk)
         return CRYPTO_PEER_KEY_NONE;
     if (EVP_PKEY_is_a(pk, "RSA")) { /* rsaEncryption only: not RSA-PSS-restricted keys */
         int bits = EVP_PKEY_get_bits(pk);
-        return bits >= RSA_BITS_MIN && bits <= RSA_BITS_MAX ? CRYPTO_PEER_KEY_RSA
+        return bits >= CRYPTO_RSA_BITS_MIN && bits <= CRYPTO_RSA_BITS_MAX ? CRYPTO_PEER_KEY_RSA
                                                             : CRYPTO_PEER_KEY_NONE;
     }
     if (!EVP_PKEY_is_a(pk, "EC"))
@@ -97,34 +68,28 @@ coaps_status crypto_pki_peer_key_set(struct crypto_peer_key *out, EVP_PKEY *pk)
     enum crypto_peer_key_type type = crypto_pki_key_type(pk);
     ENSURE(type != CRYPTO_PEER_KEY_NONE, COAPS_E_UNSUPPORTED);
     ENSURE(EVP_PKEY_up_ref(pk) == 1, COAPS_E_CRYPTO);
-    out->impl = pk;
+    CRYPTO_STATE_OF(struct peer_key_state, out)->pkey = pk;
+    out->live = true;
     out->type = type;
     return COAPS_OK;
 }
 
-static bool family_fits(enum sig_family fam, enum crypto_peer_key_type type)
-{
-    if (fam == FAM_ECDSA)
-        return type == CRYPTO_PEER_KEY_EC_P256 || type == CRYPTO_PEER_KEY_EC_P384;
-    return type == CRYPTO_PEER_KEY_RSA;
-}
-
 bool crypto_peer_key_supports(const struct crypto_peer_key *key, uint16_t scheme)
 {
-    const struct scheme_row *row = scheme_find(scheme);
-    return key != NULL && key->impl != NULL && row != NULL && family_fits(row->fam, key->type);
+    const struct crypto_sig_scheme_info *row = crypto_sig_scheme_find(scheme);
+    return key != NULL && key->live && row != NULL && crypto_sig_family_fits(row->fam, key->type);
 }
 
 /* Padding for RSA: PKCS#1 v1.5, or PSS with MGF1 of the same hash and a
  * salt as long as the hash (RFC 8446 4.2.3, rsa_pss_rsae_*). */
-static int set_padding(EVP_PKEY_CTX *pc, const struct scheme_row *row)
+static int set_padding(EVP_PKEY_CTX *pc, const struct crypto_sig_scheme_info *row)
 {
-    if (row->fam == FAM_RSA_PKCS1)
+    if (row->fam == CRYPTO_SIG_FAM_RSA_PKCS1)
         return EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING);
-    if (row->fam == FAM_RSA_PSS)
+    if (row->fam == CRYPTO_SIG_FAM_RSA_PSS)
         return EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) == 1 &&
                EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) == 1 &&
-               EVP_PKEY_CTX_set_rsa_mgf1_md_name(pc, row->md, NULL) == 1;
+               EVP_PKEY_CTX_set_rsa_mgf1_md_name(pc, scheme_md(row), NULL) == 1;
     return 1;
 }
 
@@ -132,17 +97,17 @@ coaps_status crypto_peer_key_verify(const struct crypto_peer_key *key, uint16_t 
                                     const uint8_t *msg, size_t msg_len, const uint8_t *sig,
                                     size_t sig_len)
 {
-    ENSURE(key != NULL && key->impl != NULL, COAPS_E_INVALID);
+    ENSURE(key != NULL && key->live, COAPS_E_INVALID);
     ENSURE((msg != NULL || msg_len == 0) && (sig != NULL || sig_len == 0), COAPS_E_INVALID);
-    const struct scheme_row *row = scheme_find(scheme);
-    ENSURE(row != NULL && family_fits(row->fam, key->type), COAPS_E_UNSUPPORTED);
+    const struct crypto_sig_scheme_info *row = crypto_sig_scheme_find(scheme);
+    ENSURE(row != NULL && crypto_sig_family_fits(row->fam, key->type), COAPS_E_UNSUPPORTED);
     if (sig_len == 0 || sig_len > CRYPTO_SIG_VERIFY_MAX)
         return COAPS_E_VERIFY;
 
     coaps_status st = COAPS_E_CRYPTO;
     EVP_PKEY_CTX *pc = NULL; /* owned by mc */
     EVP_MD_CTX *mc = EVP_MD_CTX_new();
-    if (mc == NULL || EVP_DigestVerifyInit_ex(mc, &pc, row->md, NULL, NULL, key->impl, NULL) != 1 ||
+    if (mc == NULL || EVP_DigestVerifyInit_ex(mc, &pc, scheme_md(row), NULL, NULL, crypto_pki_peer_key_pkey(key), NULL) != 1 ||
         set_padding(pc, row) != 1)
         goto out;
     /* 1 = valid; 0 = bad signature; <0 = malformed signature (e.g. not DER
@@ -155,36 +120,22 @@ out:
     return st;
 }
 
-bool crypto_sig_scheme_hash(uint16_t scheme, enum crypto_hash_alg *alg)
-{
-    const struct scheme_row *row = scheme_find(scheme);
-    if (row == NULL || alg == NULL)
-        return false;
-    if (strcmp(row->md, "SHA256") == 0)
-        *alg = CRYPTO_SHA256;
-    else if (strcmp(row->md, "SHA384") == 0)
-        *alg = CRYPTO_SHA384;
-    else
-        return false;
-    return true;
-}
-
 coaps_status crypto_peer_key_verify_digest(const struct crypto_peer_key *key, uint16_t scheme,
                                            const uint8_t *digest, size_t digest_len,
                                            const uint8_t *sig, size_t sig_len)
 {
-    ENSURE(key != NULL && key->impl != NULL && digest != NULL, COAPS_E_INVALID);
+    ENSURE(key != NULL && key->live && digest != NULL, COAPS_E_INVALID);
     ENSURE(sig != NULL || sig_len == 0, COAPS_E_INVALID);
-    const struct scheme_row *row = scheme_find(scheme);
-    ENSURE(row != NULL && family_fits(row->fam, key->type), COAPS_E_UNSUPPORTED);
-    const EVP_MD *md = EVP_get_digestbyname(row->md);
+    const struct crypto_sig_scheme_info *row = crypto_sig_scheme_find(scheme);
+    ENSURE(row != NULL && crypto_sig_family_fits(row->fam, key->type), COAPS_E_UNSUPPORTED);
+    const EVP_MD *md = EVP_get_digestbyname(scheme_md(row));
     ENSURE(md != NULL, COAPS_E_CRYPTO);
     ENSURE(digest_len == (size_t)EVP_MD_get_size(md), COAPS_E_INVALID);
     if (sig_len == 0 || sig_len > CRYPTO_SIG_VERIFY_MAX)
         return COAPS_E_VERIFY;
 
     coaps_status st = COAPS_E_CRYPTO;
-    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(key->impl, NULL);
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(crypto_pki_peer_key_pkey(key), NULL);
     if (pc == NULL || EVP_PKEY_verify_init(pc) != 1 || EVP_PKEY_CTX_set_signature_md(pc, md) != 1 ||
         set_padding(pc, row) != 1)
         goto out;
@@ -199,7 +150,7 @@ void crypto_peer_key_clear(struct crypto_peer_key *key)
 {
     if (key == NULL)
         return;
-    EVP_PKEY_free(key->impl);
-    key->impl = NULL;
+    EVP_PKEY_free(crypto_pki_peer_key_pkey(key));
+    key->live = false;
     key->type = CRYPTO_PEER_KEY_NONE;
 }

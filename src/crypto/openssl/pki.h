@@ -1,6 +1,6 @@
 /*
- * crypto_openssl_pki.h - internal glue shared by the PKI files of the
- * OpenSSL backend (crypto_openssl_pem.c, _x509.c, _sig.c, _cred.c). Not part
+ * openssl/pki.h - internal glue shared by the PKI files of the OpenSSL
+ * backend (pem.c, x509.c, sig.c, cred.c). Not part
  * of the crypto interface: only those files include it, and it may name
  * libcrypto types.
  */
@@ -11,18 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "crypto/crypto.h"
-
-/* Format one line into msg (NULL: nothing), truncating to CRYPTO_MSG_MAX. */
-void crypto_pki_msg(char *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Read a whole regular file into a fresh malloc'ed buffer (*out, freed by
- * the caller with crypto_pki_free_file). COAPS_E_IO when it cannot be opened
- * or read, COAPS_E_INVALID when not a regular file or larger than
- * CRYPTO_PEM_FILE_MAX; msg says "PATH: why". */
-coaps_status crypto_pki_read_file(const char *path, uint8_t **out, size_t *out_len, char *msg);
-/* Wipe (a key file holds secrets) and free what crypto_pki_read_file gave. */
-void crypto_pki_free_file(uint8_t *buf, size_t len);
+#include "crypto/crypto_backend.h"
 
 /* Walk the PEM blocks of a buffer (RFC 7468 textual encoding). */
 struct crypto_pki_pem {
@@ -54,5 +43,7 @@ enum crypto_peer_key_type crypto_pki_key_type(const EVP_PKEY *pk);
 /* Make *out refer to pk (takes a new reference; pk stays the caller's).
  * COAPS_E_UNSUPPORTED when crypto_pki_key_type says NONE. */
 coaps_status crypto_pki_peer_key_set(struct crypto_peer_key *out, EVP_PKEY *pk);
+/* The key a live peer key refers to (borrowed), or NULL. */
+EVP_PKEY *crypto_pki_peer_key_pkey(const struct crypto_peer_key *key);
 
 #endif /* COAPS_CRYPTO_OPENSSL_PKI_H */

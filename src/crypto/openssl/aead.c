@@ -1,7 +1,8 @@
 /*
- * crypto_openssl_aead.c - OpenSSL 3 backend of the AEAD part of crypto.h.
+ * openssl/aead.c - OpenSSL 3 backend of the AEAD part of crypto.h.
  *
- * One EVP_CIPHER_CTX per struct crypto_aead, created and keyed once in
+ * One EVP_CIPHER_CTX per struct crypto_aead (its pointer in the caller's
+ * context, the object in libcrypto), created and keyed once in
  * crypto_aead_init (the AES key schedule happens there, CCM's nonce and tag
  * lengths are fixed there). Every seal/open then only sets the nonce and
  * runs: no allocation per record.
@@ -23,7 +24,7 @@
 #include <openssl/params.h>
 
 #include "common/try.h"
-#include "crypto/crypto.h"
+#include "crypto/crypto_backend.h"
 
 /* Largest input we hand to OpenSSL, whose lengths are int. Records are at
  * most 2^14 + 2048 bytes (RFC 5246 6.2.3), far below this. */
@@ -61,37 +62,19 @@ static bool aead_is_ccm(enum crypto_aead_alg alg)
     return alg == CRYPTO_AES_128_CCM_8 || alg == CRYPTO_AES_128_CCM;
 }
 
-size_t crypto_aead_key_len(enum crypto_aead_alg alg)
+bool crypto_aead_available(enum crypto_aead_alg alg)
 {
-    switch (alg) {
-    case CRYPTO_AES_128_CCM_8:
-    case CRYPTO_AES_128_CCM:
-    case CRYPTO_AES_128_GCM: return 16;
-    case CRYPTO_AES_256_GCM:
-    case CRYPTO_CHACHA20_POLY1305: return 32;
-    }
-    return 0;
+    return aead_cipher(alg) != NULL;
 }
 
-size_t crypto_aead_tag_len(enum crypto_aead_alg alg)
-{
-    switch (alg) {
-    case CRYPTO_AES_128_CCM_8: return 8; /* RFC 6655 3 */
-    case CRYPTO_AES_128_CCM:
-    case CRYPTO_AES_128_GCM:
-    case CRYPTO_AES_256_GCM:
-    case CRYPTO_CHACHA20_POLY1305: return 16;
-    }
-    return 0;
-}
-
-/* Backend state behind struct crypto_aead.impl. */
+/* Backend state of struct crypto_aead. */
 struct aead_impl {
     EVP_CIPHER_CTX *ctx;
     int dir; /* 1 = keyed for sealing, 0 = for opening */
     size_t key_len;
     uint8_t key[CRYPTO_AEAD_KEY_MAX];
 };
+CRYPTO_STATE_FITS(struct aead_impl, struct crypto_aead);
 
 /* Key (or re-key) the context for direction enc; a no-op when it already
  * is. Never allocates. */
@@ -107,29 +90,23 @@ static bool aead_set_dir(struct aead_impl *im, int enc)
 
 static void aead_impl_free(struct aead_impl *im)
 {
-    if (im == NULL)
-        return;
     EVP_CIPHER_CTX_free(im->ctx); /* cleanses the key schedule */
     crypto_wipe(im, sizeof *im);
-    free(im);
 }
 
 coaps_status crypto_aead_init(struct crypto_aead *a, enum crypto_aead_alg alg,
                               const uint8_t *key, size_t key_len)
 {
     ENSURE(a != NULL, COAPS_E_INVALID);
-    a->impl = NULL;
+    a->live = false;
     const EVP_CIPHER *cipher = aead_cipher(alg);
     ENSURE(cipher != NULL && key != NULL, COAPS_E_INVALID);
     ENSURE(key_len == crypto_aead_key_len(alg), COAPS_E_INVALID);
 
-    struct aead_impl *im = calloc(1, sizeof *im);
-    ENSURE(im != NULL, COAPS_E_NOMEM);
+    struct aead_impl *im = CRYPTO_STATE_OF(struct aead_impl, a);
+    memset(im, 0, sizeof *im);
     im->ctx = EVP_CIPHER_CTX_new();
-    if (im->ctx == NULL) {
-        free(im);
-        return COAPS_E_NOMEM;
-    }
+    ENSURE(im->ctx != NULL, COAPS_E_NOMEM);
     memcpy(im->key, key, key_len);
     im->key_len = key_len;
     im->dir = -1;
@@ -147,8 +124,8 @@ coaps_status crypto_aead_init(struct crypto_aead *a, enum crypto_aead_alg alg,
         aead_impl_free(im);
         return COAPS_E_CRYPTO;
     }
-    a->impl = im;
     a->alg = alg;
+    a->live = true;
     return COAPS_OK;
 }
 
@@ -156,11 +133,11 @@ coaps_status crypto_aead_seal(struct crypto_aead *a, const uint8_t nonce[CRYPTO_
                               const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
                               uint8_t *out)
 {
-    ENSURE(a != NULL && a->impl != NULL && nonce != NULL && out != NULL, COAPS_E_INVALID);
+    ENSURE(a != NULL && a->live && nonce != NULL && out != NULL, COAPS_E_INVALID);
     ENSURE(aad != NULL || aad_len == 0, COAPS_E_INVALID);
     ENSURE(in != NULL || len == 0, COAPS_E_INVALID);
     ENSURE(len <= AEAD_MAX_INPUT && aad_len <= AEAD_MAX_INPUT, COAPS_E_INVALID);
-    struct aead_impl *im = a->impl;
+    struct aead_impl *im = CRYPTO_STATE_OF(struct aead_impl, a);
     EVP_CIPHER_CTX *ctx = im->ctx;
     int tag_len = (int)crypto_aead_tag_len(a->alg);
     int n = 0;
@@ -196,7 +173,7 @@ coaps_status crypto_aead_seal(struct crypto_aead *a, const uint8_t nonce[CRYPTO_
 static bool aead_open_run(struct crypto_aead *a, const uint8_t *nonce, const uint8_t *aad,
                           size_t aad_len, const uint8_t *in, size_t len, uint8_t *out)
 {
-    struct aead_impl *im = a->impl;
+    struct aead_impl *im = CRYPTO_STATE_OF(struct aead_impl, a);
     EVP_CIPHER_CTX *ctx = im->ctx;
     bool ccm = aead_is_ccm(a->alg);
     int tag_len = (int)crypto_aead_tag_len(a->alg);
@@ -231,7 +208,7 @@ coaps_status crypto_aead_open(struct crypto_aead *a, const uint8_t nonce[CRYPTO_
                               const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
                               uint8_t *out)
 {
-    ENSURE(a != NULL && a->impl != NULL && nonce != NULL && in != NULL, COAPS_E_INVALID);
+    ENSURE(a != NULL && a->live && nonce != NULL && in != NULL, COAPS_E_INVALID);
     ENSURE(out != NULL || len == 0, COAPS_E_INVALID);
     ENSURE(aad != NULL || aad_len == 0, COAPS_E_INVALID);
     ENSURE(len <= AEAD_MAX_INPUT && aad_len <= AEAD_MAX_INPUT, COAPS_E_INVALID);
@@ -251,8 +228,8 @@ coaps_status crypto_aead_open(struct crypto_aead *a, const uint8_t nonce[CRYPTO_
 
 void crypto_aead_clear(struct crypto_aead *a)
 {
-    if (a == NULL)
+    if (a == NULL || !a->live)
         return;
-    aead_impl_free(a->impl);
-    a->impl = NULL;
+    aead_impl_free(CRYPTO_STATE_OF(struct aead_impl, a));
+    a->live = false;
 }

@@ -1,5 +1,5 @@
 /*
- * crypto_openssl_x509.c - the trust store (CA anchors + pinned raw public
+ * openssl/x509.c - the trust store (CA anchors + pinned raw public
  * keys, RFC 7250) and verification of a peer's certificate chain with
  * libcrypto's X509_STORE (RFC 5280 path validation), plus the name check
  * of RFC 6125 and the key usage rules of RFC 5246 7.4.2 / RFC 8422 5.3.
@@ -16,7 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/try.h"
-#include "crypto/crypto_openssl_pki.h"
+#include "crypto/openssl/pki.h"
 
 struct trust_impl {
     X509_STORE *store;
@@ -25,72 +25,26 @@ struct trust_impl {
     EVP_PKEY *rpk[CRYPTO_TRUST_RPK_MAX];
 };
 
-/* ---- reasons ----------------------------------------------------------------- */
-
-/* TLS AlertDescription values (RFC 5246 7.2). */
-enum {
-    ALERT_HANDSHAKE_FAILURE = 40,
-    ALERT_BAD_CERTIFICATE = 42,
-    ALERT_UNSUPPORTED_CERTIFICATE = 43,
-    ALERT_CERTIFICATE_EXPIRED = 45,
-    ALERT_CERTIFICATE_UNKNOWN = 46,
-    ALERT_UNKNOWN_CA = 48,
-    ALERT_DECRYPT_ERROR = 51,
-    ALERT_INTERNAL_ERROR = 80,
+/* Backend state of struct crypto_trust: the store is configuration, loaded
+ * once and shared, so it lives on the heap and the context points to it. */
+struct trust_state {
+    struct trust_impl *ti;
 };
+CRYPTO_STATE_FITS(struct trust_state, struct crypto_trust);
 
-/* Indexed by enum crypto_x509_reason; the choice of alert is argued in
- * crypto.h against RFC 5246 7.2.2. */
-static const struct {
-    uint8_t alert;
-    const char *str;
-} reasons[] = {
-    [CRYPTO_X509_OK] = {0, "ok"},
-    [CRYPTO_X509_NO_CERTIFICATE] = {ALERT_HANDSHAKE_FAILURE, "no certificate"},
-    [CRYPTO_X509_MALFORMED] = {ALERT_BAD_CERTIFICATE, "malformed certificate"},
-    [CRYPTO_X509_BAD_CERT_SIGNATURE] = {ALERT_BAD_CERTIFICATE,
-                                        "bad signature in certificate chain"},
-    [CRYPTO_X509_NAME_MISMATCH] = {ALERT_BAD_CERTIFICATE, "name mismatch"},
-    [CRYPTO_X509_UNSUPPORTED] = {ALERT_UNSUPPORTED_CERTIFICATE,
-                                 "certificate key or usage not acceptable"},
-    [CRYPTO_X509_EXPIRED] = {ALERT_CERTIFICATE_EXPIRED, "certificate expired or not yet valid"},
-    [CRYPTO_X509_UNKNOWN_CA] = {ALERT_UNKNOWN_CA, "unknown CA"},
-    [CRYPTO_X509_RPK_UNKNOWN] = {ALERT_CERTIFICATE_UNKNOWN, "raw public key not trusted"},
-    [CRYPTO_X509_INVALID_CHAIN] = {ALERT_BAD_CERTIFICATE, "invalid certificate chain"},
-    [CRYPTO_X509_BAD_SIGNATURE] = {ALERT_DECRYPT_ERROR, "bad handshake signature"},
-    [CRYPTO_X509_INTERNAL] = {ALERT_INTERNAL_ERROR, "internal error"},
-};
-
-uint8_t crypto_x509_reason_alert(enum crypto_x509_reason r)
+static struct trust_impl *trust_of(const struct crypto_trust *t)
 {
-    return (size_t)r < COAPS_ARRAY_LEN(reasons) ? reasons[r].alert : ALERT_INTERNAL_ERROR;
+    return t != NULL && t->live ? CRYPTO_CSTATE_OF(struct trust_state, t)->ti : NULL;
 }
-
-const char *crypto_x509_reason_str(enum crypto_x509_reason r)
-{
-    return (size_t)r < COAPS_ARRAY_LEN(reasons) ? reasons[r].str : "unknown reason";
-}
-
-const char *crypto_x509_reason_format(enum crypto_x509_reason r, const char *expected_name,
-                                      char *buf, size_t cap)
-{
-    if (buf == NULL || cap == 0)
-        return buf;
-    if (r == CRYPTO_X509_NAME_MISMATCH && expected_name != NULL)
-        (void)snprintf(buf, cap, "%s: expected %s", crypto_x509_reason_str(r), expected_name);
-    else
-        (void)snprintf(buf, cap, "%s", crypto_x509_reason_str(r));
-    return buf;
-}
-
-/* ---- trust store ----------------------------------------------------------------- */
 
 coaps_status crypto_trust_init(struct crypto_trust *t)
 {
     ENSURE(t != NULL, COAPS_E_INVALID);
+    t->live = false;
     struct trust_impl *ti = calloc(1, sizeof *ti);
-    t->impl = ti;
     ENSURE(ti != NULL, COAPS_E_NOMEM);
+    CRYPTO_STATE_OF(struct trust_state, t)->ti = ti;
+    t->live = true;
     ti->store = X509_STORE_new();
     if (ti->store == NULL) {
         crypto_trust_clear(t);
@@ -101,19 +55,20 @@ coaps_status crypto_trust_init(struct crypto_trust *t)
 
 void crypto_trust_clear(struct crypto_trust *t)
 {
-    if (t == NULL || t->impl == NULL)
+    struct trust_impl *ti = trust_of(t);
+    if (ti == NULL)
         return;
-    struct trust_impl *ti = t->impl;
     X509_STORE_free(ti->store);
     for (size_t i = 0; i < ti->n_rpk; i++)
         EVP_PKEY_free(ti->rpk[i]);
     free(ti);
-    t->impl = NULL;
+    CRYPTO_STATE_OF(struct trust_state, t)->ti = NULL;
+    t->live = false;
 }
 
 void crypto_trust_count(const struct crypto_trust *t, size_t *n_ca, size_t *n_rpk)
 {
-    const struct trust_impl *ti = t ? t->impl : NULL;
+    const struct trust_impl *ti = trust_of(t);
     if (n_ca != NULL)
         *n_ca = ti ? ti->n_ca : 0;
     if (n_rpk != NULL)
@@ -122,8 +77,8 @@ void crypto_trust_count(const struct crypto_trust *t, size_t *n_ca, size_t *n_rp
 
 coaps_status crypto_trust_add_der(struct crypto_trust *t, const uint8_t *der, size_t len)
 {
-    ENSURE(t != NULL && t->impl != NULL, COAPS_E_INVALID);
-    struct trust_impl *ti = t->impl;
+    struct trust_impl *ti = trust_of(t);
+    ENSURE(ti != NULL, COAPS_E_INVALID);
     X509 *x = crypto_pki_x509_from_der(der, len);
     ENSURE(x != NULL, COAPS_E_MALFORMED);
     /* the store takes its own reference; a duplicate is not an error */
@@ -139,8 +94,8 @@ coaps_status crypto_trust_add_der(struct crypto_trust *t, const uint8_t *der, si
 
 coaps_status crypto_trust_add_rpk_der(struct crypto_trust *t, const uint8_t *spki, size_t len)
 {
-    ENSURE(t != NULL && t->impl != NULL, COAPS_E_INVALID);
-    struct trust_impl *ti = t->impl;
+    struct trust_impl *ti = trust_of(t);
+    ENSURE(ti != NULL, COAPS_E_INVALID);
     EVP_PKEY *pk = crypto_pki_pubkey_from_spki(spki, len);
     ENSURE(pk != NULL, COAPS_E_MALFORMED);
     coaps_status st = COAPS_OK;
@@ -186,7 +141,7 @@ static coaps_status trust_add_block(struct crypto_trust *t, const struct crypto_
 coaps_status crypto_trust_add_pem(struct crypto_trust *t, const void *buf, size_t len,
                                   char msg[CRYPTO_MSG_MAX])
 {
-    ENSURE(t != NULL && t->impl != NULL, COAPS_E_INVALID);
+    ENSURE(t != NULL && t->live, COAPS_E_INVALID);
     struct crypto_pki_pem p;
     coaps_status st = crypto_pki_pem_begin(&p, buf, len);
     if (st != COAPS_OK) {
@@ -206,72 +161,6 @@ coaps_status crypto_trust_add_pem(struct crypto_trust *t, const void *buf, size_
         st = COAPS_E_MALFORMED;
     }
     crypto_pki_pem_end(&p);
-    return st;
-}
-
-coaps_status crypto_trust_load_file(struct crypto_trust *t, const char *path,
-                                    char msg[CRYPTO_MSG_MAX])
-{
-    ENSURE(t != NULL && t->impl != NULL && path != NULL, COAPS_E_INVALID);
-    uint8_t *buf;
-    size_t len;
-    TRY(crypto_pki_read_file(path, &buf, &len, msg));
-    char why[CRYPTO_MSG_MAX] = "";
-    coaps_status st = crypto_trust_add_pem(t, buf, len, why);
-    if (st != COAPS_OK)
-        crypto_pki_msg(msg, "%s: %s", path, why);
-    crypto_pki_free_file(buf, len);
-    return st;
-}
-
-/* Trust files by name: PEM bundles (.pem, .crt) and pinned keys (.pub). */
-static bool trust_file_name(const char *name)
-{
-    static const char *const exts[] = {".pem", ".crt", ".pub"};
-    size_t n = strlen(name);
-    if (name[0] == '.')
-        return false;
-    for (size_t i = 0; i < COAPS_ARRAY_LEN(exts); i++) {
-        size_t e = strlen(exts[i]);
-        if (n > e && strcmp(name + n - e, exts[i]) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* A path of at most PATH_MAX-ish length: directory + '/' + NAME_MAX name. */
-#define TRUST_PATH_MAX 4096
-
-coaps_status crypto_trust_load_dir(struct crypto_trust *t, const char *dir,
-                                   char msg[CRYPTO_MSG_MAX])
-{
-    ENSURE(t != NULL && t->impl != NULL && dir != NULL, COAPS_E_INVALID);
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        crypto_pki_msg(msg, "%s: %s", dir, strerror(errno));
-        return COAPS_E_IO;
-    }
-    coaps_status st = COAPS_OK;
-    size_t loaded = 0;
-    struct dirent *de;
-    while (st == COAPS_OK && (de = readdir(d)) != NULL) {
-        if (!trust_file_name(de->d_name))
-            continue;
-        char path[TRUST_PATH_MAX];
-        int n = snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (n < 0 || (size_t)n >= sizeof path) {
-            crypto_pki_msg(msg, "%s: path too long", dir);
-            st = COAPS_E_INVALID;
-            break;
-        }
-        st = crypto_trust_load_file(t, path, msg);
-        loaded += st == COAPS_OK;
-    }
-    closedir(d);
-    if (st == COAPS_OK && loaded == 0) {
-        crypto_pki_msg(msg, "%s: no *.pem, *.crt or *.pub file", dir);
-        st = COAPS_E_NOT_FOUND;
-    }
     return st;
 }
 
@@ -403,10 +292,10 @@ coaps_status crypto_x509_verify_chain(const struct crypto_trust *trust,
     enum crypto_x509_reason *reason = out_reason ? out_reason : &dummy;
     *reason = CRYPTO_X509_INTERNAL;
     if (out_leaf_key != NULL) {
-        out_leaf_key->impl = NULL;
+        out_leaf_key->live = false;
         out_leaf_key->type = CRYPTO_PEER_KEY_NONE;
     }
-    ENSURE(trust != NULL && trust->impl != NULL && (n == 0 || (certs != NULL && lens != NULL)),
+    ENSURE(trust != NULL && trust->live && (n == 0 || (certs != NULL && lens != NULL)),
            COAPS_E_INVALID);
     ENSURE(purpose == CRYPTO_X509_PURPOSE_SERVER || purpose == CRYPTO_X509_PURPOSE_CLIENT,
            COAPS_E_INVALID);
@@ -415,7 +304,7 @@ coaps_status crypto_x509_verify_chain(const struct crypto_trust *trust,
         *reason = n == 0 ? CRYPTO_X509_NO_CERTIFICATE : CRYPTO_X509_MALFORMED;
         return COAPS_E_VERIFY;
     }
-    const struct trust_impl *ti = trust->impl;
+    const struct trust_impl *ti = trust_of(trust);
     X509 *leaf;
     STACK_OF(X509) *rest;
     enum crypto_x509_reason r = chain_parse(certs, lens, n, &leaf, &rest);
@@ -440,11 +329,11 @@ coaps_status crypto_rpk_match(const struct crypto_trust *trust, const uint8_t *s
     enum crypto_x509_reason *reason = out_reason ? out_reason : &dummy;
     *reason = CRYPTO_X509_INTERNAL;
     if (out_key != NULL) {
-        out_key->impl = NULL;
+        out_key->live = false;
         out_key->type = CRYPTO_PEER_KEY_NONE;
     }
-    ENSURE(trust != NULL && trust->impl != NULL, COAPS_E_INVALID);
-    const struct trust_impl *ti = trust->impl;
+    ENSURE(trust != NULL && trust->live, COAPS_E_INVALID);
+    const struct trust_impl *ti = trust_of(trust);
     EVP_PKEY *pk = crypto_pki_pubkey_from_spki(spki, len);
     enum crypto_x509_reason r = CRYPTO_X509_RPK_UNKNOWN;
     if (pk == NULL)

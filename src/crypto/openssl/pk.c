@@ -1,5 +1,5 @@
 /*
- * crypto_openssl_pk.c - OpenSSL 3 backend of the public-key part of
+ * openssl/pk.c - OpenSSL 3 backend of the public-key part of
  * crypto.h: ephemeral ECDH over P-256 and X25519 (RFC 8422, RFC 7748) and
  * ECDSA P-256 / SHA-256 signatures in DER. Handshake path only: these
  * functions allocate inside OpenSSL and free before returning (except the
@@ -14,10 +14,20 @@
 #include <openssl/param_build.h>
 
 #include "common/try.h"
-#include "crypto/crypto.h"
+#include "crypto/crypto_backend.h"
 
 #define P256_FIELD_LEN 32 /* bytes of a P-256 coordinate or scalar */
 #define X25519_LEN 32     /* RFC 7748 5: keys and outputs are 32 bytes */
+
+/* Backend state of struct crypto_kx and struct crypto_sign_key: the key
+ * pair, held by libcrypto. */
+struct pkey_state {
+    EVP_PKEY *pkey;
+};
+CRYPTO_STATE_FITS(struct pkey_state, struct crypto_kx);
+CRYPTO_STATE_FITS(struct pkey_state, struct crypto_sign_key);
+#define PKEY_OF(ctx) (CRYPTO_CSTATE_OF(struct pkey_state, ctx)->pkey)
+#define PKEY_SET(ctx, pk) (CRYPTO_STATE_OF(struct pkey_state, ctx)->pkey = (pk))
 
 /* ---- P-256 helpers -------------------------------------------------------- */
 
@@ -102,24 +112,15 @@ static EVP_PKEY *p256_peer(const uint8_t *pub, size_t len)
 
 /* ---- ECDHE ----------------------------------------------------------------- */
 
-size_t crypto_kx_public_len(enum crypto_kx_group group)
-{
-    switch (group) {
-    case CRYPTO_KX_P256: return CRYPTO_P256_PUBLIC_LEN;
-    case CRYPTO_KX_X25519: return X25519_LEN;
-    }
-    return 0;
-}
-
 static coaps_status kx_public(struct crypto_kx *kx, uint8_t *pub, size_t *pub_len)
 {
     size_t n = X25519_LEN;
     if (kx->group == CRYPTO_KX_P256) {
-        TRY(p256_public_get(kx->impl, pub));
+        TRY(p256_public_get(PKEY_OF(kx), pub));
         *pub_len = CRYPTO_P256_PUBLIC_LEN;
         return COAPS_OK;
     }
-    ENSURE(EVP_PKEY_get_raw_public_key(kx->impl, pub, &n) == 1 && n == X25519_LEN,
+    ENSURE(EVP_PKEY_get_raw_public_key(PKEY_OF(kx), pub, &n) == 1 && n == X25519_LEN,
            COAPS_E_CRYPTO);
     *pub_len = n;
     return COAPS_OK;
@@ -129,8 +130,9 @@ static coaps_status kx_public(struct crypto_kx *kx, uint8_t *pub, size_t *pub_le
 static coaps_status kx_adopt(struct crypto_kx *kx, EVP_PKEY *pkey, enum crypto_kx_group group,
                              uint8_t *pub, size_t *pub_len)
 {
-    kx->impl = pkey;
+    PKEY_SET(kx, pkey);
     kx->group = group;
+    kx->live = true;
     coaps_status st = kx_public(kx, pub, pub_len);
     if (st != COAPS_OK)
         crypto_kx_clear(kx);
@@ -141,7 +143,7 @@ coaps_status crypto_kx_generate(struct crypto_kx *kx, enum crypto_kx_group group
                                 uint8_t pub[CRYPTO_KX_PUBLIC_MAX], size_t *pub_len)
 {
     ENSURE(kx != NULL, COAPS_E_INVALID);
-    kx->impl = NULL;
+    kx->live = false;
     ENSURE(pub != NULL && pub_len != NULL && crypto_kx_public_len(group) != 0, COAPS_E_INVALID);
     EVP_PKEY *pkey = group == CRYPTO_KX_P256 ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")
                                              : EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
@@ -154,7 +156,7 @@ coaps_status crypto_kx_import_private(struct crypto_kx *kx, enum crypto_kx_group
                                       uint8_t pub[CRYPTO_KX_PUBLIC_MAX], size_t *pub_len)
 {
     ENSURE(kx != NULL, COAPS_E_INVALID);
-    kx->impl = NULL;
+    kx->live = false;
     ENSURE(priv != NULL && pub != NULL && pub_len != NULL, COAPS_E_INVALID);
     EVP_PKEY *pkey = NULL;
     if (group == CRYPTO_KX_P256) {
@@ -175,7 +177,7 @@ coaps_status crypto_kx_import_private(struct crypto_kx *kx, enum crypto_kx_group
 coaps_status crypto_kx_derive(const struct crypto_kx *kx, const uint8_t *peer, size_t peer_len,
                               uint8_t secret[CRYPTO_KX_SECRET_MAX], size_t *secret_len)
 {
-    ENSURE(kx != NULL && kx->impl != NULL && secret != NULL && secret_len != NULL,
+    ENSURE(kx != NULL && kx->live && secret != NULL && secret_len != NULL,
            COAPS_E_INVALID);
     bool x25519 = kx->group == CRYPTO_KX_X25519;
     EVP_PKEY *pk = NULL;
@@ -189,7 +191,7 @@ coaps_status crypto_kx_derive(const struct crypto_kx *kx, const uint8_t *peer, s
 
     coaps_status st = COAPS_E_CRYPTO;
     size_t n = CRYPTO_KX_SECRET_MAX;
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, kx->impl, NULL);
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, PKEY_OF(kx), NULL);
     if (c == NULL || EVP_PKEY_derive_init(c) != 1)
         goto out;
     /* validate_peer = 1: the point must be a valid public key of the group */
@@ -219,10 +221,11 @@ out:
 
 void crypto_kx_clear(struct crypto_kx *kx)
 {
-    if (kx == NULL)
+    if (kx == NULL || !kx->live)
         return;
-    EVP_PKEY_free(kx->impl); /* OpenSSL clears private key material on free */
-    kx->impl = NULL;
+    EVP_PKEY_free(PKEY_OF(kx)); /* OpenSSL clears private key material on free */
+    PKEY_SET(kx, NULL);
+    kx->live = false;
 }
 
 /* ---- ECDSA P-256 / SHA-256 -------------------------------------------------- */
@@ -230,8 +233,11 @@ void crypto_kx_clear(struct crypto_kx *kx)
 coaps_status crypto_ecdsa_p256_generate(struct crypto_sign_key *k)
 {
     ENSURE(k != NULL, COAPS_E_INVALID);
-    k->impl = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    ENSURE(k->impl != NULL, COAPS_E_CRYPTO);
+    k->live = false;
+    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    ENSURE(pk != NULL, COAPS_E_CRYPTO);
+    PKEY_SET(k, pk);
+    k->live = true;
     return COAPS_OK;
 }
 
@@ -239,30 +245,32 @@ coaps_status crypto_ecdsa_p256_import(struct crypto_sign_key *k,
                                       const uint8_t priv[CRYPTO_P256_PRIVATE_LEN])
 {
     ENSURE(k != NULL, COAPS_E_INVALID);
-    k->impl = NULL;
+    k->live = false;
     ENSURE(priv != NULL, COAPS_E_INVALID);
     uint8_t pub[CRYPTO_P256_PUBLIC_LEN];
     TRY(p256_public_of(priv, pub));
-    k->impl = p256_pkey(priv, pub);
-    ENSURE(k->impl != NULL, COAPS_E_CRYPTO);
+    EVP_PKEY *pk = p256_pkey(priv, pub);
+    ENSURE(pk != NULL, COAPS_E_CRYPTO);
+    PKEY_SET(k, pk);
+    k->live = true;
     return COAPS_OK;
 }
 
 coaps_status crypto_ecdsa_p256_public(const struct crypto_sign_key *k,
                                       uint8_t pub[CRYPTO_P256_PUBLIC_LEN])
 {
-    ENSURE(k != NULL && k->impl != NULL && pub != NULL, COAPS_E_INVALID);
-    return p256_public_get(k->impl, pub);
+    ENSURE(k != NULL && k->live && pub != NULL, COAPS_E_INVALID);
+    return p256_public_get(PKEY_OF(k), pub);
 }
 
 coaps_status crypto_ecdsa_p256_sign(const struct crypto_sign_key *k, const uint8_t digest[32],
                                     uint8_t sig[CRYPTO_ECDSA_SIG_MAX], size_t *sig_len)
 {
-    ENSURE(k != NULL && k->impl != NULL && digest != NULL && sig != NULL && sig_len != NULL,
+    ENSURE(k != NULL && k->live && digest != NULL && sig != NULL && sig_len != NULL,
            COAPS_E_INVALID);
     coaps_status st = COAPS_E_CRYPTO;
     size_t n = CRYPTO_ECDSA_SIG_MAX;
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, k->impl, NULL);
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, PKEY_OF(k), NULL);
     if (c != NULL && EVP_PKEY_sign_init(c) == 1 &&
         EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) == 1 &&
         EVP_PKEY_sign(c, sig, &n, digest, 32) == 1 && n <= CRYPTO_ECDSA_SIG_MAX) {
@@ -295,8 +303,9 @@ coaps_status crypto_ecdsa_p256_verify(const uint8_t *pub, size_t pub_len, const 
 
 void crypto_sign_key_clear(struct crypto_sign_key *k)
 {
-    if (k == NULL)
+    if (k == NULL || !k->live)
         return;
-    EVP_PKEY_free(k->impl);
-    k->impl = NULL;
+    EVP_PKEY_free(PKEY_OF(k));
+    PKEY_SET(k, NULL);
+    k->live = false;
 }

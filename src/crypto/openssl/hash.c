@@ -1,9 +1,8 @@
 /*
- * crypto_openssl_hash.c - OpenSSL 3 backend of crypto.h: hashes, the running
+ * openssl/hash.c - OpenSSL 3 backend of crypto.h: hashes, the running
  * transcript hash, HMAC, randomness, constant-time compare and wiping.
  *
- * Together with crypto_openssl_aead.c this is the only code that includes
- * libcrypto headers. Nothing here is on the per-record path: the running
+ * Nothing here is on the per-record path: the running
  * hash and HMAC are used during the handshake only, so they may allocate.
  */
 #include <limits.h>
@@ -16,7 +15,7 @@
 #include <openssl/rand.h>
 
 #include "common/try.h"
-#include "crypto/crypto.h"
+#include "crypto/crypto_backend.h"
 
 /* OpenSSL 3 looks a digest given as EVP_sha256() up by name again on every
  * init (provider store, locks, string compares: 4 % of a PSK handshake).
@@ -41,19 +40,21 @@ static const EVP_MD *hash_md(enum crypto_hash_alg alg)
     return NULL;
 }
 
-size_t crypto_hash_len(enum crypto_hash_alg alg)
+/* Backend state of struct crypto_hash: libcrypto's digest context. */
+struct hash_state {
+    EVP_MD_CTX *ctx;
+};
+CRYPTO_STATE_FITS(struct hash_state, struct crypto_hash);
+
+static EVP_MD_CTX *hash_ctx(const struct crypto_hash *h)
 {
-    switch (alg) {
-    case CRYPTO_SHA256: return 32;
-    case CRYPTO_SHA384: return 48;
-    }
-    return 0;
+    return CRYPTO_CSTATE_OF(struct hash_state, h)->ctx;
 }
 
 coaps_status crypto_hash_init(struct crypto_hash *h, enum crypto_hash_alg alg)
 {
     ENSURE(h != NULL, COAPS_E_INVALID);
-    h->impl = NULL;
+    h->live = false;
     const EVP_MD *md = hash_md(alg);
     ENSURE(md != NULL, COAPS_E_INVALID);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -62,31 +63,32 @@ coaps_status crypto_hash_init(struct crypto_hash *h, enum crypto_hash_alg alg)
         EVP_MD_CTX_free(ctx);
         return COAPS_E_CRYPTO;
     }
-    h->impl = ctx;
+    CRYPTO_STATE_OF(struct hash_state, h)->ctx = ctx;
     h->alg = alg;
+    h->live = true;
     return COAPS_OK;
 }
 
 coaps_status crypto_hash_update(struct crypto_hash *h, const void *data, size_t len)
 {
-    ENSURE(h != NULL && h->impl != NULL, COAPS_E_INVALID);
+    ENSURE(h != NULL && h->live, COAPS_E_INVALID);
     ENSURE(data != NULL || len == 0, COAPS_E_INVALID);
     if (len == 0)
         return COAPS_OK;
-    ENSURE(EVP_DigestUpdate(h->impl, data, len) == 1, COAPS_E_CRYPTO);
+    ENSURE(EVP_DigestUpdate(hash_ctx(h), data, len) == 1, COAPS_E_CRYPTO);
     return COAPS_OK;
 }
 
 coaps_status crypto_hash_peek(const struct crypto_hash *h, uint8_t out[CRYPTO_HASH_MAX])
 {
-    ENSURE(h != NULL && h->impl != NULL && out != NULL, COAPS_E_INVALID);
+    ENSURE(h != NULL && h->live && out != NULL, COAPS_E_INVALID);
     /* Finish a copy so the transcript keeps running (RFC 5246 7.4.9 hashes
      * "all handshake messages so far", then more messages follow). */
     EVP_MD_CTX *tmp = EVP_MD_CTX_new();
     ENSURE(tmp != NULL, COAPS_E_NOMEM);
     coaps_status st = COAPS_E_CRYPTO;
     unsigned int n = 0;
-    if (EVP_MD_CTX_copy_ex(tmp, h->impl) == 1 && EVP_DigestFinal_ex(tmp, out, &n) == 1 &&
+    if (EVP_MD_CTX_copy_ex(tmp, hash_ctx(h)) == 1 && EVP_DigestFinal_ex(tmp, out, &n) == 1 &&
         n == crypto_hash_len(h->alg))
         st = COAPS_OK;
     EVP_MD_CTX_free(tmp);
@@ -95,10 +97,11 @@ coaps_status crypto_hash_peek(const struct crypto_hash *h, uint8_t out[CRYPTO_HA
 
 void crypto_hash_clear(struct crypto_hash *h)
 {
-    if (h == NULL)
+    if (h == NULL || !h->live)
         return;
-    EVP_MD_CTX_free(h->impl); /* frees and cleanses the digest state */
-    h->impl = NULL;
+    EVP_MD_CTX_free(hash_ctx(h)); /* frees and cleanses the digest state */
+    crypto_wipe(&h->st, sizeof h->st);
+    h->live = false;
 }
 
 coaps_status crypto_hash(enum crypto_hash_alg alg, const void *data, size_t len,
@@ -125,21 +128,20 @@ static size_t hash_block_len(enum crypto_hash_alg alg)
 /* HMAC (RFC 2104 2) straight on the digest: H((K ^ opad) || H((K ^ ipad) ||
  * text)). Cheaper than OpenSSL 3's EVP_MAC, which fetches the MAC and the
  * digest by name and allocates four contexts per call (the handshake's PRF
- * makes dozens of calls). Backend state behind struct crypto_hmac_key.impl:
+ * makes dozens of calls). Backend state of struct crypto_hmac_key:
  * digest contexts that have absorbed K ^ ipad and K ^ opad, and one to work
  * in. */
 struct hmac_key_impl {
     EVP_MD_CTX *inner, *outer, *work;
 };
+CRYPTO_STATE_FITS(struct hmac_key_impl, struct crypto_hmac_key);
 
 static void hmac_key_impl_free(struct hmac_key_impl *im)
 {
-    if (im == NULL)
-        return;
     EVP_MD_CTX_free(im->inner); /* frees and cleanses the digest states */
     EVP_MD_CTX_free(im->outer);
     EVP_MD_CTX_free(im->work);
-    free(im);
+    crypto_wipe(im, sizeof *im);
 }
 
 /* Absorb the padded key into inner and outer (outer starts as a copy of
@@ -166,7 +168,7 @@ coaps_status crypto_hmac_key_init(struct crypto_hmac_key *k, enum crypto_hash_al
                                   const void *key, size_t key_len)
 {
     ENSURE(k != NULL, COAPS_E_INVALID);
-    k->impl = NULL;
+    k->live = false;
     const EVP_MD *md = hash_md(alg);
     ENSURE(md != NULL, COAPS_E_INVALID);
     ENSURE(key != NULL || key_len == 0, COAPS_E_INVALID);
@@ -178,9 +180,10 @@ coaps_status crypto_hmac_key_init(struct crypto_hmac_key *k, enum crypto_hash_al
         key = hashed_key;
         key_len = crypto_hash_len(alg);
     }
-    struct hmac_key_impl *im = calloc(1, sizeof *im);
+    struct hmac_key_impl *im = CRYPTO_STATE_OF(struct hmac_key_impl, k);
+    memset(im, 0, sizeof *im);
     coaps_status st = COAPS_E_NOMEM;
-    if (im != NULL && (im->inner = EVP_MD_CTX_new()) != NULL &&
+    if ((im->inner = EVP_MD_CTX_new()) != NULL &&
         (im->outer = EVP_MD_CTX_new()) != NULL && (im->work = EVP_MD_CTX_new()) != NULL)
         st = hmac_key_absorb(im, md, key_len ? key : hashed_key, key_len, block)
                  ? COAPS_OK
@@ -190,19 +193,19 @@ coaps_status crypto_hmac_key_init(struct crypto_hmac_key *k, enum crypto_hash_al
         hmac_key_impl_free(im);
         return st;
     }
-    k->impl = im;
     k->alg = alg;
+    k->live = true;
     return COAPS_OK;
 }
 
 coaps_status crypto_hmac_keyed(const struct crypto_hmac_key *k, const struct crypto_iov *parts,
                                size_t n_parts, uint8_t out[CRYPTO_HASH_MAX])
 {
-    ENSURE(k != NULL && k->impl != NULL && out != NULL, COAPS_E_INVALID);
+    ENSURE(k != NULL && k->live && out != NULL, COAPS_E_INVALID);
     ENSURE(parts != NULL || n_parts == 0, COAPS_E_INVALID);
     for (size_t i = 0; i < n_parts; i++)
         ENSURE(parts[i].p != NULL || parts[i].len == 0, COAPS_E_INVALID);
-    struct hmac_key_impl *im = k->impl;
+    const struct hmac_key_impl *im = CRYPTO_CSTATE_OF(struct hmac_key_impl, k);
     uint8_t inner[CRYPTO_HASH_MAX];
     unsigned int n = 0, m = 0;
     /* H((K ^ opad) || H((K ^ ipad) || text)), RFC 2104 2, from the
@@ -220,30 +223,10 @@ coaps_status crypto_hmac_keyed(const struct crypto_hmac_key *k, const struct cry
 
 void crypto_hmac_key_clear(struct crypto_hmac_key *k)
 {
-    if (k == NULL)
+    if (k == NULL || !k->live)
         return;
-    hmac_key_impl_free(k->impl);
-    k->impl = NULL;
-}
-
-/* A one-off HMAC is a prepared key used once: one HMAC implementation. */
-coaps_status crypto_hmac_iov(enum crypto_hash_alg alg, const void *key, size_t key_len,
-                             const struct crypto_iov *parts, size_t n_parts,
-                             uint8_t out[CRYPTO_HASH_MAX])
-{
-    struct crypto_hmac_key k;
-    coaps_status st = crypto_hmac_key_init(&k, alg, key, key_len);
-    if (st == COAPS_OK)
-        st = crypto_hmac_keyed(&k, parts, n_parts, out);
-    crypto_hmac_key_clear(&k);
-    return st;
-}
-
-coaps_status crypto_hmac(enum crypto_hash_alg alg, const void *key, size_t key_len,
-                         const void *data, size_t len, uint8_t out[CRYPTO_HASH_MAX])
-{
-    struct crypto_iov part = {data, len};
-    return crypto_hmac_iov(alg, key, key_len, &part, 1, out);
+    hmac_key_impl_free(CRYPTO_STATE_OF(struct hmac_key_impl, k));
+    k->live = false;
 }
 
 /* RAND_bytes costs about a microsecond a call in OpenSSL 3 whatever the
@@ -319,4 +302,9 @@ void crypto_wipe(void *p, size_t len)
 {
     if (p != NULL && len > 0)
         OPENSSL_cleanse(p, len);
+}
+
+const char *crypto_backend_name(void)
+{
+    return "openssl";
 }

@@ -1,7 +1,7 @@
 /*
- * crypto_openssl_pem.c - file reading, PEM block walking, exact DER parsing
- * and message formatting for the PKI part of the OpenSSL backend. Set-up
- * path only: this is configuration loading (see crypto.h).
+ * openssl/pem.c - PEM block walking and exact DER parsing for the PKI part
+ * of the OpenSSL backend. Set-up path only: this is configuration loading
+ * (see crypto.h).
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,66 +15,7 @@
 #include <openssl/pem.h>
 
 #include "common/try.h"
-#include "crypto/crypto_openssl_pki.h"
-
-void crypto_pki_msg(char *msg, const char *fmt, ...)
-{
-    if (msg == NULL)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    (void)vsnprintf(msg, CRYPTO_MSG_MAX, fmt, ap);
-    va_end(ap);
-}
-
-coaps_status crypto_pki_read_file(const char *path, uint8_t **out, size_t *out_len, char *msg)
-{
-    ENSURE(path != NULL && out != NULL && out_len != NULL, COAPS_E_INVALID);
-    *out = NULL;
-    *out_len = 0;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        crypto_pki_msg(msg, "%s: %s", path, strerror(errno));
-        return COAPS_E_IO;
-    }
-    coaps_status st = COAPS_E_INVALID;
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        crypto_pki_msg(msg, "%s: not a regular file", path);
-        goto out;
-    }
-    if ((uintmax_t)sb.st_size > CRYPTO_PEM_FILE_MAX) {
-        crypto_pki_msg(msg, "%s: larger than %u bytes", path, CRYPTO_PEM_FILE_MAX);
-        goto out;
-    }
-    size_t size = (size_t)sb.st_size;
-    uint8_t *buf = malloc(size + 1); /* +1: an empty file still gets a buffer */
-    if (buf == NULL) {
-        crypto_pki_msg(msg, "%s: out of memory", path);
-        st = COAPS_E_NOMEM;
-        goto out;
-    }
-    if (fread(buf, 1, size, f) != size) {
-        crypto_pki_msg(msg, "%s: read error", path);
-        crypto_pki_free_file(buf, size);
-        st = COAPS_E_IO;
-        goto out;
-    }
-    *out = buf;
-    *out_len = size;
-    st = COAPS_OK;
-out:
-    fclose(f);
-    return st;
-}
-
-void crypto_pki_free_file(uint8_t *buf, size_t len)
-{
-    if (buf == NULL)
-        return;
-    crypto_wipe(buf, len);
-    free(buf);
-}
+#include "crypto/openssl/pki.h"
 
 coaps_status crypto_pki_pem_begin(struct crypto_pki_pem *p, const void *buf, size_t len)
 {
