@@ -2,14 +2,22 @@
 #   make run     install what is missing, build, start the light server
 #   make check   install what is missing, build with ASan+UBSan, run every test
 # Other targets: build, fuzz (long campaign), bench, install, clean.
+# CRYPTO=psa builds on the PSA Crypto backend (Mbed TLS 3.6) instead of
+# OpenSSL: `make build CRYPTO=psa` puts every program in build/release-psa.
 
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+CRYPTO      ?= openssl
+ifeq ($(CRYPTO),openssl)
 RELEASE_DIR ?= build/release
+else
+RELEASE_DIR ?= build/release-$(CRYPTO)
+endif
 CHECK_DIR   ?= build/check
+CHECK_PSA_DIR ?= build/check-psa
 SERVER_ARGS ?=
 FUZZ_SECONDS ?= 600
 
-.PHONY: all run check deps build build-check fuzz bench install clean
+.PHONY: all run check deps build build-check build-check-psa fuzz bench install clean
 
 all: build
 
@@ -17,7 +25,7 @@ deps:
 	@bash scripts/install-deps
 
 build: deps
-	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DCOAPS_TESTS=OFF
+	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DCOAPS_TESTS=OFF -DCOAPS_CRYPTO=$(CRYPTO)
 	cmake --build $(RELEASE_DIR) -j $(JOBS)
 
 run: build
@@ -25,13 +33,21 @@ run: build
 
 build-check: deps
 	cmake -S . -B $(CHECK_DIR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
-	      -DCOAPS_SANITIZE=ON -DCOAPS_FUZZ=ON
+	      -DCOAPS_SANITIZE=ON -DCOAPS_FUZZ=ON -DCOAPS_CRYPTO=openssl
 	cmake --build $(CHECK_DIR) -j $(JOBS)
 
-# The release build (gcc, as `make run` uses) is part of check so that a
-# warning only gcc sees cannot break `make run`.
-check: build build-check
+build-check-psa: deps
+	cmake -S . -B $(CHECK_PSA_DIR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	      -DCOAPS_SANITIZE=ON -DCOAPS_FUZZ=ON -DCOAPS_CRYPTO=psa
+	cmake --build $(CHECK_PSA_DIR) -j $(JOBS)
+
+# The whole suite runs once per crypto backend. The release builds (gcc, as
+# `make run` uses) are part of check so that a warning only gcc sees cannot
+# break `make run` on either backend.
+check: build build-check build-check-psa
+	$(MAKE) build CRYPTO=psa
 	ctest --test-dir $(CHECK_DIR) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(CHECK_PSA_DIR) --output-on-failure -j $(JOBS)
 
 # A long fuzzing campaign (not part of check): FUZZ_SECONDS per harness.
 fuzz: deps
