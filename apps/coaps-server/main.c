@@ -359,11 +359,24 @@ static int server_bind(struct server *s, const struct server_opts *o, uint16_t p
     return 0;
 }
 
+/* Say once, at start, which suites the crypto backend cannot do: they are
+ * neither offered nor chosen (a client asking only for them fails). */
+static void server_report_suites(void)
+{
+    size_t n = 0;
+    const uint16_t *all = coaps_dtls_suites_all(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!coaps_dtls_suite_available(all[i]))
+            fprintf(stderr, PROG ": crypto backend %s lacks %s: not offered\n",
+                    coaps_dtls_crypto_backend(), coaps_dtls_suite_name(all[i]));
+}
+
 /* coaps://: credentials, keylog, the DTLS layer, its socket. */
 static int server_setup_coaps(struct server *s, const struct server_opts *o)
 {
     if (o->no_coaps)
         return 0;
+    server_report_suites();
     if (!net_psk_store_usable(o->psk) && !o->pki_given) {
         fprintf(stderr, PROG ": coaps:// not started: no credentials "
                         "(give --psk, --psk-file, --psk-default or -c/-j)\n");

@@ -56,6 +56,15 @@ extern "C" {
 uint16_t coaps_dtls_suite_by_name(const char *name);
 /* The IANA name of a suite we implement, or NULL. */
 const char *coaps_dtls_suite_name(uint16_t suite);
+/* Whether the crypto backend this library was built with has the suite's
+ * AEAD: a suite it lacks is never offered nor chosen. false for an id we
+ * do not implement. */
+bool coaps_dtls_suite_available(uint16_t suite);
+/* Every suite id we implement, in our default order of preference (*n is
+ * set to their number, at most COAPS_DTLS_SUITES_MAX). Static storage. */
+const uint16_t *coaps_dtls_suites_all(size_t *n);
+/* The crypto backend this library was built with: "openssl" or "psa". */
+const char *coaps_dtls_crypto_backend(void);
 
 /* ---- PSK (RFC 4279) ------------------------------------------------------ */
 

@@ -69,7 +69,7 @@ bool dtls_psk_configured(const coaps_dtls_config *cfg)
 
 bool dtls_suite_usable(const coaps_dtls_config *cfg, const struct dtls_suite *s)
 {
-    if (!s)
+    if (!s || !crypto_aead_available(s->aead))
         return false;
     if (s->kx == DTLS_KX_PSK)
         return dtls_psk_configured(cfg);
@@ -109,4 +109,22 @@ const char *coaps_dtls_suite_name(uint16_t suite)
 {
     const struct dtls_suite *s = dtls_suite_find(suite);
     return s ? s->name : NULL;
+}
+
+bool coaps_dtls_suite_available(uint16_t suite)
+{
+    const struct dtls_suite *s = dtls_suite_find(suite);
+    return s != NULL && crypto_aead_available(s->aead);
+}
+
+const uint16_t *coaps_dtls_suites_all(size_t *n)
+{
+    if (n != NULL)
+        *n = sizeof(default_order) / sizeof(default_order[0]);
+    return default_order;
+}
+
+const char *coaps_dtls_crypto_backend(void)
+{
+    return crypto_backend_name();
 }

@@ -40,7 +40,8 @@ size_t dtls_suites_configured(const coaps_dtls_config *cfg, const uint16_t **lis
 
 /* Whether cfg has PSK credentials for its role. */
 bool dtls_psk_configured(const coaps_dtls_config *cfg);
-/* Whether cfg has the credentials suite s needs (PSK, or a usable pki). */
+/* Whether suite s can be used with cfg: the crypto backend has its AEAD
+ * and cfg has the credentials it needs (PSK, or a usable pki). */
 bool dtls_suite_usable(const coaps_dtls_config *cfg, const struct dtls_suite *s);
 
 /* Record expansion of a suite: explicit nonce + tag. */
