@@ -5,8 +5,9 @@
  *     messages) and the empty message;
  *   HMAC: RFC 4231 test cases 1, 2 and 6;
  *   TLS 1.2 PRF: the P_SHA256 / P_SHA384 vectors posted to the IETF TLS WG
- *     list (msg03416), plus a cross-check against OpenSSL's own "TLS1-PRF"
- *     KDF for the labels TLS really uses.
+ *     list (msg03416), plus a cross-check against the crypto library's own
+ *     TLS 1.2 PRF (OpenSSL's "TLS1-PRF" KDF, PSA's PSA_ALG_TLS12_PRF) for the
+ *     labels TLS really uses.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,12 +18,9 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-#include <openssl/core_names.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
-
 #include "crypto/crypto.h"
 #include "crypto/hexutil.h"
+#include "crypto/tls_prf_ref.h"
 
 #define MSG_448 "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
 #define MSG_896                                                                                    \
@@ -171,6 +169,18 @@ static void hmac_rejects_bad_arguments(void **state)
     assert_int_equal(crypto_hmac((enum crypto_hash_alg)9, "k", 1, "x", 1, out), COAPS_E_INVALID);
     /* an empty key is legal HMAC (RFC 2104 pads with zeros) */
     assert_int_equal(crypto_hmac(CRYPTO_SHA256, NULL, 0, "x", 1, out), COAPS_OK);
+    /* and means the B zero bytes it is padded to: HMAC-SHA256("", "") is
+     * b613679a...c5ad (the well-known value), the same as under one zero byte */
+    uint8_t want[CRYPTO_HASH_MAX], zero_key[64] = {0};
+    hex_decode("b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad", want,
+               sizeof want);
+    assert_int_equal(crypto_hmac(CRYPTO_SHA256, NULL, 0, NULL, 0, out), COAPS_OK);
+    assert_true(bytes_equal_loud(out, 32, want, 32));
+    assert_int_equal(crypto_hmac(CRYPTO_SHA256, zero_key, 1, NULL, 0, out), COAPS_OK);
+    assert_true(bytes_equal_loud(out, 32, want, 32));
+    assert_int_equal(crypto_hmac(CRYPTO_SHA256, zero_key, sizeof zero_key, NULL, 0, out),
+                     COAPS_OK);
+    assert_true(bytes_equal_loud(out, 32, want, 32));
 }
 
 struct prf_vec {
@@ -216,34 +226,9 @@ static void prf_matches_tls_wg_vectors(void **state)
     }
 }
 
-/* OpenSSL's TLS1-PRF KDF as an independent reference for the labels and
- * lengths TLS 1.2 uses (RFC 5246 8.1, 6.3, 7.4.9). */
-static void openssl_tls1_prf(const char *digest, const uint8_t *secret, size_t secret_len,
-                             const char *label, const uint8_t *seed, size_t seed_len,
-                             uint8_t *out, size_t out_len)
-{
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
-    assert_non_null(kdf);
-    EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(kdf);
-    EVP_KDF_free(kdf);
-    assert_non_null(ctx);
-    uint8_t full_seed[256];
-    size_t label_len = strlen(label);
-    assert_true(label_len + seed_len <= sizeof full_seed);
-    memcpy(full_seed, label, label_len);
-    memcpy(full_seed + label_len, seed, seed_len);
-    OSSL_PARAM params[4];
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest, 0);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret,
-                                                  secret_len);
-    params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, full_seed,
-                                                  label_len + seed_len);
-    params[3] = OSSL_PARAM_construct_end();
-    assert_int_equal(EVP_KDF_derive(ctx, out, out_len, params), 1);
-    EVP_KDF_CTX_free(ctx);
-}
-
-static void prf_agrees_with_openssl_kdf(void **state)
+/* The library's own TLS 1.2 PRF (tls_prf_ref.h) as an independent reference
+ * for the labels and lengths TLS 1.2 uses (RFC 5246 8.1, 6.3, 7.4.9). */
+static void prf_agrees_with_library_prf(void **state)
 {
     (void)state;
     static const char *const labels[] = {"master secret", "extended master secret",
@@ -258,12 +243,12 @@ static void prf_agrees_with_openssl_kdf(void **state)
         assert_int_equal(crypto_tls12_prf(CRYPTO_SHA256, secret, 48, labels[i], seed, 64, ours,
                                           lens[i]),
                          COAPS_OK);
-        openssl_tls1_prf("SHA256", secret, 48, labels[i], seed, 64, ref, lens[i]);
+        tls_prf_ref("SHA256", secret, 48, labels[i], seed, 64, ref, lens[i]);
         assert_true(bytes_equal_loud(ours, lens[i], ref, lens[i]));
         assert_int_equal(crypto_tls12_prf(CRYPTO_SHA384, secret, 48, labels[i], seed, 48, ours,
                                           lens[i]),
                          COAPS_OK);
-        openssl_tls1_prf("SHA384", secret, 48, labels[i], seed, 48, ref, lens[i]);
+        tls_prf_ref("SHA384", secret, 48, labels[i], seed, 48, ref, lens[i]);
         assert_true(bytes_equal_loud(ours, lens[i], ref, lens[i]));
     }
 }
@@ -356,7 +341,7 @@ int main(void)
         cmocka_unit_test(hmac_matches_rfc4231),
         cmocka_unit_test(hmac_rejects_bad_arguments),
         cmocka_unit_test(prf_matches_tls_wg_vectors),
-        cmocka_unit_test(prf_agrees_with_openssl_kdf),
+        cmocka_unit_test(prf_agrees_with_library_prf),
         cmocka_unit_test(prf_rejects_bad_arguments),
         cmocka_unit_test(random_fills_and_differs),
         cmocka_unit_test(random_differs_after_fork),

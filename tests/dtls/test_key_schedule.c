@@ -2,8 +2,10 @@
  * test_key_schedule.c - PSK premaster layout (RFC 4279 2), master secret
  * with and without extended_master_secret (RFC 7627 4, RFC 5246 8.1), key
  * block split (RFC 5246 6.3) and Finished verify_data (RFC 5246 7.4.9).
- * Known answers come from OpenSSL's own TLS1-PRF KDF, an implementation
- * independent of ours (src/crypto builds the PRF on HMAC by itself).
+ * Known answers come from the crypto library's own TLS 1.2 PRF (OpenSSL's
+ * TLS1-PRF KDF, PSA's PSA_ALG_TLS12_PRF: tests/crypto/tls_prf_ref.h), an
+ * implementation independent of ours (src/crypto builds the PRF on HMAC by
+ * itself).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,34 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <openssl/core_names.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
-
+#include "crypto/tls_prf_ref.h"
 #include "dtls/key_schedule.h"
-
-/* Reference PRF: OpenSSL's EVP_KDF "TLS1-PRF" (seed = label || seed). */
-static void ref_prf(const char *md, const uint8_t *secret, size_t slen, const char *label,
-                    const uint8_t *seed, size_t seed_len, uint8_t *out, size_t out_len)
-{
-    uint8_t full[256];
-    size_t ll = strlen(label);
-    assert_true(ll + seed_len <= sizeof full);
-    memcpy(full, label, ll);
-    memcpy(full + ll, seed, seed_len);
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
-    assert_non_null(kdf);
-    EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(kdf);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret, slen),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, full, ll + seed_len),
-        OSSL_PARAM_construct_end(),
-    };
-    assert_int_equal(EVP_KDF_derive(ctx, out, out_len, params), 1);
-    EVP_KDF_CTX_free(ctx);
-    EVP_KDF_free(kdf);
-}
 
 static void fill(uint8_t *p, size_t n, uint8_t start)
 {
@@ -89,7 +65,7 @@ static void master_secret_matches_reference(void **state)
                      COAPS_OK);
     memcpy(seed, cr, 32);
     memcpy(seed + 32, sr, 32);
-    ref_prf("SHA256", pms, pms_len, "master secret", seed, 64, want, 48);
+    tls_prf_ref("SHA256", pms, pms_len, "master secret", seed, 64, want, 48);
     assert_memory_equal(ms, want, 48);
 
     /* RFC 7627 4: seed = session_hash, for SHA-256 and SHA-384 PRFs */
@@ -97,11 +73,11 @@ static void master_secret_matches_reference(void **state)
     fill(sh, 48, 0x33);
     assert_int_equal(dtls_master_secret(CRYPTO_SHA256, pms, pms_len, true, sh, 32, cr, sr, ms),
                      COAPS_OK);
-    ref_prf("SHA256", pms, pms_len, "extended master secret", sh, 32, want, 48);
+    tls_prf_ref("SHA256", pms, pms_len, "extended master secret", sh, 32, want, 48);
     assert_memory_equal(ms, want, 48);
     assert_int_equal(dtls_master_secret(CRYPTO_SHA384, pms, pms_len, true, sh, 48, cr, sr, ms),
                      COAPS_OK);
-    ref_prf("SHA384", pms, pms_len, "extended master secret", sh, 48, want, 48);
+    tls_prf_ref("SHA384", pms, pms_len, "extended master secret", sh, 48, want, 48);
     assert_memory_equal(ms, want, 48);
 }
 
@@ -137,7 +113,7 @@ static void key_block_per_suite(void **state)
         crypto_hmac_key_clear(&key);
         size_t k = cases[i].key, iv = cases[i].iv;
         assert_int_equal(kb.len, 2 * (k + iv));
-        ref_prf(cases[i].md, ms, 48, "key expansion", seed, 64, want, kb.len);
+        tls_prf_ref(cases[i].md, ms, 48, "key expansion", seed, 64, want, kb.len);
         assert_memory_equal(kb.client_key, want, k);
         assert_memory_equal(kb.server_key, want + k, k);
         assert_memory_equal(kb.client_iv, want + 2 * k, iv);
@@ -155,10 +131,10 @@ static void verify_data_matches_reference(void **state)
     assert_int_equal(dtls_ms_key(CRYPTO_SHA256, ms, &k256), COAPS_OK);
     assert_int_equal(dtls_ms_key(CRYPTO_SHA384, ms, &k384), COAPS_OK);
     assert_int_equal(dtls_verify_data(&k256, true, h, 32, vd), COAPS_OK);
-    ref_prf("SHA256", ms, 48, "client finished", h, 32, want, 12);
+    tls_prf_ref("SHA256", ms, 48, "client finished", h, 32, want, 12);
     assert_memory_equal(vd, want, 12);
     assert_int_equal(dtls_verify_data(&k384, false, h, 48, vd), COAPS_OK);
-    ref_prf("SHA384", ms, 48, "server finished", h, 48, want, 12);
+    tls_prf_ref("SHA384", ms, 48, "server finished", h, 48, want, 12);
     assert_memory_equal(vd, want, 12);
     /* client and server labels differ */
     uint8_t other[12];

@@ -3,13 +3,23 @@
  */
 #include "crypto/psa/psa_common.h"
 
+#include <stdatomic.h>
+
 #include "common/try.h"
+
+/* Set once psa_crypto_init() has succeeded: Mbed TLS's own "already
+ * initialised" check takes two mutexes, and this runs on every record. */
+static atomic_bool psa_up;
 
 coaps_status crypto_psa_ready(void)
 {
-    /* psa_crypto_init() returns at once once initialised; with
-     * MBEDTLS_THREADING_C it is safe to call from several threads. */
-    return psa_crypto_init() == PSA_SUCCESS ? COAPS_OK : COAPS_E_CRYPTO;
+    if (atomic_load_explicit(&psa_up, memory_order_acquire))
+        return COAPS_OK;
+    /* With MBEDTLS_THREADING_C, psa_crypto_init() is safe to race: the
+     * first caller initialises, the others wait for it. */
+    ENSURE(psa_crypto_init() == PSA_SUCCESS, COAPS_E_CRYPTO);
+    atomic_store_explicit(&psa_up, true, memory_order_release);
+    return COAPS_OK;
 }
 
 coaps_status crypto_psa_status(psa_status_t s)
