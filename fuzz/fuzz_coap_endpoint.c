@@ -61,7 +61,8 @@ static coaps_coap_endpoint *setup(void **mem)
     coaps_coap_config cfg;
     coaps_coap_config_default(&cfg);
     cfg.random_seed = 1;
-    cfg.dedup_entries = 16;
+    cfg.dedup_peers = 4;
+    cfg.dedup_per_peer = 4;
     cfg.outq_entries = 16;
     cfg.max_observers = 4;
     cfg.body_slots = 2;

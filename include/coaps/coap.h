@@ -17,16 +17,22 @@
  * bytes an endpoint with that configuration needs; coaps_coap_endpoint_init()
  * lays the endpoint out in them. Nothing else is allocated, ever.
  * Footprint (64-bit): about 0.4 KiB fixed, plus per entry
- *   dedup_entries  x (64 + max_message_size)   cached replies
+ *   dedup_peers    x (56 + dedup_per_peer x 16 + max_message_size)
+ *                  + 4..8 x dedup_peers (hash index)  messages seen, replies
  *   outq_entries   x (48 + max_message_size)
  *   max_exchanges  x (192 + max_message_size)
  *   body_slots     x (80 + max_body_size)
  *   max_observers  x 328,  (max_resources + 1) x 152
  *   + max_message_size + max_body_size         scratch buffers
- * The defaults of coaps_coap_config_default() come to about 394 KiB; a
- * small device configuration (16 dedup, 8 outq, 4 exchanges, 4 observers,
- * 8 resources, 1 body of 1024, 256-byte messages, 128-byte blocks) to about
- * 14 KiB. coaps_coap_endpoint_size() is the authority.
+ * The defaults of coaps_coap_config_default() come to about 318 KiB (of
+ * which 64 dedup peers x 1.4 KiB); a small device configuration (4 dedup
+ * peers x 4 Message IDs, 8 outq, 4 exchanges, 4 observers, 8 resources,
+ * 1 body of 1024, 256-byte messages, 128-byte blocks) to about 11 KiB.
+ * coaps_coap_endpoint_size() is the authority. The dedup slots are at the
+ * end of the block and coaps_coap_endpoint_init() does not touch them: a
+ * slot's memory is first written when a peer takes it, so with an OS that
+ * maps pages on first touch the RSS grows with the peers actually heard
+ * from, up to the bound.
  *
  * A typical event loop at the edge:
  *
@@ -304,7 +310,16 @@ typedef struct coaps_coap_config {
     uint32_t non_lifetime_ms;            /* NON_LIFETIME, default 145000 */
 
     /* table bounds; each entry count costs memory, see endpoint_size() */
-    uint16_t dedup_entries;   /* (peer, MID) cache incl. responses, default 128 */
+    /* Deduplication (RFC 7252 4.5) is kept per peer, so that no peer's
+     * traffic, however fast, pushes out another peer's state: each of the
+     * dedup_peers peers heard from most recently keeps its last
+     * dedup_per_peer Message IDs and the replies to them (in
+     * max_message_size bytes of its own: one full-size reply, or several
+     * small ones). A peer's new message replaces its own oldest one; a new
+     * peer, when all dedup_peers slots are taken, replaces the peer heard
+     * from least recently. */
+    uint16_t dedup_peers;     /* peers remembered, 1..65534, default 64 */
+    uint8_t dedup_per_peer;   /* Message IDs per peer, 1..64, default 8 */
     bool dedup_disabled;      /* default false: dedup is on (RFC 7252 4.5) */
     uint16_t outq_entries;    /* datagrams waiting for coaps_coap_output(), default 64 */
     uint16_t max_exchanges;   /* outgoing CON/requests tracked at once, default 32 */
@@ -414,8 +429,12 @@ typedef struct coaps_coap_stats {
     uint64_t bad_options;        /* requests answered 4.02 */
     uint64_t observers_added;
     uint64_t observers_removed;
-    uint64_t table_full;         /* dedup evictions, observer/exchange/body
-                                    table exhaustion */
+    uint64_t table_full;         /* a live peer's dedup state evicted for a
+                                    new peer (dedup_peers reached),
+                                    observer/exchange/body table exhaustion */
+    uint64_t dedup_recycled;     /* a peer's oldest live dedup entry replaced
+                                    by its own newer message (dedup_per_peer
+                                    or its reply bytes reached) */
 } coaps_coap_stats;
 
 /* Live counters; valid as long as the endpoint. */

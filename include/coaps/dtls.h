@@ -14,8 +14,10 @@
  *
  * Memory: the caller owns every byte. A connection (coaps_dtls_conn) is a
  * fixed-size struct, COAPS_DTLS_CONN_SIZE bytes. While the handshake runs it
- * also needs a handshake context (coaps_dtls_hs, COAPS_DTLS_HS_SIZE bytes)
- * holding the transcript, reassembly buffers and the flight being sent; once
+ * also needs a handshake context holding the transcript, reassembly buffers
+ * and the flight being sent: a 2 KiB base (coaps_dtls_hs_base) for PSK,
+ * plus a certificate area (coaps_dtls_hs_pki) where ECDHE_ECDSA may be
+ * used, or both in one (coaps_dtls_hs, COAPS_DTLS_HS_SIZE bytes); once
  * coaps_dtls_hs_released() says so (handshake ended, either way) the caller
  * may free or reuse that context. An established session keeps only what it
  * needs for records (+ the server's last Finished to resend it, RFC 6347
@@ -163,7 +165,6 @@ enum coaps_dtls_role {
 #define COAPS_DTLS_RETRANS_INITIAL_MS 1000 /* RFC 6347 4.2.4.1 */
 #define COAPS_DTLS_RETRANS_MAX_MS 60000    /* RFC 6347 4.2.4.1 */
 #define COAPS_DTLS_HANDSHAKE_TIMEOUT_MS 120000
-#define COAPS_DTLS_AUTH_FAIL_LIMIT 64
 
 /*
  * The config is read, not copied: it must outlive every connection and
@@ -214,8 +215,13 @@ typedef struct coaps_dtls_config {
     /* Extended master secret (RFC 7627) is always offered/accepted; with
      * require_ems a peer without it is refused with handshake_failure. */
     bool require_ems;
-    /* Records that fail authentication under one key before the session is
-     * closed; 0: default. */
+    /* Records that may fail authentication under one key before the
+     * session ends with COAPS_E_AUTH_LIMIT; 0: the limit of the negotiated
+     * AEAD after RFC 9147 4.5.3 and Appendix B (AES-128-CCM_8 2^7, AES-128-
+     * CCM 2^23.5, AES-GCM and ChaCha20-Poly1305 2^36). A deployment with
+     * safeguards against forged datagrams may raise the CCM_8 limit here
+     * (RFC 9147 4.5.3 asks for exactly that judgement): see
+     * docs/dtls-limits.md. The value applies to every suite. */
     uint32_t auth_fail_limit;
 
     coaps_dtls_random_fn random;
@@ -239,16 +245,24 @@ coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg);
 /* ---- connection ------------------------------------------------------------ */
 
 /* Sizes promised to callers; the implementation _Static_asserts them.
- * A connection is 360 bytes on x86-64 today (cipher states, record
+ * A connection is 464 bytes on x86-64 today (cipher states, record
  * numbers, replay window, the retained Finished); 512 leaves room to grow
  * without an ABI break. The crypto backend adds its two AEAD contexts,
  * made once per handshake (OpenSSL 3.0: 1.3 KiB for AES-CCM, 2.2 KiB for
- * ChaCha20-Poly1305, 2.4 KiB for AES-GCM per session, measured). The handshake
- * context is about 25 KiB: the reassembly arena, sized for one 16 KiB
- * handshake message (a peer's certificate chain), and our flight, which
- * holds our own chain (up to 4 KiB) for retransmission. */
+ * ChaCha20-Poly1305, 2.4 KiB for AES-GCM per session, measured).
+ *
+ * A handshake context is a base (COAPS_DTLS_HS_BASE_SIZE) that holds all a
+ * PSK handshake needs (1.6 KiB on x86-64 with OpenSSL, 1.9 KiB with PSA:
+ * state, transcript and secrets, our PSK flight, two early records, a
+ * small reassembly arena), plus, only when a certificate may be in play
+ * (ECDHE_ECDSA suites), a certificate area (COAPS_DTLS_HS_PKI_SIZE): the
+ * reassembly arena for one 16 KiB handshake message (a peer's certificate
+ * chain) and our flight with our own chain (up to 4 KiB). coaps_dtls_hs is
+ * the two together, for callers that do not want to tell them apart. */
 #define COAPS_DTLS_CONN_SIZE 512
-#define COAPS_DTLS_HS_SIZE 27648
+#define COAPS_DTLS_HS_BASE_SIZE 2048
+#define COAPS_DTLS_HS_PKI_SIZE 25088
+#define COAPS_DTLS_HS_SIZE (COAPS_DTLS_HS_BASE_SIZE + COAPS_DTLS_HS_PKI_SIZE)
 
 /* Storage for the engine's internal structs: sized by the constants above
  * and aligned for any type (max_align_t), so the engine may keep whatever
@@ -262,11 +276,24 @@ typedef struct coaps_dtls_conn {
     } u;
 } coaps_dtls_conn;
 
-typedef struct coaps_dtls_hs {
+typedef struct coaps_dtls_hs_base {
     union {
         max_align_t align_;
-        unsigned char opaque[COAPS_DTLS_HS_SIZE];
+        unsigned char opaque[COAPS_DTLS_HS_BASE_SIZE];
     } u;
+} coaps_dtls_hs_base;
+
+typedef struct coaps_dtls_hs_pki {
+    union {
+        max_align_t align_;
+        unsigned char opaque[COAPS_DTLS_HS_PKI_SIZE];
+    } u;
+} coaps_dtls_hs_pki;
+
+/* A whole handshake context: base and certificate area. */
+typedef struct coaps_dtls_hs {
+    coaps_dtls_hs_base base;
+    coaps_dtls_hs_pki pki;
 } coaps_dtls_hs;
 
 enum coaps_dtls_state {
@@ -293,6 +320,19 @@ typedef struct coaps_dtls_error {
  */
 coaps_status coaps_dtls_conn_init(coaps_dtls_conn *conn, const coaps_dtls_config *cfg,
                                   coaps_dtls_hs *hs, const coaps_peer *peer, uint64_t now_ms);
+
+/*
+ * The same with the two parts of the handshake context apart: base is
+ * required, pki may be NULL. Without pki the connection uses only PSK
+ * suites: a client offers only those (COAPS_E_CONFIG if it has no PSK), a
+ * server picks only those (handshake_failure for a client that offers no
+ * other). A server edge learns before init whether a ClientHello needs pki
+ * (coaps_dtls_server_wants_pki). Both stay the caller's and in place until
+ * coaps_dtls_hs_released.
+ */
+coaps_status coaps_dtls_conn_init_split(coaps_dtls_conn *conn, const coaps_dtls_config *cfg,
+                                        coaps_dtls_hs_base *base, coaps_dtls_hs_pki *pki,
+                                        const coaps_peer *peer, uint64_t now_ms);
 
 /* Release all crypto state and wipe conn (and hs if still attached). */
 void coaps_dtls_conn_clear(coaps_dtls_conn *conn);
@@ -348,6 +388,13 @@ const char *coaps_dtls_error_str(const coaps_dtls_conn *conn, char *buf, size_t 
 /* Name of an alert description ("handshake_failure"), never NULL. */
 const char *coaps_dtls_alert_name(int alert);
 
+/* True once the peer answered our first flight of the handshake (a server
+ * got more than the ClientHello: its ClientKeyExchange or Certificate; a
+ * client got the ServerHello flight), or the handshake is over. A server
+ * that must displace a handshake prefers one without progress: a peer
+ * that only repeats its ClientHello never makes any. */
+bool coaps_dtls_hs_progressed(const coaps_dtls_conn *conn);
+
 /* True once the engine no longer uses the handshake context. */
 bool coaps_dtls_hs_released(const coaps_dtls_conn *conn);
 
@@ -357,9 +404,12 @@ uint16_t coaps_dtls_suite(const coaps_dtls_conn *conn);
 /* Counters for operators and tests. */
 typedef struct coaps_dtls_stats {
     uint32_t records_dropped;  /* unparsable, wrong epoch, replayed */
-    uint32_t auth_failures;    /* AEAD tag failures under the current key */
     uint32_t retransmits;      /* flights we resent */
     uint32_t replays;          /* records dropped by the replay window */
+    uint64_t auth_failures;    /* AEAD tag failures under the current read key */
+    uint64_t auth_fail_limit;  /* the limit in force for that key (0 before
+                                * keys exist); reaching it ends the session
+                                * with COAPS_E_AUTH_LIMIT */
 } coaps_dtls_stats;
 coaps_dtls_stats coaps_dtls_get_stats(const coaps_dtls_conn *conn);
 
@@ -400,6 +450,14 @@ coaps_status coaps_dtls_server_accept(coaps_dtls_server *srv, const coaps_peer *
                                       const uint8_t *dgram, size_t len, uint64_t now_ms,
                                       uint8_t *out, size_t cap, size_t *out_len,
                                       enum coaps_dtls_accept *verdict);
+
+/* True when the connection a ClientHello (the datagram the front door said
+ * NEW for) makes needs a certificate area (coaps_dtls_conn_init_split):
+ * it offers an ECDHE_ECDSA suite this server's config would use (a
+ * certificate or raw public key is loaded), or it comes in fragments too
+ * large for the base context's reassembly arena (a few hundred bytes).
+ * False for anything else. */
+bool coaps_dtls_server_wants_pki(const coaps_dtls_server *srv, const uint8_t *dgram, size_t len);
 
 /* True when a datagram starts with an epoch-0 record holding a ClientHello
  * (fragment). An edge that finds such a datagram from a peer whose session

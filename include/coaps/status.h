@@ -38,6 +38,8 @@ typedef enum coaps_status {
     COAPS_E_VERIFY = -21,     /* peer certificate or key not trusted */
     COAPS_E_PSK_IDENTITY = -22, /* unknown PSK identity */
     COAPS_E_COOKIE = -23,     /* missing or invalid DTLS cookie */
+    COAPS_E_AUTH_LIMIT = -24, /* too many records failed authentication under
+                               * one key: the AEAD's limit (RFC 9147 4.5.3) */
 } coaps_status;
 
 /* Short name of a status, e.g. "truncated". Never NULL. */

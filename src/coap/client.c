@@ -559,7 +559,7 @@ static void handle_response(coaps_coap_endpoint *ep, struct coap_exchange *x,
 
 /* RFC 7252 4.2: acknowledge a CON response (cached for duplicates). */
 static void ack_con(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps_coap_msg *m,
-                    struct coap_dedup *dd, uint8_t type)
+                    struct coap_dedup *dd, uint8_t type, uint64_t now_ms)
 {
     coaps_coap_msg a;
     size_t len;
@@ -568,7 +568,7 @@ static void ack_con(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps
         ep->stats.tx_rst++;
     if (coaps_coap_msg_encode(&a, ep->scratch, ep->cfg.max_message_size, &len) != COAPS_OK)
         return;
-    coap_dedup_set_reply(ep, dd, ep->scratch, len);
+    coap_dedup_set_reply(ep, dd, ep->scratch, len, now_ms);
     coap_outq_push(ep, from, ep->scratch, len);
 }
 
@@ -585,7 +585,7 @@ void coap_client_response(coaps_coap_endpoint *ep, const coaps_peer *from, coaps
     /* RFC 7252 4.2/4.3, RFC 7641 3.6: acknowledge a CON; reject (RST)
      * what we cannot use, CON or NON. */
     if (m->type == COAPS_COAP_CON || (m->type == COAPS_COAP_NON && reject))
-        ack_con(ep, from, m, dd, reject ? COAPS_COAP_RST : COAPS_COAP_ACK);
+        ack_con(ep, from, m, dd, reject ? COAPS_COAP_RST : COAPS_COAP_ACK, now_ms);
     if (x == NULL) {
         ep->stats.rx_ignored++;
         return;

@@ -20,7 +20,12 @@
  * 4.5 leaves the number open; 20 is a common choice. */
 #define COAP_NOTIFY_CON_EVERY 20u
 /* Table defaults: sized for a small server with a few dozen clients. */
-#define COAP_DEF_DEDUP 128u
+/* Dedup (dedup.c): 64 peers x 8 Message IDs, with 1280 bytes of replies
+ * each, about 90 KiB. 8 covers a client's exchange in flight (NSTART = 1,
+ * RFC 7252 4.7) and the late duplicates of the ones before it, or a
+ * client that keeps a few requests in flight. */
+#define COAP_DEF_DEDUP_PEERS 64u
+#define COAP_DEF_DEDUP_PER_PEER 8u
 #define COAP_DEF_OUTQ 64u
 #define COAP_DEF_XCHG 32u
 #define COAP_DEF_OBSERVERS 32u
@@ -48,7 +53,8 @@ void coaps_coap_config_default(coaps_coap_config *cfg)
     cfg->nstart = COAP_NSTART;
     cfg->exchange_lifetime_ms = COAP_EXCHANGE_LIFETIME_MS;
     cfg->non_lifetime_ms = COAP_NON_LIFETIME_MS;
-    cfg->dedup_entries = COAP_DEF_DEDUP;
+    cfg->dedup_peers = COAP_DEF_DEDUP_PEERS;
+    cfg->dedup_per_peer = COAP_DEF_DEDUP_PER_PEER;
     cfg->outq_entries = COAP_DEF_OUTQ;
     cfg->max_exchanges = COAP_DEF_XCHG;
     cfg->max_observers = COAP_DEF_OBSERVERS;
@@ -67,7 +73,9 @@ static bool config_valid(const coaps_coap_config *c)
     bool pow2 = c->block_size >= 16 && c->block_size <= 1024 &&
                 (c->block_size & (c->block_size - 1)) == 0;
     return c->ack_timeout_ms > 0 && c->ack_random_factor_permille >= 1000 && c->nstart > 0 &&
-           c->outq_entries > 0 && c->max_exchanges > 0 && c->dedup_entries > 0 && pow2 &&
+           c->outq_entries > 0 && c->max_exchanges > 0 && c->dedup_peers > 0 &&
+           c->dedup_peers < COAP_NONE && c->dedup_per_peer > 0 &&
+           c->dedup_per_peer <= COAP_DEDUP_PER_PEER_MAX && pow2 &&
            c->max_message_size >= c->block_size + COAP_MSG_OVERHEAD &&
            c->max_body_size >= c->block_size && c->notify_con_every > 0;
 }
@@ -85,14 +93,17 @@ static void *carve(uint8_t *base, size_t *off, size_t n, size_t sz)
     return p;
 }
 
-/* Walk the layout: with base == NULL only sizes are summed. */
-static size_t layout(const coaps_coap_config *c, coaps_coap_endpoint *ep, uint8_t *base)
+/* Walk the layout: with base == NULL only sizes are summed. The dedup
+ * slots come last: *eager (if not NULL) gets the offset where they start,
+ * the end of what endpoint_init zeroes (dedup.c initialises a slot when it
+ * first uses it, so the memory of unused slots is never touched). */
+static size_t layout(const coaps_coap_config *c, coaps_coap_endpoint *ep, uint8_t *base,
+                     size_t *eager)
 {
     size_t off = align_up(sizeof(coaps_coap_endpoint));
     size_t mms = c->max_message_size;
     struct coap_outq_slot *oq = carve(base, &off, c->outq_entries, sizeof *oq);
-    struct coap_dedup *dd = carve(base, &off, c->dedup_entries, sizeof *dd);
-    uint16_t *db = carve(base, &off, coap_dedup_buckets(c->dedup_entries), sizeof *db);
+    uint16_t *db = carve(base, &off, coap_dedup_buckets(c->dedup_peers), sizeof *db);
     struct coap_exchange *xx = carve(base, &off, c->max_exchanges, sizeof *xx);
     struct coap_body *bb = carve(base, &off, c->body_slots, sizeof *bb);
     struct coap_observer *ob = carve(base, &off, c->max_observers, sizeof *ob);
@@ -101,11 +112,6 @@ static size_t layout(const coaps_coap_config *c, coaps_coap_endpoint *ep, uint8_
         uint8_t *b = carve(base, &off, 1, mms);
         if (ep)
             oq[i].buf = b;
-    }
-    for (size_t i = 0; i < c->dedup_entries; i++) {
-        uint8_t *b = carve(base, &off, 1, mms);
-        if (ep)
-            dd[i].reply = b;
     }
     for (size_t i = 0; i < c->max_exchanges; i++) {
         uint8_t *b = carve(base, &off, 1, mms);
@@ -119,9 +125,17 @@ static size_t layout(const coaps_coap_config *c, coaps_coap_endpoint *ep, uint8_
     }
     uint8_t *scratch = carve(base, &off, 1, mms);
     uint8_t *resp_body = carve(base, &off, 1, c->max_body_size);
+    if (eager)
+        *eager = off;
+    struct coap_dedup_peer *dp = carve(base, &off, c->dedup_peers, sizeof *dp);
+    struct coap_dedup *dd =
+        carve(base, &off, (size_t)c->dedup_peers * c->dedup_per_peer, sizeof *dd);
+    uint8_t *dr = carve(base, &off, c->dedup_peers, mms);
     if (ep) {
         ep->outq = oq;
+        ep->dedup_slots = dp;
         ep->dedup = dd;
+        ep->dedup_replies = dr;
         ep->dedup_bucket = db;
         ep->xchg = xx;
         ep->body = bb;
@@ -137,7 +151,7 @@ size_t coaps_coap_endpoint_size(const coaps_coap_config *cfg)
 {
     if (cfg == NULL || !config_valid(cfg))
         return 0;
-    return layout(cfg, NULL, NULL);
+    return layout(cfg, NULL, NULL, NULL);
 }
 
 /* splitmix64: a small, well-mixed PRNG for when no callback is given. */
@@ -166,15 +180,14 @@ coaps_status coaps_coap_endpoint_init(void *mem, size_t mem_len, const coaps_coa
 {
     ENSURE(mem != NULL && cfg != NULL && out != NULL, COAPS_E_INVALID);
     ENSURE(config_valid(cfg), COAPS_E_CONFIG);
-    size_t need = layout(cfg, NULL, NULL);
+    size_t eager;
+    size_t need = layout(cfg, NULL, NULL, &eager);
     ENSURE(mem_len >= need, COAPS_E_NOSPACE);
-    memset(mem, 0, need);
+    memset(mem, 0, eager); /* not the dedup slots: see layout() */
     coaps_coap_endpoint *ep = mem;
     ep->cfg = *cfg;
-    layout(cfg, ep, mem);
-    ep->dedup_mask = (uint32_t)(coap_dedup_buckets(cfg->dedup_entries) - 1);
-    for (size_t i = 0; i <= ep->dedup_mask; i++)
-        ep->dedup_bucket[i] = COAP_DEDUP_NONE;
+    layout(cfg, ep, mem, NULL);
+    coap_dedup_init(ep);
     ep->rng = cfg->random_seed;
     /* RFC 7252 4.4: start Message IDs at a random value. */
     ep->next_mid = (uint16_t)coap_random(ep);

@@ -39,29 +39,47 @@ struct coap_outq_slot {
     uint8_t *buf; /* max_message_size bytes */
 };
 
-/* (peer, MID) seen recently, and what we answered (RFC 7252 4.5). */
+/* Deduplication (RFC 7252 4.5, dedup.c) is per peer: a peer's own
+ * messages can push out only its own older ones, and a new peer only the
+ * peer heard from least recently, so no rate of traffic from others can
+ * make us forget a peer's recent exchange. */
+
+/* Most Message IDs one peer's slot keeps (dedup_per_peer). With NSTART = 1
+ * (RFC 7252 4.7) a client has one exchange in flight, and a duplicate
+ * older than its last few exchanges can only come from the network
+ * (MAX_LATENCY); 64 leaves room for clients that pipeline, and keeps the
+ * FIFO indices in a uint8_t. */
+#define COAP_DEDUP_PER_PEER_MAX 64u
+
+/* One Message ID of a peer seen recently, and what we answered. */
 struct coap_dedup {
-    bool used;
-    coaps_peer peer;
-    uint16_t mid;
     uint64_t expires_ms;
+    uint16_t mid;
+    uint16_t reply_off; /* in the peer's reply area */
     uint16_t reply_len; /* 0: nothing to replay (NON, or not yet) */
-    uint8_t *reply;     /* max_message_size bytes */
-    bool linked;        /* in the hash chain of (peer, mid) (dedup_bucket) */
-    uint16_t hash_next; /* next entry in that chain, or COAP_DEDUP_NONE */
-    uint32_t bucket;    /* that chain's bucket, while linked */
 };
 
-/* End of a dedup hash chain (dedup_entries is a uint16_t, so no entry
- * has this index). */
-#define COAP_DEDUP_NONE 0xffffu
+/* A peer's slot: a FIFO of up to dedup_per_peer entries (ep->dedup, slot
+ * after slot) and max_message_size bytes for their replies
+ * (ep->dedup_replies, slot after slot), used as a ring: a new reply goes
+ * after the newest one and pushes out the oldest entries it would
+ * overwrite, so one full-size reply always fits. */
+struct coap_dedup_peer {
+    coaps_peer peer;
+    uint16_t hash_next;          /* chain of its hash bucket, or COAP_NONE;
+                                    for a free slot, the next free one */
+    uint16_t lru_prev, lru_next; /* towards the most / least recently heard */
+    uint8_t head, count;         /* oldest entry, entries in use */
+    uint16_t reply_tail;         /* where the next reply goes */
+    uint64_t expires_ms;         /* every entry of the slot dead from then */
+};
 
-/* Dedup hash buckets: a power of two >= 2 x dedup_entries, so chains stay
+/* Dedup hash buckets: a power of two >= 2 x dedup_peers, so chains stay
  * short (load factor <= 1/2). */
-static inline size_t coap_dedup_buckets(size_t entries)
+static inline size_t coap_dedup_buckets(size_t peers)
 {
     size_t n = 1;
-    while (n < 2 * entries)
+    while (n < 2 * peers)
         n <<= 1;
     return n;
 }
@@ -187,15 +205,19 @@ struct coaps_coap_endpoint {
 
     struct coap_outq_slot *outq;
     uint16_t outq_head, outq_count;
-    struct coap_dedup *dedup;
-    uint16_t dedup_next; /* ring cursor: the oldest entry is evicted */
-    uint16_t *dedup_bucket; /* coap_dedup_buckets(dedup_entries) chain heads */
-    uint32_t dedup_mask;    /* coap_dedup_buckets(dedup_entries) - 1 */
-    /* No used dedup entry expires before this (a lower bound; 0 = unknown):
-     * while now_ms is below it, coap_dedup_add need not look for a dead
-     * entry to reuse, which at high request rates (every entry live for
-     * EXCHANGE_LIFETIME) would be a scan of the whole table per request. */
-    uint64_t dedup_min_expiry;
+    /* dedup.c: slots of peers, their entries and replies. Slots from
+     * dedup_fresh on have never been used and their memory never touched
+     * (endpoint_init leaves it alone), so an endpoint sized for thousands
+     * of peers costs RSS only for the peers it has heard from. */
+    struct coap_dedup_peer *dedup_slots; /* dedup_peers of them */
+    struct coap_dedup *dedup;            /* dedup_peers x dedup_per_peer */
+    uint8_t *dedup_replies;              /* dedup_peers x max_message_size */
+    uint16_t *dedup_bucket;              /* coap_dedup_buckets() chain heads */
+    uint32_t dedup_mask;                 /* coap_dedup_buckets() - 1 */
+    uint16_t dedup_lru_head;             /* the peer heard from last */
+    uint16_t dedup_lru_tail;             /* ... and least recently: evicted first */
+    uint16_t dedup_free;                 /* forgotten slots, through hash_next */
+    uint16_t dedup_fresh;                /* first never-used slot */
     struct coap_exchange *xchg;
     struct coap_body *body;
     struct coap_observer *obs;
@@ -218,18 +240,17 @@ coaps_status coap_send_empty(coaps_coap_endpoint *ep, const coaps_peer *to, uint
                              uint16_t mid);
 
 /* --- dedup.c --- */
-struct coap_dedup *coap_dedup_find(coaps_coap_endpoint *ep, const coaps_peer *p, uint16_t mid,
-                                   uint64_t now_ms);
-struct coap_dedup *coap_dedup_add(coaps_coap_endpoint *ep, const coaps_peer *p, uint16_t mid,
-                                  uint64_t lifetime_ms, uint64_t now_ms);
+void coap_dedup_init(coaps_coap_endpoint *ep);
 /* RFC 7252 4.5 for a CON or NON just received: a duplicate is answered
  * from the cache (a CON gets the same reply again, a NON nothing), counted,
  * and true returned; otherwise the message is remembered for its lifetime
  * (*entry: its cache entry, NULL with dedup off) and false returned. */
 bool coap_dedup_seen(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps_coap_msg *m,
                      uint64_t now_ms, struct coap_dedup **entry);
+/* Cache reply (len <= max_message_size) for the entry that
+ * coap_dedup_seen just gave out, within the same coaps_coap_input call. */
 void coap_dedup_set_reply(coaps_coap_endpoint *ep, struct coap_dedup *d, const uint8_t *reply,
-                          size_t len);
+                          size_t len, uint64_t now_ms);
 void coap_dedup_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *p);
 
 /* --- exchange.c --- */

@@ -364,7 +364,7 @@ static void send_reply(const struct reply_ctx *c, coaps_coap_msg *m)
             return;
     }
     if (c->req->type == COAPS_COAP_CON)
-        coap_dedup_set_reply(ep, c->dd, ep->scratch, len);
+        coap_dedup_set_reply(ep, c->dd, ep->scratch, len, c->now_ms);
     coap_outq_push(ep, c->from, ep->scratch, len);
 }
 
@@ -627,7 +627,7 @@ static void ack_deferred(const struct reply_ctx *c)
     coaps_coap_msg_init(&a, COAPS_COAP_ACK, COAPS_COAP_EMPTY, c->req->mid);
     if (coaps_coap_msg_encode(&a, ep->scratch, ep->cfg.max_message_size, &len) != COAPS_OK)
         return;
-    coap_dedup_set_reply(ep, c->dd, ep->scratch, len);
+    coap_dedup_set_reply(ep, c->dd, ep->scratch, len, c->now_ms);
     coap_outq_push(ep, c->from, ep->scratch, len);
 }
 

@@ -28,6 +28,7 @@ const char *coaps_status_str(coaps_status st)
     case COAPS_E_VERIFY: return "verification failed";
     case COAPS_E_PSK_IDENTITY: return "unknown PSK identity";
     case COAPS_E_COOKIE: return "bad cookie";
+    case COAPS_E_AUTH_LIMIT: return "too many records failed authentication";
     }
     return "unknown status";
 }

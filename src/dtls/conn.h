@@ -50,25 +50,45 @@ enum conn_hs_state {
 
 /* ---- our flight (flight.c) ----------------------------------------------- */
 
-/* Bytes of handshake bodies in one flight of ours. The largest flight
- * without certificates is the client's second ClientHello: fixed fields
- * 2+32+1+1+255 (cookie) + 2+2*12 suites + 2 + extensions (EMS 4, reneg 5,
- * SNI up to 255+9, groups 8, point formats 6, signature_algorithms 24,
- * certificate types 2*7): about 660 bytes, 1024 with margin. A certificate
- * flight adds our chain (DTLS_PKI_CHAIN_BYTES_MAX + 3 + 3 per certificate,
- * at most CRYPTO_CHAIN_MAX) and SKE (4+65+4+72) or CKE + CertificateVerify
+/* Bytes of handshake bodies in one flight of ours, with certificates (the
+ * flight buffer of the PKI area). The largest flight without certificates
+ * is the client's second ClientHello (see CONN_FLIGHT_PSK_BYTES); a
+ * certificate flight adds our chain (DTLS_PKI_CHAIN_BYTES_MAX + 3 + 3 per
+ * certificate, at most CRYPTO_CHAIN_MAX), the certificate extensions of
+ * the ClientHello (groups 8, point formats 6, signature_algorithms 24,
+ * certificate types 2*7) and SKE (4+65+4+72) or CKE + CertificateVerify
  * (66 + 4+72) and CertificateRequest (1+2+2+2*9+2): under 512 bytes. */
 #define CONN_FLIGHT_BYTES (1024 + DTLS_PKI_CHAIN_BYTES_MAX + 512)
+/* Bytes of handshake bodies in one PSK flight (the flight buffer of the
+ * base context). The largest is the client's ClientHello with a cookie:
+ * fixed fields 2+32+1+1 + cookie 255 + suites 2+2*COAPS_DTLS_SUITES_MAX(12)
+ * + compression 2 + extensions 2 + EMS 4 + renegotiation_info 5 + SNI
+ * 9+255 = 593 bytes. The server's PSK flight is ServerHello (38 + 2+4+5
+ * extensions) + ServerKeyExchange (2 + hint 128) + ServerHelloDone, then
+ * Finished: 191 bytes; the client's flight 5 CKE (2 + identity 128) +
+ * Finished 12. */
+#define CONN_FLIGHT_PSK_BYTES 600
+/* Bytes of the reassembly arena of the base context: a PSK peer's
+ * messages normally come whole and take the zero-copy path; the arena
+ * holds what comes fragmented or out of order, body plus bitmap (9/8).
+ * 320 bytes hold a 284-byte message: a ServerHello, a CKE with a
+ * 128-byte identity, a ClientHello of 100 suites. Larger fragmented
+ * messages come with certificates, and the PKI area's arena takes them
+ * (DTLS_REASM_ARENA_BYTES). A dropped fragment is resent by the peer. */
+#define CONN_REASM_PSK_BYTES 320
 /* Entries in one flight: ServerHello, Certificate, ServerKeyExchange,
  * CertificateRequest, ServerHelloDone (5) and Certificate, CKE,
  * CertificateVerify, CCS, Finished (5) are the longest; 6 leaves one. */
 #define CONN_FLIGHT_ENTRIES 6
-/* Next-epoch records kept until their keys exist (RFC 6347 4.1: "MAY buffer
- * ... records of the next epoch"): the peer's Finished, possibly with one
- * application record. Bytes per record: a Finished record is 13+8+12+12+16
- * = 61 bytes; 256 covers small application records too. */
+/* Next-epoch records held until their keys exist and the peer's
+ * ChangeCipherSpec has come (RFC 6347 4.1: "MAY buffer ... records of the
+ * next epoch"): the peer's Finished, and room for one more (a forged
+ * record must not be able to push the honest Finished out alone). Bytes
+ * per record: a Finished record is at most 13+8+12+12+16 = 61 bytes; 128
+ * covers a small CoAP request sent right behind it (a larger one is
+ * dropped, and the client's CoAP retransmission brings it again). */
 #define CONN_EARLY_RECORDS 2
-#define CONN_EARLY_RECORD_BYTES 256
+#define CONN_EARLY_RECORD_BYTES 128
 
 struct conn_flight_entry {
     uint8_t content_type; /* DTLS_CT_HANDSHAKE or DTLS_CT_CHANGE_CIPHER_SPEC */
@@ -89,6 +109,28 @@ struct conn_flight {
     bool tx_pending;    /* datagrams remain to be taken by output */
 };
 
+/* The certificate part of a handshake (ECDHE_ECDSA suites, handshake_cert.c):
+ * in the caller's coaps_dtls_hs_pki, attached only when a certificate may
+ * be in play. Its head holds secrets (kx, pms) and is zeroed at attach and
+ * wiped at release; the bulk buffers after it are written before read. */
+struct conn_hs_pki {
+    struct crypto_hash cv_hash[2];  /* SHA-256, SHA-384 transcripts for
+                                     * CertificateVerify (RFC 5246 7.4.8) */
+    struct crypto_kx kx;            /* our ephemeral key pair */
+    uint8_t kx_pub[CRYPTO_KX_PUBLIC_MAX]; /* our ephemeral public value */
+    uint8_t pms[CRYPTO_KX_SECRET_MAX]; /* client: ECDH secret from SKE */
+    struct crypto_peer_key peer_key; /* the peer's verified leaf or raw key */
+    /* ---- bulk: our flight with our chain, the peer's chain in reassembly */
+    uint8_t flight_buf[CONN_FLIGHT_BYTES];
+    uint8_t arena[DTLS_REASM_ARENA_BYTES];
+};
+
+/* Where the PKI area's bulk buffers start. */
+#define CONN_HS_PKI_HEAD_BYTES offsetof(struct conn_hs_pki, flight_buf)
+
+/* The handshake context: everything a PSK handshake needs, in the caller's
+ * coaps_dtls_hs_base (COAPS_DTLS_HS_BASE_SIZE, 2 KiB), plus a pointer to
+ * the optional certificate area. */
 struct conn_hs {
     uint8_t state;  /* enum conn_hs_state */
     bool transcript_on;
@@ -97,14 +139,31 @@ struct conn_hs {
     uint8_t hvr_count; /* client: cookie exchanges so far */
     bool ch_seen;   /* server: the first ClientHello fragment arrived */
     bool peer_progress; /* a new peer message arrived since our last flight */
+    /* The peer's ChangeCipherSpec and what failed after it (engine.c):
+     * epoch-1 records are read only after the CCS (RFC 5246 7.4.9), and a
+     * PSK mismatch is told from forgery by failures in two transmissions
+     * of the peer's flight, each announced by its CCS. All saturate. */
+    uint8_t ccs_copies;    /* peer CCS records seen in this handshake */
+    uint8_t fail_copy;     /* ccs_copies at the last epoch-1 failure */
+    uint8_t failed_copies; /* transmissions in which an epoch-1 record failed */
+    /* ECDHE_ECDSA flags (handshake_cert.c); the bulky state is in pki */
+    bool cv_on;                     /* pki->cv_hash running */
+    bool kx_on;                     /* pki->kx holds a key pair */
+    uint8_t kx_pub_len;
+    uint8_t pms_len;
+    uint8_t server_cert_type;       /* DTLS_CERT_TYPE_*, RFC 7250 */
+    uint8_t client_cert_type;
+    bool cert_requested;            /* server sent / client got a CertificateRequest */
+    bool can_sign_cv;               /* client: we can answer it with our key */
+    bool peer_cert_cv_due;          /* server: client sent a key, CV must follow */
+    uint16_t group;                 /* NamedGroup in use */
+    struct conn_hs_pki *pki;        /* NULL: PSK suites only */
     struct crypto_hash transcript; /* RFC 5246 7.4.9 handshake_messages */
     uint8_t client_random[DTLS_RANDOM_LEN];
     uint8_t server_random[DTLS_RANDOM_LEN];
     uint8_t ms[DTLS_MASTER_SECRET_LEN];
     bool ms_key_on;
     struct crypto_hmac_key ms_key; /* ms prepared for the PRF: key block, Finished */
-    uint8_t cookie[DTLS_COOKIE_WIRE_MAX];
-    uint8_t cookie_len;
     uint8_t hint[COAPS_DTLS_PSK_HINT_MAX];
     uint8_t hint_len;
     uint16_t next_send_seq;  /* message_seq of our next message */
@@ -114,37 +173,42 @@ struct conn_hs {
     uint32_t retransmits;    /* of the current flight */
     uint64_t deadline_ms;    /* UINT64_MAX: timer not armed */
     struct conn_flight fl;
+    uint8_t *flight_buf;     /* flight_psk, or pki->flight_buf */
+    uint16_t flight_cap;
     uint8_t early_n;
     uint16_t early_len[CONN_EARLY_RECORDS];
-    /* ECDHE_ECDSA (handshake_cert.c) */
-    bool cv_on;                     /* cv_hash running */
-    struct crypto_hash cv_hash[2];  /* SHA-256, SHA-384 transcripts for
-                                     * CertificateVerify (RFC 5246 7.4.8) */
-    bool kx_on;
-    struct crypto_kx kx;            /* our ephemeral key pair */
-    uint16_t group;                 /* NamedGroup in use */
-    uint8_t kx_pub[CRYPTO_KX_PUBLIC_MAX]; /* our ephemeral public value */
-    uint8_t kx_pub_len;
-    uint8_t pms[CRYPTO_KX_SECRET_MAX]; /* client: ECDH secret from SKE */
-    uint8_t pms_len;
-    uint8_t server_cert_type;       /* DTLS_CERT_TYPE_*, RFC 7250 */
-    uint8_t client_cert_type;
-    bool cert_requested;            /* server sent / client got a CertificateRequest */
-    bool can_sign_cv;               /* client: we can answer it with our key */
-    bool peer_cert_cv_due;          /* server: client sent a key, CV must follow */
-    struct crypto_peer_key peer_key; /* the peer's verified leaf or raw key */
-    /* ---- bulk buffers: everything from here on (24 KiB of the 25 KiB) is
-     * written before it is read, holds no secret (our own flight, the
-     * peer's handshake messages, records still encrypted), and is neither
-     * zeroed at init nor wiped at release: zeroing it was ~9 % of a PSK
-     * handshake. Secrets (ms, pms, kx) stay above. */
-    uint8_t flight_buf[CONN_FLIGHT_BYTES];
+    /* ---- bulk buffers: everything from here on is written before it is
+     * read, holds no secret (our own flight, the peer's handshake
+     * messages, records still encrypted), and is neither zeroed at init
+     * nor wiped at release: zeroing was ~9 % of a PSK handshake when the
+     * context was 25 KiB. Secrets (ms) stay above. */
+    uint8_t flight_psk[CONN_FLIGHT_PSK_BYTES];
     uint8_t early[CONN_EARLY_RECORDS][CONN_EARLY_RECORD_BYTES];
     struct dtls_reasm reasm; /* dtls_reasm_init zeroes its own head */
+    uint8_t arena_psk[CONN_REASM_PSK_BYTES];
 };
 
 /* Where the bulk buffers start (see above). */
-#define CONN_HS_HEAD_BYTES offsetof(struct conn_hs, flight_buf)
+#define CONN_HS_HEAD_BYTES offsetof(struct conn_hs, flight_psk)
+
+/* The reassembly arena in use: the PKI area's when attached. */
+static inline uint8_t *conn_hs_arena(struct conn_hs *hs, size_t *cap)
+{
+    if (hs->pki) {
+        *cap = sizeof(hs->pki->arena);
+        return hs->pki->arena;
+    }
+    *cap = sizeof(hs->arena_psk);
+    return hs->arena_psk;
+}
+
+/* (Re)start reassembly at next_seq in the arena in use. */
+static inline void conn_hs_reasm_start(struct conn_hs *hs, uint16_t next_seq)
+{
+    size_t cap;
+    uint8_t *arena = conn_hs_arena(hs, &cap);
+    dtls_reasm_init(&hs->reasm, arena, cap, next_seq);
+}
 
 /* ---- record protection state (record_io.c) --------------------------------- */
 
@@ -170,8 +234,7 @@ struct conn {
     uint64_t write_seq0;      /* next epoch-0 sequence number */
     struct dtls_replay_window replay; /* epoch 1, RFC 6347 4.1.2.6 */
     struct dtls_cipher_state rd, wr;  /* epoch 1 */
-    uint32_t auth_fail_limit;
-    coaps_dtls_stats stats;
+    coaps_dtls_stats stats; /* auth_failures, auth_fail_limit: per read key */
     uint8_t key_digest[32];
 
     /* handshake numbering that outlives the handshake */
@@ -210,9 +273,13 @@ static inline const struct conn *conn_of_const(const coaps_dtls_conn *c)
 {
     return (const struct conn *)(const void *)c->u.opaque;
 }
-static inline struct conn_hs *hs_of(coaps_dtls_hs *h)
+static inline struct conn_hs *hs_of(coaps_dtls_hs_base *h)
 {
     return (struct conn_hs *)(void *)h->u.opaque;
+}
+static inline struct conn_hs_pki *hs_pki_of(coaps_dtls_hs_pki *h)
+{
+    return (struct conn_hs_pki *)(void *)h->u.opaque;
 }
 
 /* ---- record_io.c ------------------------------------------------------- */
@@ -250,6 +317,15 @@ coaps_status conn_flight_output(struct conn *c, uint8_t *buf, size_t cap, size_t
 /* Arm the retransmission timer at its initial value (a new flight). */
 void conn_timer_restart(struct conn *c, uint64_t now_ms);
 void conn_timer_stop(struct conn *c);
+/* The peer repeated its flight (RFC 6347 4.2.4: ours was lost): whether
+ * ours may go again now, and sending it. A repeat-triggered resend obeys
+ * the 4.2.4.1 timer: at most one per half the current timeout, and it
+ * doubles the timeout as a timer expiry does. So a peer (or a flood at its
+ * address) that repeats its ClientHello hundreds of times a second gets
+ * our flight a few times in all, while an honest peer, whose repeats
+ * come when its own timer (1 s) fires, gets it at once every time. */
+bool conn_timer_repeat_due(const struct conn *c, uint64_t now_ms);
+void conn_timer_repeat(struct conn *c, uint64_t now_ms);
 /* Timer handling for coaps_dtls_tick. */
 coaps_status conn_timer_tick(struct conn *c, uint64_t now_ms);
 /* Resend the server's final flight from the retained Finished. */

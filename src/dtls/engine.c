@@ -11,11 +11,18 @@
 
 _Static_assert(sizeof(struct conn) <= COAPS_DTLS_CONN_SIZE,
                "COAPS_DTLS_CONN_SIZE promised in coaps/dtls.h is too small");
-_Static_assert(sizeof(struct conn_hs) <= COAPS_DTLS_HS_SIZE,
-               "COAPS_DTLS_HS_SIZE promised in coaps/dtls.h is too small");
+_Static_assert(sizeof(struct conn_hs) <= COAPS_DTLS_HS_BASE_SIZE,
+               "COAPS_DTLS_HS_BASE_SIZE promised in coaps/dtls.h is too small");
+_Static_assert(sizeof(struct conn_hs_pki) <= COAPS_DTLS_HS_PKI_SIZE,
+               "COAPS_DTLS_HS_PKI_SIZE promised in coaps/dtls.h is too small");
+/* The issue-18 promise: a PSK handshake context of at most 2 KiB. */
+_Static_assert(COAPS_DTLS_HS_BASE_SIZE <= 2048, "a PSK handshake context is at most 2 KiB");
 _Static_assert(_Alignof(struct conn) <= _Alignof(coaps_dtls_conn) &&
-                   _Alignof(struct conn_hs) <= _Alignof(coaps_dtls_hs),
+                   _Alignof(struct conn_hs) <= _Alignof(coaps_dtls_hs_base) &&
+                   _Alignof(struct conn_hs_pki) <= _Alignof(coaps_dtls_hs_pki),
                "the public storage is aligned for the internal structs");
+/* flight_cap and the flight entries' offsets are 16-bit. */
+_Static_assert(CONN_FLIGHT_BYTES <= UINT16_MAX, "flight offsets are 16-bit");
 
 coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg)
 {
@@ -51,13 +58,29 @@ coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg)
 coaps_status coaps_dtls_conn_init(coaps_dtls_conn *conn, const coaps_dtls_config *cfg,
                                   coaps_dtls_hs *hs_mem, const coaps_peer *peer, uint64_t now_ms)
 {
-    ENSURE(conn && hs_mem && peer, COAPS_E_INVALID);
+    ENSURE(hs_mem, COAPS_E_INVALID);
+    return coaps_dtls_conn_init_split(conn, cfg, &hs_mem->base, &hs_mem->pki, peer, now_ms);
+}
+
+coaps_status coaps_dtls_conn_init_split(coaps_dtls_conn *conn, const coaps_dtls_config *cfg,
+                                        coaps_dtls_hs_base *base, coaps_dtls_hs_pki *pki,
+                                        const coaps_peer *peer, uint64_t now_ms)
+{
+    ENSURE(conn && base && peer, COAPS_E_INVALID);
     TRY(coaps_dtls_config_check(cfg));
     struct conn *c = conn_of(conn);
-    struct conn_hs *hs = hs_of(hs_mem);
+    struct conn_hs *hs = hs_of(base);
     memset(c, 0, sizeof(*c));
     memset(hs, 0, CONN_HS_HEAD_BYTES); /* the bulk buffers need no zeroing (conn.h) */
-    dtls_reasm_init(&hs->reasm, 0);
+    hs->flight_buf = hs->flight_psk;
+    hs->flight_cap = sizeof(hs->flight_psk);
+    if (pki) {
+        hs->pki = hs_pki_of(pki);
+        memset(hs->pki, 0, CONN_HS_PKI_HEAD_BYTES);
+        hs->flight_buf = hs->pki->flight_buf;
+        hs->flight_cap = sizeof(hs->pki->flight_buf);
+    }
+    conn_hs_reasm_start(hs, 0);
     c->cfg = cfg;
     c->hs = hs;
     c->peer = *peer;
@@ -66,7 +89,6 @@ coaps_status coaps_dtls_conn_init(coaps_dtls_conn *conn, const coaps_dtls_config
     c->err.status = COAPS_OK;
     c->err.alert = -1;
     c->mtu = cfg->mtu ? cfg->mtu : COAPS_DTLS_MTU_DEFAULT;
-    c->auth_fail_limit = cfg->auth_fail_limit ? cfg->auth_fail_limit : COAPS_DTLS_AUTH_FAIL_LIMIT;
     hs->started_ms = now_ms;
     hs->deadline_ms = UINT64_MAX;
     if (cfg->role == COAPS_DTLS_SERVER) {
@@ -95,24 +117,37 @@ struct rx {
     bool resend; /* the peer repeated an old message */
 };
 
-/* After the handshake: the peer repeating its last flight means our final
- * flight was lost (RFC 6347 4.2.4); a new ClientHello or HelloRequest asks
- * for renegotiation, which we refuse (RFC 5746 4.4 / RFC 5246 7.2.2). */
+/* The message that asks this end to renegotiate: a ClientHello sent to a
+ * server, a HelloRequest sent to a client (RFC 5246 7.4.1.1, 7.4.1.2). */
+static bool renegotiation_request(const struct conn *c, uint8_t msg_type)
+{
+    return msg_type == (c->role == COAPS_DTLS_SERVER ? DTLS_HS_CLIENT_HELLO
+                                                     : DTLS_HS_HELLO_REQUEST);
+}
+
+/* After the handshake. Inside the session (epoch 1) a renegotiation request
+ * is refused with a no_renegotiation warning and the session goes on
+ * (RFC 5246 7.2.2, RFC 5746 4.4); it is judged by its type before its
+ * message_seq, because a new handshake starts numbering again at 0
+ * (RFC 6347 4.2.2) and would otherwise pass for a repeat of the old one.
+ * A repeat of the peer's handshake means our final flight was lost
+ * (RFC 6347 4.2.4). */
 static void post_handshake_fragment(struct conn *c, const struct dtls_hs_header *h,
                                     uint16_t epoch, struct rx *rx)
 {
     if (c->state != COAPS_DTLS_ESTABLISHED)
         return;
-    if (h->message_seq < c->peer_next_seq) {
+    if (epoch == 1 && renegotiation_request(c, h->msg_type)) {
+        conn_queue_alert(c, DTLS_ALERT_WARNING, DTLS_ALERT_NO_RENEGOTIATION);
+        return;
+    }
+    /* Of the peer's initial handshake only Finished was protected. */
+    if (h->message_seq < c->peer_next_seq && (epoch == 0 || h->msg_type == DTLS_HS_FINISHED)) {
         if (c->retain)
             rx->resend = true;
         return;
     }
-    if (epoch == 1 &&
-        (h->msg_type == DTLS_HS_CLIENT_HELLO || h->msg_type == DTLS_HS_HELLO_REQUEST))
-        conn_queue_alert(c, DTLS_ALERT_WARNING, DTLS_ALERT_NO_RENEGOTIATION);
-    else
-        c->stats.records_dropped++;
+    c->stats.records_dropped++;
 }
 
 /* A fresh server connection learns the client's numbering from its first
@@ -125,7 +160,7 @@ static bool server_first_fragment(struct conn *c, const struct dtls_hs_header *h
     if (h->msg_type != DTLS_HS_CLIENT_HELLO)
         return false;
     hs->ch_seen = true;
-    dtls_reasm_init(&hs->reasm, h->message_seq);
+    conn_hs_reasm_start(hs, h->message_seq);
     /* RFC 6347 4.2.2: our ServerHello takes the ClientHello's message_seq
      * (the stateless HelloVerifyRequest did not count). Records continue
      * from the ClientHello's record number, as the HVR reused it
@@ -199,9 +234,56 @@ static void app_record(struct conn *c, uint8_t *pt, size_t len)
     c->app_n++;
 }
 
-/* Keep an epoch-1 handshake record (the peer's Finished) that came before
- * we could derive its keys (RFC 6347 4.1: next-epoch records MAY be
- * buffered); anything else of the next epoch is dropped. */
+/* During the handshake epoch-1 records are read only once their keys exist
+ * and the peer's ChangeCipherSpec has come: a Finished without a CCS before
+ * it must not complete the handshake (RFC 5246 7.4.9), yet in DTLS the CCS
+ * may be lost or overtaken (RFC 6347 4.1), so such records wait. */
+static bool epoch1_readable(const struct conn *c)
+{
+    return c->read_keys && (!c->hs || c->hs->ccs_copies > 0);
+}
+
+/* States in which the peer's ChangeCipherSpec belongs: the server's after
+ * its flight 4 (the CCS may overtake the ClientKeyExchange or
+ * CertificateVerify it follows, RFC 6347 4.1), the client's after its
+ * flight 5. */
+static const uint8_t ccs_states[] = {
+    HS_S_WAIT_CKE, HS_S_WAIT_CKE_AFTER_CERT, HS_S_WAIT_CV_OR_FINISHED, HS_S_WAIT_FINISHED,
+    HS_C_WAIT_FINISHED,
+};
+
+static bool ccs_expected(const struct conn_hs *hs)
+{
+    for (size_t i = 0; i < COAPS_ARRAY_LEN(ccs_states); i++)
+        if (hs->state == ccs_states[i])
+            return true;
+    return false;
+}
+
+/* The peer's CCS (RFC 6347 4.1: its epoch-0 record is only checked; the
+ * epoch of the records after it tells the rest). Each one announces a
+ * transmission of the peer's flight. Out of place it is dropped: a forged
+ * one must not end the handshake. */
+static void ccs_record(struct conn *c, const uint8_t *body, size_t len)
+{
+    struct conn_hs *hs = c->hs;
+    if (!hs) {
+        /* established: a repeat of the peer's flight (RFC 6347 4.2.4) */
+        if (dtls_ccs_parse(body, len) != COAPS_OK)
+            c->stats.records_dropped++;
+        return;
+    }
+    if (!ccs_expected(hs) || dtls_ccs_parse(body, len) != COAPS_OK) {
+        c->stats.records_dropped++;
+        return;
+    }
+    if (hs->ccs_copies < UINT8_MAX)
+        hs->ccs_copies++;
+}
+
+/* Hold an epoch-1 handshake record (the peer's Finished) that came before
+ * it could be read (epoch1_readable; RFC 6347 4.1: next-epoch records MAY
+ * be buffered); anything else of the next epoch is dropped. */
 static void keep_early(struct conn *c, uint8_t type, const uint8_t *rec, size_t len)
 {
     struct conn_hs *hs = c->hs;
@@ -212,6 +294,46 @@ static void keep_early(struct conn *c, uint8_t type, const uint8_t *rec, size_t 
     }
     memcpy(hs->early[hs->early_n], rec, len);
     hs->early_len[hs->early_n++] = (uint16_t)len;
+}
+
+/* Wrong PSK or forgery? One record cannot tell: under another key the
+ * peer's Finished fails to open exactly as a forged record does. What
+ * tells them apart is repetition tied to the peer's flight. An honest peer
+ * sends ChangeCipherSpec and Finished in every transmission of its flight
+ * (RFC 6347 4.2.4); with another PSK the Finished of each transmission
+ * fails, while a forger's record fails next to an honest Finished that
+ * opens and completes the handshake. So a PSK mismatch is concluded when
+ * epoch-1 records failed in two transmissions, told apart by the CCS that
+ * opens each (records are read only after one): the first flight's and its
+ * retransmission's, one retransmission timeout later (RFC 6347 4.2.4.1).
+ * Forged epoch-1 records alone never get there; it takes forged epoch-0
+ * records as well (a CCS), with which a DTLS 1.2 handshake can be ended
+ * anyway (e.g. a ClientKeyExchange naming an unknown identity). */
+static bool psk_mismatch(struct conn_hs *hs)
+{
+    if (hs->fail_copy != hs->ccs_copies) {
+        hs->fail_copy = hs->ccs_copies;
+        if (hs->failed_copies < UINT8_MAX)
+            hs->failed_copies++;
+    }
+    return hs->failed_copies >= 2;
+}
+
+/* An epoch-1 record that did not open (RFC 6347 4.1.2.7: dropped silently,
+ * counted). It ends the connection only at the AEAD's limit of failures
+ * under one key (RFC 9147 4.5.3, no alert: the datagrams may be spoofed),
+ * or, during the handshake, on a PSK mismatch (psk_mismatch), with
+ * bad_record_mac (RFC 5246 7.2.2). */
+static coaps_status open_failed(struct conn *c, uint8_t type, coaps_status st)
+{
+    c->stats.records_dropped++;
+    if (st != COAPS_E_AUTH)
+        return COAPS_OK;
+    if (c->stats.auth_failures >= c->stats.auth_fail_limit)
+        return conn_fail(c, COAPS_E_AUTH_LIMIT, -1);
+    if (c->hs && type == DTLS_CT_HANDSHAKE && psk_mismatch(c->hs))
+        return conn_fail(c, COAPS_E_AUTH, DTLS_ALERT_BAD_RECORD_MAC);
+    return COAPS_OK;
 }
 
 static coaps_status process_record(struct conn *c, uint8_t *dgram, size_t dgram_len,
@@ -240,12 +362,8 @@ static coaps_status process_record(struct conn *c, uint8_t *dgram, size_t dgram_
                 return conn_alert_received(c, body, len);
             break;
         case DTLS_CT_CHANGE_CIPHER_SPEC:
-            /* The epoch of the records that follow says everything; the
-             * CCS itself is only checked (RFC 6347 4.1: it may be lost or
-             * reordered). */
-            if (dtls_ccs_parse(body, len) == COAPS_OK)
-                return COAPS_OK;
-            break;
+            ccs_record(c, body, len);
+            return COAPS_OK;
         default:
             break;
         }
@@ -256,26 +374,15 @@ static coaps_status process_record(struct conn *c, uint8_t *dgram, size_t dgram_
         c->stats.records_dropped++;
         return COAPS_OK;
     }
-    if (!c->read_keys) {
+    if (!epoch1_readable(c)) {
         keep_early(c, rec->type, rec->header, DTLS_RECORD_HEADER_LEN + len);
         return COAPS_OK;
     }
     uint8_t *pt;
     size_t pt_len;
     coaps_status st = conn_open_record(c, rec, dgram, dgram_len, &pt, &pt_len);
-    if (st != COAPS_OK) {
-        /* RFC 6347 4.1.2.7: invalid records are dropped silently; past the
-         * limit of failures under one key the session is closed. */
-        c->stats.records_dropped++;
-        if (st == COAPS_E_AUTH && c->stats.auth_failures >= c->auth_fail_limit)
-            return conn_fail(c, COAPS_E_AUTH, -1);
-        /* During the handshake the only epoch-1 handshake record is the
-         * peer's Finished: failing to open it means the PSKs differ. Fail
-         * now with bad_record_mac (RFC 5246 7.2.2) rather than time out. */
-        if (st == COAPS_E_AUTH && c->hs && rec->type == DTLS_CT_HANDSHAKE)
-            return conn_fail(c, COAPS_E_AUTH, DTLS_ALERT_BAD_RECORD_MAC);
-        return COAPS_OK;
-    }
+    if (st != COAPS_OK)
+        return open_failed(c, rec->type, st);
     switch (rec->type) {
     case DTLS_CT_HANDSHAKE:
         return handshake_record(c, pt, pt_len, 1, rx);
@@ -305,10 +412,10 @@ static coaps_status process_datagram(struct conn *c, uint8_t *dgram, size_t len,
     }
     return COAPS_OK;
 }
-/* Records kept by keep_early, once read keys exist. */
+/* Records held by keep_early, once they can be read. */
 static coaps_status drain_early(struct conn *c, struct rx *rx)
 {
-    while (c->hs && c->read_keys && c->hs->early_n > 0) {
+    while (c->hs && epoch1_readable(c) && c->hs->early_n > 0) {
         uint8_t rec[CONN_EARLY_RECORD_BYTES];
         struct conn_hs *hs = c->hs;
         size_t len = hs->early_len[0];
@@ -347,8 +454,9 @@ coaps_status coaps_dtls_input(coaps_dtls_conn *conn, uint8_t *dgram, size_t len,
          * means ours was lost; once part of its next flight came in, a
          * repeat is that flight being resent (resending ours then would
          * make the two ends echo each other without end). */
-        if (c->hs && !c->hs->fl.tx_pending && c->hs->fl.n > 0 && !c->hs->peer_progress)
-            conn_flight_send(c->hs);
+        if (c->hs && !c->hs->fl.tx_pending && c->hs->fl.n > 0 && !c->hs->peer_progress &&
+            conn_timer_repeat_due(c, now_ms))
+            conn_timer_repeat(c, now_ms);
         else if (!c->hs && c->retain)
             c->resend_retained = true;
     }
@@ -474,6 +582,22 @@ enum coaps_dtls_state coaps_dtls_state(const coaps_dtls_conn *conn)
 coaps_dtls_error coaps_dtls_error_reason(const coaps_dtls_conn *conn)
 {
     return conn_of_const(conn)->err;
+}
+
+bool coaps_dtls_hs_progressed(const coaps_dtls_conn *conn)
+{
+    const struct conn *c = conn_of_const(conn);
+    if (!c->hs)
+        return true;
+    switch (c->hs->state) {
+    case HS_S_WAIT_CH:
+    case HS_S_WAIT_CKE:
+    case HS_C_WAIT_HVR_OR_SH:
+    case HS_C_WAIT_SH:
+        return false;
+    default:
+        return true;
+    }
 }
 
 bool coaps_dtls_hs_released(const coaps_dtls_conn *conn)

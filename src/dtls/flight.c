@@ -22,7 +22,7 @@ coaps_status conn_flight_add(struct conn_hs *hs, uint8_t content_type, uint8_t m
 {
     struct conn_flight *fl = &hs->fl;
     ENSURE(fl->n < CONN_FLIGHT_ENTRIES, COAPS_E_FULL);
-    ENSURE(len <= sizeof(hs->flight_buf) - fl->used, COAPS_E_FULL);
+    ENSURE(len <= (size_t)hs->flight_cap - fl->used, COAPS_E_FULL);
     struct conn_flight_entry *e = &fl->e[fl->n++];
     e->content_type = content_type;
     e->msg_type = msg_type;
@@ -39,7 +39,7 @@ coaps_status conn_flight_add(struct conn_hs *hs, uint8_t content_type, uint8_t m
 
 struct wire_wr conn_flight_tail(struct conn_hs *hs)
 {
-    return wire_wr_init(hs->flight_buf + hs->fl.used, sizeof(hs->flight_buf) - hs->fl.used);
+    return wire_wr_init(hs->flight_buf + hs->fl.used, (size_t)hs->flight_cap - hs->fl.used);
 }
 
 void conn_flight_send(struct conn_hs *hs)
@@ -157,6 +157,28 @@ void conn_timer_stop(struct conn *c)
 {
     if (c->hs)
         c->hs->deadline_ms = UINT64_MAX;
+}
+
+bool conn_timer_repeat_due(const struct conn *c, uint64_t now_ms)
+{
+    const struct conn_hs *hs = c->hs;
+    if (hs->deadline_ms == UINT64_MAX || hs->deadline_ms < hs->rto_ms)
+        return true; /* no timer: nothing to pace against */
+    uint64_t last_sent = hs->deadline_ms - hs->rto_ms; /* the timer was armed then */
+    return now_ms >= last_sent + hs->rto_ms / 2;
+}
+
+void conn_timer_repeat(struct conn *c, uint64_t now_ms)
+{
+    struct conn_hs *hs = c->hs;
+    /* RFC 6347 4.2.4.1: double the timer, up to the maximum. */
+    uint32_t max = cfg_or(c->cfg->retrans_max_ms, COAPS_DTLS_RETRANS_MAX_MS);
+    if (hs->deadline_ms != UINT64_MAX) {
+        hs->rto_ms = hs->rto_ms > max / 2 ? max : hs->rto_ms * 2;
+        hs->deadline_ms = now_ms + hs->rto_ms;
+    }
+    c->stats.retransmits++;
+    conn_flight_send(hs);
 }
 
 coaps_status conn_timer_tick(struct conn *c, uint64_t now_ms)

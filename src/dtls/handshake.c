@@ -63,9 +63,9 @@ coaps_status conn_hs_transcript_add(struct conn_hs *hs, uint8_t type, uint16_t s
     TRY(dtls_hs_header_write_whole(&w, type, seq, len));
     TRY(crypto_hash_update(&hs->transcript, hdr, sizeof(hdr)));
     TRY(crypto_hash_update(&hs->transcript, body, len));
-    for (size_t i = 0; hs->cv_on && i < COAPS_ARRAY_LEN(hs->cv_hash); i++) {
-        TRY(crypto_hash_update(&hs->cv_hash[i], hdr, sizeof(hdr)));
-        TRY(crypto_hash_update(&hs->cv_hash[i], body, len));
+    for (size_t i = 0; hs->cv_on && i < COAPS_ARRAY_LEN(hs->pki->cv_hash); i++) {
+        TRY(crypto_hash_update(&hs->pki->cv_hash[i], hdr, sizeof(hdr)));
+        TRY(crypto_hash_update(&hs->pki->cv_hash[i], body, len));
     }
     return COAPS_OK;
 }
@@ -190,6 +190,13 @@ static bool dtls_is_ip_literal(const char *name)
     return true;
 }
 
+/* A suite this connection may use: configured credentials, and for
+ * ECDHE_ECDSA a certificate area to work in. */
+static bool conn_suite_usable(const struct conn *c, const struct dtls_suite *s)
+{
+    return dtls_suite_usable(c->cfg, s) && (s->kx != DTLS_KX_ECDHE_ECDSA || c->hs->pki);
+}
+
 static coaps_status client_hello_exts(const struct conn *c, struct wire_wr *w)
 {
     TRY(dtls_ext_write_empty(w, DTLS_EXT_EXTENDED_MASTER_SECRET)); /* RFC 7627 5.1 */
@@ -200,13 +207,15 @@ static coaps_status client_hello_exts(const struct conn *c, struct wire_wr *w)
         ENSURE(n > 0 && n <= HS_SNI_MAX, COAPS_E_CONFIG);
         TRY(dtls_ext_write_server_name(w, (const uint8_t *)c->cfg->server_name, n));
     }
-    if (dtls_pki_usable(c->cfg->pki, false))
+    if (dtls_pki_usable(c->cfg->pki, false) && c->hs->pki)
         TRY(conn_cert_client_hello_exts(c, w));
     return COAPS_OK;
 }
 
-/* Build the ClientHello (with the cookie we have, if any) as the flight. */
-static coaps_status client_hello_send(struct conn *c, uint64_t now_ms)
+/* Build the ClientHello (with the server's cookie, if any) as the flight.
+ * The cookie is not kept: retransmissions resend the flight. */
+static coaps_status client_hello_send(struct conn *c, const uint8_t *cookie, size_t cookie_len,
+                                      uint64_t now_ms)
 {
     struct conn_hs *hs = c->hs;
     const uint16_t *suites;
@@ -214,7 +223,7 @@ static coaps_status client_hello_send(struct conn *c, uint64_t now_ms)
     uint8_t list[2 * COAPS_DTLS_SUITES_MAX], exts[HS_EXTS_MAX], body[HS_BODY_MAX];
     struct wire_wr lw = wire_wr_init(list, sizeof(list));
     for (size_t i = 0; i < n; i++)
-        if (dtls_suite_usable(c->cfg, dtls_suite_find(suites[i])))
+        if (conn_suite_usable(c, dtls_suite_find(suites[i])))
             TRY(wire_wr_u16(&lw, suites[i]));
     ENSURE(lw.off > 0, COAPS_E_CONFIG);
     struct wire_wr ew = wire_wr_init(exts, sizeof(exts));
@@ -223,7 +232,7 @@ static coaps_status client_hello_send(struct conn *c, uint64_t now_ms)
     struct dtls_client_hello ch = {
         .client_version = DTLS_VERSION_1_2,
         .random = hs->client_random,
-        .cookie = {hs->cookie, hs->cookie_len},
+        .cookie = {cookie, cookie_len},
         .cipher_suites = {list, lw.off},
         .compression_methods = {null_compression, 1},
         .has_extensions = true,
@@ -243,8 +252,8 @@ coaps_status conn_hs_client_start(struct conn *c, uint64_t now_ms)
     /* RFC 5246 7.4.1.2: 32 random bytes (no gmt_unix_time: fingerprinting) */
     TRY(rnd(c, hs->client_random, sizeof(hs->client_random)));
     hs->state = HS_C_WAIT_HVR_OR_SH;
-    dtls_reasm_init(&hs->reasm, 0);
-    return client_hello_send(c, now_ms);
+    conn_hs_reasm_start(hs, 0);
+    return client_hello_send(c, NULL, 0, now_ms);
 }
 
 /* Most cookie exchanges we go along with in one handshake (a server whose
@@ -265,9 +274,7 @@ static coaps_status on_hello_verify_request(struct conn *c, const struct dtls_hs
         return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_PROTOCOL_VERSION);
     if (++hs->hvr_count > HS_HVR_MAX || hvr.cookie.len == 0)
         return conn_fail(c, COAPS_E_COOKIE, DTLS_ALERT_HANDSHAKE_FAILURE);
-    memcpy(hs->cookie, hvr.cookie.p, hvr.cookie.len);
-    hs->cookie_len = (uint8_t)hvr.cookie.len;
-    return client_hello_send(c, now_ms);
+    return client_hello_send(c, hvr.cookie.p, hvr.cookie.len, now_ms);
 }
 
 static bool suite_configured(const struct conn *c, uint16_t id)
@@ -276,7 +283,7 @@ static bool suite_configured(const struct conn *c, uint16_t id)
     size_t n = dtls_suites_configured(c->cfg, &suites);
     for (size_t i = 0; i < n; i++)
         if (suites[i] == id)
-            return dtls_suite_usable(c->cfg, dtls_suite_find(id));
+            return conn_suite_usable(c, dtls_suite_find(id));
     return false;
 }
 
@@ -454,10 +461,10 @@ static const struct dtls_suite *server_pick_suite(struct conn *c,
 {
     const uint16_t *suites;
     size_t n = dtls_suites_configured(c->cfg, &suites);
-    bool cert_ok = dtls_pki_usable(c->cfg->pki, true) && conn_cert_server_can(c, ch);
+    bool cert_ok = dtls_pki_usable(c->cfg->pki, true) && c->hs->pki && conn_cert_server_can(c, ch);
     for (size_t i = 0; i < n; i++) {
         const struct dtls_suite *s = dtls_suite_find(suites[i]);
-        if (!dtls_suite_usable(c->cfg, s) || !dtls_client_hello_offers_suite(ch, suites[i]))
+        if (!conn_suite_usable(c, s) || !dtls_client_hello_offers_suite(ch, suites[i]))
             continue;
         if (s->kx == DTLS_KX_PSK || cert_ok)
             return s;
@@ -670,6 +677,8 @@ void conn_hs_release(struct conn *c)
     if (hs->ms_key_on)
         crypto_hmac_key_clear(&hs->ms_key);
     conn_cert_release(hs);
-    crypto_wipe(hs, CONN_HS_HEAD_BYTES); /* every secret is in the head (conn.h) */
+    if (hs->pki)
+        crypto_wipe(hs->pki, CONN_HS_PKI_HEAD_BYTES); /* kx, pms */
+    crypto_wipe(hs, CONN_HS_HEAD_BYTES); /* every other secret is in the head (conn.h) */
     c->hs = NULL;
 }

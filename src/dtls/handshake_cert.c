@@ -105,10 +105,10 @@ static bool want_client_cert(const struct conn *c)
 
 coaps_status conn_cert_transcript_start(struct conn_hs *hs)
 {
-    TRY(crypto_hash_init(&hs->cv_hash[0], CRYPTO_SHA256));
-    coaps_status st = crypto_hash_init(&hs->cv_hash[1], CRYPTO_SHA384);
+    TRY(crypto_hash_init(&hs->pki->cv_hash[0], CRYPTO_SHA256));
+    coaps_status st = crypto_hash_init(&hs->pki->cv_hash[1], CRYPTO_SHA384);
     if (st != COAPS_OK) {
-        crypto_hash_clear(&hs->cv_hash[0]);
+        crypto_hash_clear(&hs->pki->cv_hash[0]);
         return st;
     }
     hs->cv_on = true;
@@ -117,16 +117,18 @@ coaps_status conn_cert_transcript_start(struct conn_hs *hs)
 
 void conn_cert_release(struct conn_hs *hs)
 {
+    if (!hs->pki) /* PSK only: nothing of this was used */
+        return;
     if (hs->cv_on) {
-        crypto_hash_clear(&hs->cv_hash[0]);
-        crypto_hash_clear(&hs->cv_hash[1]);
+        crypto_hash_clear(&hs->pki->cv_hash[0]);
+        crypto_hash_clear(&hs->pki->cv_hash[1]);
         hs->cv_on = false;
     }
     if (hs->kx_on)
-        crypto_kx_clear(&hs->kx);
+        crypto_kx_clear(&hs->pki->kx);
     hs->kx_on = false;
-    crypto_peer_key_clear(&hs->peer_key);
-    crypto_wipe(hs->pms, sizeof(hs->pms));
+    crypto_peer_key_clear(&hs->pki->peer_key);
+    crypto_wipe(hs->pki->pms, sizeof(hs->pki->pms));
 }
 
 /* Refuse the peer for reason why (RFC 5246 7.2.2 alert from the table in
@@ -342,7 +344,7 @@ static coaps_status kx_new(struct conn_hs *hs)
 {
     size_t n = 0;
     hs->kx_on = true;
-    TRY(crypto_kx_generate(&hs->kx, kx_group(hs->group), hs->kx_pub, &n));
+    TRY(crypto_kx_generate(&hs->pki->kx, kx_group(hs->group), hs->pki->kx_pub, &n));
     hs->kx_pub_len = (uint8_t)n;
     return COAPS_OK;
 }
@@ -355,7 +357,7 @@ static coaps_status send_server_key_exchange(struct conn *c)
     uint8_t sig[CRYPTO_ECDSA_SIG_MAX];
     size_t sig_len = 0;
     struct wire_wr w = wire_wr_init(body, sizeof(body));
-    TRY(dtls_ske_ecdhe_write_params(&w, hs->group, hs->kx_pub, hs->kx_pub_len));
+    TRY(dtls_ske_ecdhe_write_params(&w, hs->group, hs->pki->kx_pub, hs->kx_pub_len));
     size_t n = ske_signed_data(hs, body, w.off, data);
     TRY(crypto_credential_sign(&c->cfg->pki->cred, OUR_SIG_SCHEME, data, n, sig, &sig_len));
     TRY(dtls_ske_ecdhe_write_signature(&w, OUR_SIG_SCHEME, sig, sig_len));
@@ -395,18 +397,18 @@ coaps_status conn_cert_client_flight(struct conn *c)
         TRY(send_certificate(c, hs->client_cert_type, hs->can_sign_cv));
     uint8_t body[1 + CRYPTO_KX_PUBLIC_MAX];
     struct wire_wr w = wire_wr_init(body, sizeof(body));
-    struct dtls_cke_ecdhe cke = {{hs->kx_pub, hs->kx_pub_len}};
+    struct dtls_cke_ecdhe cke = {{hs->pki->kx_pub, hs->kx_pub_len}};
     TRY(dtls_cke_ecdhe_write(&w, &cke));
     TRY(conn_hs_send_msg(c, DTLS_HS_CLIENT_KEY_EXCHANGE, 0, body, w.off));
-    coaps_status st = conn_hs_derive_keys(c, hs->pms, hs->pms_len);
-    crypto_wipe(hs->pms, sizeof(hs->pms));
+    coaps_status st = conn_hs_derive_keys(c, hs->pki->pms, hs->pms_len);
+    crypto_wipe(hs->pki->pms, sizeof(hs->pki->pms));
     TRY(st);
     if (!hs->cert_requested || !hs->can_sign_cv)
         return COAPS_OK;
     /* RFC 5246 7.4.8: sign every handshake message so far. */
     uint8_t d[CRYPTO_HASH_MAX], sig[CRYPTO_ECDSA_SIG_MAX], cv_body[CV_BODY_MAX];
     size_t sig_len = 0;
-    TRY(crypto_hash_peek(&hs->cv_hash[0], d));
+    TRY(crypto_hash_peek(&hs->pki->cv_hash[0], d));
     TRY(crypto_credential_sign_digest(&c->cfg->pki->cred, OUR_SIG_SCHEME, d, sig, &sig_len));
     struct dtls_digitally_signed cv = {OUR_SIG_SCHEME, {sig, sig_len}};
     w = wire_wr_init(cv_body, sizeof(cv_body));
@@ -423,7 +425,7 @@ static bool certificate_empty(const struct dtls_hs_msg *m)
     return m->len == 3 && m->body[0] == 0 && m->body[1] == 0 && m->body[2] == 0;
 }
 
-/* Verify the peer's Certificate into hs->peer_key; *empty for an empty
+/* Verify the peer's Certificate into hs->pki->peer_key; *empty for an empty
  * list. On failure the connection has failed already. */
 static coaps_status peer_certificate(struct conn *c, const struct dtls_hs_msg *m, uint8_t type,
                                      enum crypto_x509_purpose purpose, const char *name,
@@ -440,7 +442,7 @@ static coaps_status peer_certificate(struct conn *c, const struct dtls_hs_msg *m
         st = dtls_certificate_parse_rpk(m->body, m->len, &spki);
         if (st != COAPS_OK)
             return fail_parse(c, st);
-        st = crypto_rpk_match(trust, spki.p, spki.len, &c->hs->peer_key, &why);
+        st = crypto_rpk_match(trust, spki.p, spki.len, &c->hs->pki->peer_key, &why);
     } else {
         struct dtls_view list, v;
         st = dtls_certificate_parse_x509(m->body, m->len, &list);
@@ -457,7 +459,7 @@ static coaps_status peer_certificate(struct conn *c, const struct dtls_hs_msg *m
             lens[n++] = v.len;
         }
         /* now_unix 0: the system clock (the engine's clock is monotonic) */
-        st = crypto_x509_verify_chain(trust, certs, lens, n, name, purpose, 0, &c->hs->peer_key,
+        st = crypto_x509_verify_chain(trust, certs, lens, n, name, purpose, 0, &c->hs->pki->peer_key,
                                       &why);
     }
     if (st != COAPS_OK)
@@ -495,7 +497,7 @@ coaps_status conn_cert_on_server_key_exchange(struct conn *c, const struct dtls_
         return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_ILLEGAL_PARAMETER);
     uint8_t data[2 * DTLS_RANDOM_LEN + ECDH_PARAMS_MAX];
     size_t n = ske_signed_data(hs, ske.params.p, ske.params.len, data);
-    st = crypto_peer_key_verify(&hs->peer_key, ske.sig_alg, data, n, ske.signature.p,
+    st = crypto_peer_key_verify(&hs->pki->peer_key, ske.sig_alg, data, n, ske.signature.p,
                                 ske.signature.len);
     if (st == COAPS_E_UNSUPPORTED)
         return conn_fail(c, st, DTLS_ALERT_ILLEGAL_PARAMETER);
@@ -506,7 +508,7 @@ coaps_status conn_cert_on_server_key_exchange(struct conn *c, const struct dtls_
     if (st != COAPS_OK)
         return conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR);
     size_t pms_len = 0;
-    st = crypto_kx_derive(&hs->kx, ske.public_key.p, ske.public_key.len, hs->pms, &pms_len);
+    st = crypto_kx_derive(&hs->pki->kx, ske.public_key.p, ske.public_key.len, hs->pki->pms, &pms_len);
     if (st != COAPS_OK) /* RFC 8422 5.11: not a point on the curve */
         return conn_fail(c, st, st == COAPS_E_MALFORMED ? DTLS_ALERT_ILLEGAL_PARAMETER
                                                         : DTLS_ALERT_INTERNAL_ERROR);
@@ -558,7 +560,7 @@ coaps_status conn_cert_on_client_key_exchange(struct conn *c, const struct dtls_
         return fail_parse(c, st);
     uint8_t pms[CRYPTO_KX_SECRET_MAX];
     size_t pms_len = 0;
-    st = crypto_kx_derive(&hs->kx, cke.public_key.p, cke.public_key.len, pms, &pms_len);
+    st = crypto_kx_derive(&hs->pki->kx, cke.public_key.p, cke.public_key.len, pms, &pms_len);
     if (st != COAPS_OK) {
         crypto_wipe(pms, sizeof(pms));
         return conn_fail(c, st, st == COAPS_E_MALFORMED ? DTLS_ALERT_ILLEGAL_PARAMETER
@@ -599,8 +601,8 @@ coaps_status conn_cert_on_certificate_verify(struct conn *c, const struct dtls_h
     if (!cv_scheme_ok(cv.sig_alg) || !crypto_sig_scheme_hash(cv.sig_alg, &alg))
         return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_ILLEGAL_PARAMETER);
     uint8_t d[CRYPTO_HASH_MAX];
-    TRY(crypto_hash_peek(&hs->cv_hash[alg == CRYPTO_SHA384 ? 1 : 0], d));
-    st = crypto_peer_key_verify_digest(&hs->peer_key, cv.sig_alg, d, crypto_hash_len(alg),
+    TRY(crypto_hash_peek(&hs->pki->cv_hash[alg == CRYPTO_SHA384 ? 1 : 0], d));
+    st = crypto_peer_key_verify_digest(&hs->pki->peer_key, cv.sig_alg, d, crypto_hash_len(alg),
                                        cv.signature.p, cv.signature.len);
     if (st == COAPS_E_UNSUPPORTED)
         return conn_fail(c, st, DTLS_ALERT_ILLEGAL_PARAMETER);

@@ -5,7 +5,8 @@
 
 _Static_assert(sizeof(struct dtls_reasm) <= DTLS_REASM_SIZE_MAX,
                "struct dtls_reasm grew past the size promised in reassembly.h");
-_Static_assert(DTLS_REASM_ARENA_BYTES >= 256, "reassembly arena too small for PSK flights");
+_Static_assert(DTLS_REASM_ARENA_BYTES >= DTLS_REASM_ARENA_MIN,
+               "reassembly arena too small for PSK flights");
 _Static_assert(DTLS_REASM_ARENA_BYTES <= UINT32_MAX, "arena offsets are 32-bit");
 
 /* Arena bytes of a message: its body, then one bitmap bit per body byte. */
@@ -14,9 +15,14 @@ static uint32_t region_len(uint32_t length)
     return length + (length + 7) / 8;
 }
 
-void dtls_reasm_init(struct dtls_reasm *r, uint16_t next_seq)
+void dtls_reasm_init(struct dtls_reasm *r, uint8_t *arena, size_t arena_cap, uint16_t next_seq)
 {
-    memset(r, 0, offsetof(struct dtls_reasm, arena));
+    memset(r, 0, sizeof(*r));
+    r->arena = arena;
+    /* a bad arena (the engine's are constants) leaves no room: all dropped */
+    r->arena_cap = arena && arena_cap >= DTLS_REASM_ARENA_MIN && arena_cap <= DTLS_REASM_ARENA_BYTES
+                       ? (uint32_t)arena_cap
+                       : 0;
     r->next_seq = next_seq;
     r->released = -1;
 }
@@ -51,7 +57,7 @@ static struct dtls_reasm_slot *find_slot(struct dtls_reasm *r, uint16_t seq)
 static struct dtls_reasm_slot *open_slot(struct dtls_reasm *r, const struct dtls_hs_header *h)
 {
     uint32_t need = region_len(h->length);
-    if (need > DTLS_REASM_ARENA_BYTES - r->arena_used)
+    if (need > r->arena_cap - r->arena_used)
         return NULL;
     for (size_t i = 0; i < DTLS_REASM_WINDOW; i++) {
         struct dtls_reasm_slot *s = &r->slots[i];

@@ -3,9 +3,11 @@
  * (RFC 6347 4.2.2 and 4.2.3).
  *
  * The engine embeds one struct dtls_reasm in each handshake context (the
- * caller owns the memory; sizeof(struct dtls_reasm) is 18592 bytes on
- * x86-64 with the default bounds, at most DTLS_REASM_SIZE_MAX) and feeds it
- * every handshake fragment it reads (dtls_hs_header_read). The structure:
+ * caller owns the memory; the struct is some 170 bytes, at most
+ * DTLS_REASM_SIZE_MAX, and works in an arena the caller gives to
+ * dtls_reasm_init: a small one for PSK handshakes, DTLS_REASM_ARENA_BYTES
+ * where a certificate chain may come) and feeds it every handshake
+ * fragment it reads (dtls_hs_header_read). The structure:
  *   - knows next_receive_seq (RFC 6347 4.2.2);
  *   - buffers fragments of messages with message_seq in
  *     [next, next + DTLS_REASM_WINDOW), each in a slot of a shared byte
@@ -41,10 +43,10 @@
  * arriving in any order therefore fits. */
 #define DTLS_REASM_WINDOW 5
 
-/* Bytes for buffered message bodies plus their bitmaps (one bit per body
- * byte): one message of DTLS_HS_MSG_MAX with its bitmap. A PSK flight needs
- * well under 1 KiB; a build that never uses certificates may define a
- * smaller value (at least 256) for every translation unit. */
+/* Bytes of an arena that holds one message of DTLS_HS_MSG_MAX (a peer's
+ * certificate chain) with its bitmap (one bit per body byte): the arena of
+ * a handshake context's certificate area. A PSK flight needs well under
+ * 1 KiB, and a PSK-only context gives a smaller arena (conn.h). */
 #ifndef DTLS_REASM_ARENA_BYTES
 #define DTLS_REASM_ARENA_BYTES (DTLS_HS_MSG_MAX + DTLS_HS_MSG_MAX / 8)
 #endif
@@ -82,6 +84,8 @@ struct dtls_reasm_slot {
 struct dtls_reasm {
     uint32_t next_seq; /* next_receive_seq; 32 bits so it may pass 65535 */
     uint32_t arena_used; /* slot regions are packed from 0 */
+    uint32_t arena_cap;
+    uint8_t *arena;      /* the caller's, arena_cap bytes */
     struct dtls_reasm_slot slots[DTLS_REASM_WINDOW];
     int released; /* slot to free at the next call, or -1 */
     struct {      /* the zero-copy fast path, at most one message */
@@ -92,17 +96,23 @@ struct dtls_reasm {
         size_t len;
     } direct;
     struct dtls_reasm_stats stats;
-    uint8_t arena[DTLS_REASM_ARENA_BYTES];
 };
 
 /* Upper bound on sizeof(struct dtls_reasm) promised to the engine. */
-#define DTLS_REASM_SIZE_MAX (DTLS_REASM_ARENA_BYTES + 256)
+#define DTLS_REASM_SIZE_MAX 256
+
+/* Smallest arena dtls_reasm_init takes: a ServerHello or a PSK
+ * ClientKeyExchange, fragmented. */
+#define DTLS_REASM_ARENA_MIN 256
 
 /* (Re)start for a new handshake: forget everything, expect next_seq next
  * (0 for a client; a server that verified the cookie of a ClientHello with
  * message_seq s uses s and then adds that ClientHello, RFC 6347 4.2.2).
- * Counters are zeroed. */
-void dtls_reasm_init(struct dtls_reasm *r, uint16_t next_seq);
+ * Counters are zeroed. Fragments are reassembled in arena (arena_cap
+ * bytes, at least DTLS_REASM_ARENA_MIN, at most DTLS_REASM_ARENA_BYTES:
+ * a message with its bitmap must fit), which stays the caller's and must
+ * live as long as r is used; it needs no zeroing. */
+void dtls_reasm_init(struct dtls_reasm *r, uint8_t *arena, size_t arena_cap, uint16_t next_seq);
 
 /*
  * Add one fragment (header h as read by dtls_hs_header_read, and its
@@ -113,7 +123,8 @@ void dtls_reasm_init(struct dtls_reasm *r, uint16_t next_seq);
  *                       dtls_reasm_next() until COAPS_E_AGAIN;
  *   COAPS_E_DUPLICATE   message_seq < next: an old message, retransmitted
  *                       by the peer (RFC 6347 4.2.4), not stored;
- *   COAPS_E_FULL        message_seq too far ahead, or no arena room:
+ *   COAPS_E_FULL        message_seq too far ahead, or no arena room
+ *                       (a message larger than the arena never fits):
  *                       dropped (the peer retransmits);
  *   COAPS_E_MALFORMED   fragment_offset + fragment_length > length, or the
  *                       type/length disagree with earlier fragments of the

@@ -1,7 +1,8 @@
 /*
  * record_io.c - the connection's use of the record layer (record.h):
  * epoch-1 cipher states from the key block, sequence numbers per epoch,
- * the anti-replay window (RFC 6347 4.1.2.6) and per-key failure counts.
+ * the anti-replay window (RFC 6347 4.1.2.6) and per-key failure counts
+ * (RFC 9147 4.5.3).
  */
 #include <string.h>
 
@@ -28,7 +29,11 @@ coaps_status conn_install_keys(struct conn *c, const struct dtls_key_block *kb)
     }
     c->read_keys = c->write_keys = true;
     dtls_replay_init(&c->replay);
-    c->stats.auth_failures = 0; /* counted per key */
+    /* RFC 9147 4.5.3: failures are counted per key, against the limit of
+     * the AEAD in use (suites.c) unless the config sets one. */
+    c->stats.auth_failures = 0;
+    c->stats.auth_fail_limit =
+        c->cfg->auth_fail_limit ? c->cfg->auth_fail_limit : dtls_aead_auth_fail_limit(s->aead);
     return COAPS_OK;
 }
 

@@ -88,6 +88,63 @@ static coaps_status write_hvr(const struct server *s, const coaps_peer *peer,
     return put_record(w, DTLS_CT_HANDSHAKE, DTLS_VERSION_1_2, rec_seq, msg, mw.off);
 }
 
+/* The ClientHello (or its first fragment) that starts a datagram. */
+struct first_hello {
+    uint16_t version; /* of the record */
+    uint64_t rec_seq;
+    struct dtls_hs_header h;
+    struct dtls_client_hello ch;
+};
+
+/* Only the first record counts: a ClientHello starts a datagram. */
+static bool first_client_hello(const uint8_t *dgram, size_t len, struct first_hello *fh)
+{
+    struct wire_rd r = wire_rd_init(dgram, len), rec;
+    uint8_t type;
+    uint16_t epoch, rlen;
+    if (wire_rd_u8(&r, &type) != COAPS_OK || wire_rd_u16(&r, &fh->version) != COAPS_OK ||
+        wire_rd_u16(&r, &epoch) != COAPS_OK || wire_rd_u48(&r, &fh->rec_seq) != COAPS_OK ||
+        wire_rd_u16(&r, &rlen) != COAPS_OK || wire_rd_sub(&r, rlen, &rec) != COAPS_OK)
+        return false;
+    if (type != DTLS_CT_HANDSHAKE || epoch != 0 || (fh->version >> 8) != 0xfe)
+        return false;
+    const uint8_t *frag;
+    if (dtls_hs_header_read(&rec, &fh->h, &frag) != COAPS_OK ||
+        fh->h.msg_type != DTLS_HS_CLIENT_HELLO || fh->h.fragment_offset != 0)
+        return false; /* see cookie.h: later fragments need state */
+    coaps_status st = dtls_hs_header_is_whole(&fh->h)
+                          ? dtls_client_hello_parse(frag, fh->h.fragment_length, &fh->ch)
+                          : dtls_client_hello_parse_prefix(frag, fh->h.fragment_length, &fh->ch);
+    return st == COAPS_OK;
+}
+
+bool coaps_dtls_server_wants_pki(const coaps_dtls_server *srv, const uint8_t *dgram, size_t len)
+{
+    if (!srv || !dgram)
+        return false;
+    const struct server *s = (const struct server *)(const void *)srv->u.opaque;
+    struct first_hello fh;
+    if (!first_client_hello(dgram, len, &fh))
+        return false;
+    /* A ClientHello that comes in fragments and is too large for the base
+     * context's arena (body and bitmap, reassembly.h) is reassembled in
+     * the certificate area's. */
+    if (!dtls_hs_header_is_whole(&fh.h) &&
+        (size_t)fh.h.length + (fh.h.length + 7) / 8 > CONN_REASM_PSK_BYTES)
+        return true;
+    if (!dtls_pki_usable(s->cfg->pki, true))
+        return false;
+    const uint16_t *suites;
+    size_t n = dtls_suites_configured(s->cfg, &suites);
+    for (size_t i = 0; i < n; i++) {
+        const struct dtls_suite *suite = dtls_suite_find(suites[i]);
+        if (suite && suite->kx == DTLS_KX_ECDHE_ECDSA && dtls_suite_usable(s->cfg, suite) &&
+            dtls_client_hello_offers_suite(&fh.ch, suites[i]))
+            return true;
+    }
+    return false;
+}
+
 coaps_status coaps_dtls_server_accept(coaps_dtls_server *srv, const coaps_peer *peer,
                                       const uint8_t *dgram, size_t len, uint64_t now_ms,
                                       uint8_t *out, size_t cap, size_t *out_len,
@@ -104,49 +161,29 @@ coaps_status coaps_dtls_server_accept(coaps_dtls_server *srv, const coaps_peer *
         crypto_wipe(fresh, sizeof(fresh));
     }
 
-    /* Only the first record counts: a ClientHello starts a datagram. */
-    struct wire_rd r = wire_rd_init(dgram, len), rec;
-    uint8_t type;
-    uint16_t version, epoch, rlen;
-    uint64_t rec_seq;
-    if (wire_rd_u8(&r, &type) != COAPS_OK || wire_rd_u16(&r, &version) != COAPS_OK ||
-        wire_rd_u16(&r, &epoch) != COAPS_OK || wire_rd_u48(&r, &rec_seq) != COAPS_OK ||
-        wire_rd_u16(&r, &rlen) != COAPS_OK || wire_rd_sub(&r, rlen, &rec) != COAPS_OK)
+    struct first_hello fh;
+    if (!first_client_hello(dgram, len, &fh))
         return COAPS_OK;
-    if (type != DTLS_CT_HANDSHAKE || epoch != 0 || (version >> 8) != 0xfe)
-        return COAPS_OK;
-    struct dtls_hs_header h;
-    const uint8_t *frag;
-    if (dtls_hs_header_read(&rec, &h, &frag) != COAPS_OK ||
-        h.msg_type != DTLS_HS_CLIENT_HELLO || h.fragment_offset != 0)
-        return COAPS_OK; /* see cookie.h: later fragments need state */
-    struct dtls_client_hello ch;
-    coaps_status st = dtls_hs_header_is_whole(&h)
-                          ? dtls_client_hello_parse(frag, h.fragment_length, &ch)
-                          : dtls_client_hello_parse_prefix(frag, h.fragment_length, &ch);
-    if (st != COAPS_OK)
-        return COAPS_OK;
-
     struct wire_wr w = wire_wr_init(out, cap);
-    if (ch.client_version > DTLS_VERSION_1_2) {
+    if (fh.ch.client_version > DTLS_VERSION_1_2) {
         /* DTLS 1.0 (or older): refuse, in the client's record version. */
         uint8_t body[2];
         struct wire_wr bw = wire_wr_init(body, sizeof(body));
         struct dtls_alert a = {DTLS_ALERT_FATAL, DTLS_ALERT_PROTOCOL_VERSION};
         TRY(dtls_alert_write(&bw, &a));
-        TRY(put_record(&w, DTLS_CT_ALERT, version, rec_seq, body, bw.off));
+        TRY(put_record(&w, DTLS_CT_ALERT, fh.version, fh.rec_seq, body, bw.off));
         *out_len = w.off;
         *verdict = COAPS_DTLS_ACCEPT_SEND;
         return COAPS_OK;
     }
-    st = dtls_cookie_verify(&s->cookie, peer, &ch);
+    coaps_status st = dtls_cookie_verify(&s->cookie, peer, &fh.ch);
     if (st == COAPS_OK) {
         *verdict = COAPS_DTLS_ACCEPT_NEW;
         return COAPS_OK;
     }
     if (st != COAPS_E_COOKIE)
         return COAPS_OK;
-    TRY(write_hvr(s, peer, &ch, h.message_seq, rec_seq, &w));
+    TRY(write_hvr(s, peer, &fh.ch, fh.h.message_seq, fh.rec_seq, &w));
     *out_len = w.off;
     *verdict = COAPS_DTLS_ACCEPT_SEND;
     return COAPS_OK;

@@ -32,6 +32,12 @@ struct dtls_suite {
     uint8_t tag_len;
 };
 
+/* Records that may fail authentication under one read key before the
+ * session must end (RFC 9147 4.5.3: "Implementations MUST count the number
+ * of received packets that fail authentication with each key"). Values
+ * and where they come from: the table in suites.c and docs/dtls-limits.md. */
+uint64_t dtls_aead_auth_fail_limit(enum crypto_aead_alg aead);
+
 /* The row for a suite id, or NULL when we do not implement it. */
 const struct dtls_suite *dtls_suite_find(uint16_t id);
 

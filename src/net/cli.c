@@ -26,6 +26,28 @@ bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return true;
 }
 
+bool cli_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char digits[24]; /* 20 digits of a uint64_t and a NUL, with room to spare */
+    size_t n = s ? strlen(s) : 0;
+    uint64_t unit = 1;
+    if (n > 0 && (s[n - 1] == 'K' || s[n - 1] == 'k'))
+        unit = 1024;
+    else if (n > 0 && (s[n - 1] == 'M' || s[n - 1] == 'm'))
+        unit = 1024 * 1024;
+    if (unit > 1)
+        n--;
+    if (n == 0 || n >= sizeof digits)
+        return false;
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    uint64_t v;
+    if (!cli_parse_uint(digits, 0, UINT64_MAX / unit, &v) || v * unit < min || v * unit > max)
+        return false;
+    *out = v * unit;
+    return true;
+}
+
 bool cli_parse_port(const char *s, uint16_t *port)
 {
     uint64_t v;

@@ -18,6 +18,11 @@
 /* Decimal unsigned integer in [min, max]: digits only, no sign, no spaces. */
 bool cli_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* A size in bytes in [min, max]: decimal digits, optionally followed by K
+ * or M (KiB, MiB: x 1024, x 1048576; either case), e.g. 4194304, 4096K,
+ * 4M. */
+bool cli_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
 /* UDP port 0..65535 (0 = any free port, for servers in tests). */
 bool cli_parse_port(const char *s, uint16_t *port);
 

@@ -107,35 +107,42 @@ static coaps_status server_psk_lookup(void *user, const uint8_t *identity, size_
 
 /* ---- handshake contexts ------------------------------------------------- */
 
-static void hs_give_back(struct net_dtls_server *srv, uint32_t h)
-{
-    if (srv->hs_owner[h] == NET_SESSION_NONE)
-        return;
-    srv->hs_owner[h] = NET_SESSION_NONE;
-    srv->hs_in_use--;
-}
-
 static void session_end(struct net_dtls_server *srv, uint32_t i, bool notify, uint64_t now_ms);
 
-/* A free handshake context, or the oldest one in use (its handshake
- * fails: a flood of half-open handshakes displaces itself). */
-static uint32_t hs_take(struct net_dtls_server *srv, uint64_t now_ms)
+/* A slot of pool for session i: a free one, or one displaced in the order
+ * of hs_pool.h (its handshake fails). NET_HS_NONE when pool has none to
+ * give (every slot is i's own: cannot happen with one slot per session). */
+static uint32_t pool_take(struct net_dtls_server *srv, struct net_hs_pool *pool, uint32_t i,
+                          uint64_t host, const char *what, uint64_t now_ms)
 {
-    uint32_t oldest = NET_SESSION_NONE;
-    for (uint32_t h = 0; h < srv->opts.max_handshakes; h++) {
-        if (srv->hs_owner[h] == NET_SESSION_NONE)
-            return h;
-        if (oldest == NET_SESSION_NONE || srv->hs_started[h] < srv->hs_started[oldest])
-            oldest = h;
-    }
-    if (oldest == NET_SESSION_NONE)
-        return NET_SESSION_NONE;
+    uint32_t h = net_hs_pool_take(pool, i, host, now_ms);
+    if (h != NET_HS_NONE)
+        return h;
+    uint32_t victim = net_hs_pool_victim(pool);
+    if (victim == NET_HS_NONE || pool->slot[victim].owner == i)
+        return NET_HS_NONE;
     srv->stats.handshakes_evicted++;
-    limited_log(srv, NET_DTLS_LOG_HS_BUSY, NET_LOG_WARN, now_ms,
-                "all %u handshake contexts busy: dropping the oldest handshake",
-                (unsigned)srv->opts.max_handshakes);
-    session_end(srv, srv->hs_owner[oldest], false, now_ms);
-    return oldest;
+    if (NET_LOG_ENABLED(srv->log, NET_LOG_WARN)) {
+        char who[NET_ADDR_STR_MAX];
+        const struct net_hs_slot *v = &pool->slot[victim];
+        limited_log(srv, NET_DTLS_LOG_HS_BUSY, NET_LOG_WARN, now_ms,
+                    "all %u %s busy: dropping the handshake of %s (%s, %u from its host)",
+                    (unsigned)pool->cap, what,
+                    net_peer_format(&net_session_at(&srv->table, v->owner)->peer, who, sizeof who),
+                    v->progress ? "in progress" : "no progress",
+                    (unsigned)net_hs_pool_host_count(pool, v->host));
+    }
+    session_end(srv, pool->slot[victim].owner, false, now_ms);
+    return net_hs_pool_take(pool, i, host, now_ms);
+}
+
+static void hs_give_back(struct net_dtls_server *srv, struct net_dtls_session *s)
+{
+    if (s->hs != NET_HS_NONE)
+        net_hs_pool_give(&srv->hs_pool, s->hs);
+    if (s->pki != NET_HS_NONE)
+        net_hs_pool_give(&srv->pki_pool, s->pki);
+    s->hs = s->pki = NET_HS_NONE;
 }
 
 /* ---- sessions ------------------------------------------------------------ */
@@ -165,11 +172,10 @@ static void session_end(struct net_dtls_server *srv, uint32_t i, bool notify, ui
     }
     if (s->established)
         coaps_coap_forget_peer(srv->edge->coap, &peer);
-    if (s->hs != NET_SESSION_NONE)
-        hs_give_back(srv, s->hs);
-    coaps_dtls_conn_clear(&s->conn);
+    coaps_dtls_conn_clear(&s->conn); /* wipes the contexts before they go back */
+    hs_give_back(srv, s);
     memset(s, 0, sizeof *s);
-    s->hs = NET_SESSION_NONE;
+    s->hs = s->pki = NET_HS_NONE;
     net_session_remove(&srv->table, i);
 }
 
@@ -194,6 +200,18 @@ static void log_session_end(struct net_dtls_server *srv, uint32_t i, uint64_t no
         limited_log(srv, NET_DTLS_LOG_FAILURE, NET_LOG_WARN, now_ms,
                     "coaps handshake from %s refused: unknown PSK identity '%s'", who,
                     identity_text(srv->bad_identity, srv->bad_identity_len, id, sizeof id));
+        return;
+    }
+    if (e.status == COAPS_E_AUTH_LIMIT) {
+        /* RFC 9147 4.5.3: the AEAD's limit of records failing
+         * authentication under one key; forged datagrams, most likely. */
+        coaps_dtls_stats ds = coaps_dtls_get_stats(&s->conn);
+        srv->stats.auth_limit++;
+        limited_log(srv, NET_DTLS_LOG_FAILURE, NET_LOG_WARN, now_ms,
+                    "coaps session with %s ended: %llu records failed authentication "
+                    "under its key, the limit for %s (forged datagrams?)",
+                    who, (unsigned long long)ds.auth_failures,
+                    coaps_dtls_suite_name(coaps_dtls_suite(&s->conn)));
         return;
     }
     char why[128];
@@ -225,9 +243,15 @@ static void session_service(struct net_dtls_server *srv, uint32_t i, uint64_t no
                           coaps_dtls_suite_name(coaps_dtls_suite(&s->conn)));
         }
     }
-    if (s->hs != NET_SESSION_NONE && coaps_dtls_hs_released(&s->conn)) {
-        hs_give_back(srv, s->hs); /* only needed while handshaking */
-        s->hs = NET_SESSION_NONE;
+    if (s->hs != NET_HS_NONE) {
+        if (coaps_dtls_hs_released(&s->conn)) {
+            hs_give_back(srv, s); /* only needed while handshaking */
+        } else {
+            bool progressed = coaps_dtls_hs_progressed(&s->conn);
+            net_hs_pool_set_progress(&srv->hs_pool, s->hs, progressed);
+            if (s->pki != NET_HS_NONE)
+                net_hs_pool_set_progress(&srv->pki_pool, s->pki, progressed);
+        }
     }
     if (st == COAPS_DTLS_FAILED || st == COAPS_DTLS_CLOSED) {
         log_session_end(srv, i, now_ms);
@@ -251,7 +275,8 @@ static uint32_t session_slot(struct net_dtls_server *srv, const coaps_peer *peer
 }
 
 static uint32_t session_new(struct net_dtls_server *srv, struct net_endpoint *ep,
-                            const coaps_peer *peer, uint64_t hello, uint64_t now_ms)
+                            const coaps_peer *peer, const uint8_t *hello, size_t hello_len,
+                            uint64_t now_ms)
 {
     uint32_t i = session_slot(srv, peer, now_ms);
     if (i == NET_SESSION_NONE) {
@@ -262,21 +287,26 @@ static uint32_t session_new(struct net_dtls_server *srv, struct net_endpoint *ep
                     (unsigned)srv->opts.max_sessions, net_peer_format(peer, who, sizeof who));
         return NET_SESSION_NONE;
     }
-    uint32_t h = hs_take(srv, now_ms);
     struct net_dtls_session *s = &srv->sessions[i];
     memset(s, 0, sizeof *s);
     s->ep = ep;
-    s->hs = NET_SESSION_NONE;
-    s->hello_hash = hello;
-    if (h == NET_SESSION_NONE ||
-        coaps_dtls_conn_init(&s->conn, &srv->cfg, &srv->hs_pool[h], peer, now_ms) != COAPS_OK) {
+    s->hs = s->pki = NET_HS_NONE;
+    s->hello_hash = coaps_dtls_client_hello_hash(hello, hello_len);
+    /* Displacing another handshake may end a session, never this one
+     * (its slot is taken, not yet lent a context). */
+    uint64_t host = net_hs_host_key(peer);
+    s->hs = pool_take(srv, &srv->hs_pool, i, host, "handshake contexts", now_ms);
+    if (s->hs != NET_HS_NONE && coaps_dtls_server_wants_pki(&srv->front, hello, hello_len))
+        s->pki = pool_take(srv, &srv->pki_pool, i, host, "certificate areas", now_ms);
+    /* without an area the handshake goes on with PSK suites only */
+    if (s->hs == NET_HS_NONE ||
+        coaps_dtls_conn_init_split(&s->conn, &srv->cfg, &srv->hs_mem[s->hs],
+                                   s->pki == NET_HS_NONE ? NULL : &srv->pki_mem[s->pki], peer,
+                                   now_ms) != COAPS_OK) {
+        hs_give_back(srv, s);
         net_session_remove(&srv->table, i);
         return NET_SESSION_NONE;
     }
-    s->hs = h;
-    srv->hs_owner[h] = i;
-    srv->hs_started[h] = now_ms;
-    srv->hs_in_use++;
     srv->stats.handshakes++;
     return i;
 }
@@ -303,7 +333,7 @@ static uint32_t front_door(struct net_dtls_server *srv, struct net_endpoint *ep,
             srv->stats.restarted++;
             session_end(srv, i, false, now_ms);
         }
-        return session_new(srv, ep, src, coaps_dtls_client_hello_hash(data, len), now_ms);
+        return session_new(srv, ep, src, data, len, now_ms);
     case COAPS_DTLS_ACCEPT_DROP:
     default:
         if (i == NET_SESSION_NONE)
@@ -360,14 +390,10 @@ static uint64_t server_deadline(void *ctx)
 {
     const struct net_dtls_server *srv = ctx;
     uint64_t next = NET_NO_DEADLINE;
-    /* hs_take hands out the lowest free context, so the ones in use sit at
-     * the front: stop once all hs_in_use are seen (this runs on every turn
-     * of the event loop). */
-    for (uint32_t h = 0, seen = 0; h < srv->opts.max_handshakes && seen < srv->hs_in_use; h++) {
-        uint32_t i = srv->hs_owner[h];
-        if (i == NET_SESSION_NONE)
-            continue;
-        seen++;
+    /* only the handshakes in progress (dense in used[]): this runs on every
+     * turn of the event loop */
+    for (uint32_t k = 0; k < srv->hs_pool.in_use; k++) {
+        uint32_t i = srv->hs_pool.slot[srv->hs_pool.used[k]].owner;
         uint64_t d = coaps_dtls_next_deadline(&srv->sessions[i].conn);
         if (d < next)
             next = d;
@@ -384,9 +410,14 @@ static uint64_t server_deadline(void *ctx)
 static void server_due(void *ctx, uint64_t now_ms)
 {
     struct net_dtls_server *srv = ctx;
-    for (uint32_t h = 0; h < srv->opts.max_handshakes && srv->hs_in_use; h++) {
-        uint32_t i = srv->hs_owner[h];
-        if (i == NET_SESSION_NONE || coaps_dtls_next_deadline(&srv->sessions[i].conn) > now_ms)
+    /* A serviced session may end and give its context back, which moves
+     * the last of used[] into its place: walk from the end, so every
+     * handshake is seen once and none moves into the part still to walk. */
+    for (uint32_t k = srv->hs_pool.in_use; k-- > 0;) {
+        if (k >= srv->hs_pool.in_use)
+            continue;
+        uint32_t i = srv->hs_pool.slot[srv->hs_pool.used[k]].owner;
+        if (coaps_dtls_next_deadline(&srv->sessions[i].conn) > now_ms)
             continue;
         (void)coaps_dtls_tick(&srv->sessions[i].conn, now_ms);
         session_service(srv, i, now_ms);
@@ -415,6 +446,8 @@ static void opts_defaults(struct net_dtls_server_opts *o)
         o->max_sessions = NET_DTLS_MAX_SESSIONS_DEFAULT;
     if (o->max_handshakes == 0)
         o->max_handshakes = NET_DTLS_MAX_HANDSHAKES_DEFAULT;
+    if (o->max_cert_handshakes == 0)
+        o->max_cert_handshakes = NET_DTLS_MAX_CERT_HANDSHAKES_DEFAULT;
     if (o->idle_timeout_ms == 0)
         o->idle_timeout_ms = NET_DTLS_IDLE_TIMEOUT_MS_DEFAULT;
     if (o->busy_ms == 0)
@@ -433,6 +466,7 @@ coaps_status net_dtls_server_init(struct net_dtls_server *srv, struct net_edge *
     srv->opts = *opts;
     opts_defaults(&srv->opts);
     ENSURE(srv->opts.max_handshakes <= NET_DTLS_MAX_HANDSHAKES_LIMIT, COAPS_E_CONFIG);
+    ENSURE(srv->opts.max_cert_handshakes <= NET_DTLS_MAX_CERT_HANDSHAKES_LIMIT, COAPS_E_CONFIG);
     srv->cfg = *base;
     srv->cfg.role = COAPS_DTLS_SERVER;
     srv->cfg.psk_lookup = server_psk_lookup;
@@ -441,17 +475,16 @@ coaps_status net_dtls_server_init(struct net_dtls_server *srv, struct net_edge *
         srv->cfg.handshake_timeout_ms = NET_DTLS_HANDSHAKE_TIMEOUT_MS;
     ENSURE(coaps_dtls_config_check(&srv->cfg) == COAPS_OK, COAPS_E_CONFIG);
     TRY(net_session_table_init(&srv->table, srv->opts.max_sessions));
-    uint32_t nh = srv->opts.max_handshakes;
+    /* calloc: pages of contexts never lent are never touched (RSS) */
     srv->sessions = calloc(srv->opts.max_sessions, sizeof *srv->sessions);
-    srv->hs_pool = calloc(nh, sizeof *srv->hs_pool);
-    srv->hs_owner = malloc(nh * sizeof *srv->hs_owner);
-    srv->hs_started = calloc(nh, sizeof *srv->hs_started);
-    if (!srv->sessions || !srv->hs_pool || !srv->hs_owner || !srv->hs_started) {
+    srv->hs_mem = calloc(srv->opts.max_handshakes, sizeof *srv->hs_mem);
+    srv->pki_mem = calloc(srv->opts.max_cert_handshakes, sizeof *srv->pki_mem);
+    if (!srv->sessions || !srv->hs_mem || !srv->pki_mem ||
+        net_hs_pool_init(&srv->hs_pool, srv->opts.max_handshakes) != COAPS_OK ||
+        net_hs_pool_init(&srv->pki_pool, srv->opts.max_cert_handshakes) != COAPS_OK) {
         net_dtls_server_close(srv, now_ms);
         return COAPS_E_NOMEM;
     }
-    for (uint32_t h = 0; h < nh; h++)
-        srv->hs_owner[h] = NET_SESSION_NONE;
     if (coaps_dtls_server_init(&srv->front, &srv->cfg, now_ms) != COAPS_OK) {
         net_dtls_server_close(srv, now_ms);
         return COAPS_E_CONFIG;
@@ -473,7 +506,7 @@ uint32_t net_dtls_server_sessions(const struct net_dtls_server *srv)
 
 void net_dtls_server_close(struct net_dtls_server *srv, uint64_t now_ms)
 {
-    if (srv->sessions && srv->hs_owner) {
+    if (srv->sessions && srv->hs_pool.slot && srv->pki_pool.slot) {
         for (uint32_t i = 0; i < srv->table.cap; i++)
             if (net_session_at(&srv->table, i)->used)
                 session_end(srv, i, true, now_ms);
@@ -483,11 +516,11 @@ void net_dtls_server_close(struct net_dtls_server *srv, uint64_t now_ms)
     coaps_dtls_server_clear(&srv->front);
     net_session_table_free(&srv->table);
     free(srv->sessions);
-    free(srv->hs_pool);
-    free(srv->hs_owner);
-    free(srv->hs_started);
+    free(srv->hs_mem);
+    free(srv->pki_mem);
+    net_hs_pool_free(&srv->hs_pool);
+    net_hs_pool_free(&srv->pki_pool);
     srv->sessions = NULL;
-    srv->hs_pool = NULL;
-    srv->hs_owner = NULL;
-    srv->hs_started = NULL;
+    srv->hs_mem = NULL;
+    srv->pki_mem = NULL;
 }

@@ -14,11 +14,17 @@
  * Memory is bounded and allocated at init:
  *   - max_sessions slots (a connection, NET_DTLS_SESSION_BYTES each, plus
  *     the crypto backend's AEAD contexts while a session lives);
- *   - max_handshakes handshake contexts (COAPS_DTLS_HS_SIZE each), lent to
- *     a session only while it handshakes. When all are lent, a new
- *     cookie-valid ClientHello takes the context of the oldest handshake in
- *     progress (which fails): half-finished handshakes cannot lock out
- *     legitimate clients, they are at most max_handshakes.
+ *   - max_handshakes handshake contexts (COAPS_DTLS_HS_BASE_SIZE, 2 KiB
+ *     each: all a PSK handshake needs) and max_cert_handshakes certificate
+ *     areas (COAPS_DTLS_HS_PKI_SIZE, 24.5 KiB each: only for ClientHellos
+ *     that may use ECDHE_ECDSA, coaps_dtls_server_wants_pki), lent to a
+ *     session only while it handshakes. A repeated ClientHello from a peer
+ *     whose handshake is in progress goes to that handshake (which resends
+ *     its flight, RFC 6347 4.2.4) and takes nothing. When all are lent, a
+ *     new cookie-valid ClientHello displaces a handshake chosen by
+ *     hs_pool.h: one without progress, from the source host holding the
+ *     most, the oldest. A flood from validated addresses so displaces
+ *     itself, not the slow devices beside it.
  * Pages of slots never used are not touched (calloc), so RSS grows with
  * the sessions in use, not with max_sessions.
  *
@@ -47,27 +53,33 @@
 
 #include "coaps/dtls.h"
 #include "net/edge.h"
+#include "net/hs_pool.h"
 #include "net/log.h"
 #include "net/loop.h"
 #include "net/psk_store.h"
 #include "net/session_table.h"
 
 /* Defaults of the flags (coaps-server -h). 10000 sessions x ~2 KiB =
- * 20 MiB at most; 64 handshakes x 21 KiB = 1.3 MiB; libcoap's session
- * timeout is 300 s too (COAP_DEFAULT_SESSION_TIMEOUT). */
+ * 20 MiB at most; 4096 handshakes x 2 KiB = 8 MiB of contexts (+ 4096 x
+ * 40 bytes of pool bookkeeping) and 64 certificate areas x 24.5 KiB =
+ * 1.5 MiB, all allocated untouched: RSS grows only with the handshakes
+ * actually in progress. libcoap's session timeout is 300 s too
+ * (COAP_DEFAULT_SESSION_TIMEOUT). */
 #define NET_DTLS_MAX_SESSIONS_DEFAULT 10000
-#define NET_DTLS_MAX_HANDSHAKES_DEFAULT 64
+#define NET_DTLS_MAX_HANDSHAKES_DEFAULT 4096
+#define NET_DTLS_MAX_CERT_HANDSHAKES_DEFAULT 64
 #define NET_DTLS_IDLE_TIMEOUT_MS_DEFAULT 300000u
 /* RFC 7252 4.8.2 MAX_TRANSMIT_WAIT: the longest a CON exchange lasts. */
 #define NET_DTLS_BUSY_MS_DEFAULT 93000u
 /* Handshakes give up after 30 s (not the engine's 120 s): a half-open
- * handshake holds a 21 KiB context. RFC 6347 4.2.4.1 retransmissions at
- * 1, 2, 4, 8 s still fit. */
+ * handshake holds a context. RFC 6347 4.2.4.1 retransmissions at 1, 2, 4,
+ * 8 s still fit. */
 #define NET_DTLS_HANDSHAKE_TIMEOUT_MS 30000u
 
-/* Bounds of the flags. 2^20 sessions (NET_SESSION_TABLE_MAX); 4096
- * handshake contexts = 84 MiB. */
-#define NET_DTLS_MAX_HANDSHAKES_LIMIT 4096
+/* Bounds of the flags. 2^20 sessions (NET_SESSION_TABLE_MAX); 65536
+ * handshake contexts = 128 MiB; 4096 certificate areas = 98 MiB. */
+#define NET_DTLS_MAX_HANDSHAKES_LIMIT 65536
+#define NET_DTLS_MAX_CERT_HANDSHAKES_LIMIT 4096
 
 /* Log lines about failed handshakes: at most NET_DTLS_LOG_BURST per
  * NET_DTLS_LOG_WINDOW_MS, then a count of the ones suppressed; a flood
@@ -82,6 +94,7 @@
 struct net_dtls_server_opts {
     uint32_t max_sessions;    /* 0: default */
     uint32_t max_handshakes;  /* 0: default */
+    uint32_t max_cert_handshakes; /* 0: default */
     uint32_t idle_timeout_ms; /* 0: default */
     uint32_t busy_ms;         /* 0: default */
 };
@@ -96,10 +109,12 @@ struct net_dtls_server_stats {
     uint64_t restarted;          /* replaced by a new ClientHello */
     uint64_t idle_expired;
     uint64_t evicted;            /* LRU eviction for a newcomer */
-    uint64_t handshakes_evicted; /* oldest handshake displaced */
+    uint64_t handshakes_evicted; /* handshake displaced (hs_pool.h order) */
     uint64_t refused;            /* no slot: table full of busy sessions */
     uint64_t tx_no_session;      /* CoAP output for a peer without session */
     uint64_t unknown_identity;
+    uint64_t auth_limit;         /* ended at the AEAD's limit of records failing
+                                  * authentication (RFC 9147 4.5.3) */
 };
 
 struct net_ratelimit {
@@ -112,7 +127,7 @@ struct net_ratelimit {
  * of one kind does not hide the others. */
 enum net_dtls_log_kind {
     NET_DTLS_LOG_FAILURE = 0, /* handshake or session failed (wrong key, identity) */
-    NET_DTLS_LOG_HS_BUSY = 1, /* handshake pool full: oldest displaced */
+    NET_DTLS_LOG_HS_BUSY = 1, /* handshake pool full: one displaced */
     NET_DTLS_LOG_FULL = 2,    /* session table full: newcomer refused */
     NET_DTLS_LOG_KINDS = 3,
 };
@@ -120,7 +135,8 @@ enum net_dtls_log_kind {
 struct net_dtls_session {
     coaps_dtls_conn conn;
     struct net_endpoint *ep; /* the socket the client talks to */
-    uint32_t hs;             /* handshake context index, or NET_SESSION_NONE */
+    uint32_t hs;             /* handshake context index, or NET_HS_NONE */
+    uint32_t pki;            /* certificate area index, or NET_HS_NONE */
     bool established;
     /* Hash of the ClientHello that started the session (without its record
      * header): a duplicate or late retransmission of it must not restart
@@ -142,10 +158,10 @@ struct net_dtls_server {
     coaps_dtls_server front;
     struct net_session_table table;
     struct net_dtls_session *sessions; /* parallel to table slots */
-    coaps_dtls_hs *hs_pool;
-    uint32_t *hs_owner;    /* session of each context, or NET_SESSION_NONE */
-    uint64_t *hs_started;  /* when it was lent */
-    uint32_t hs_in_use;
+    coaps_dtls_hs_base *hs_mem;   /* max_handshakes contexts */
+    coaps_dtls_hs_pki *pki_mem;   /* max_cert_handshakes areas */
+    struct net_hs_pool hs_pool;   /* who holds which context */
+    struct net_hs_pool pki_pool;  /* who holds which area */
     struct net_dtls_server_stats stats;
     struct net_ratelimit log_limit[NET_DTLS_LOG_KINDS];
     /* the identity our lookup last refused, for the log line */

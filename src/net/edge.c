@@ -29,6 +29,8 @@ coaps_status net_edge_open(struct net_edge *edge, const struct sockaddr *addr, s
     ENSURE((unsigned)transport < NET_EDGE_TRANSPORTS, COAPS_E_INVALID);
     struct net_endpoint *ep = &edge->eps[edge->n_eps];
     TRY(net_endpoint_open(ep, addr, len, transport, err_no));
+    if (edge->rcvbuf > 0)
+        (void)net_endpoint_set_rcvbuf(ep, edge->rcvbuf); /* ep->rcvbuf: what we got */
     ep->edge = edge;
     edge->n_eps++;
     if (out)
@@ -74,6 +76,7 @@ static void edge_receive(struct net_edge *edge, struct net_endpoint *ep, const c
 static void edge_receive_buffer(struct net_edge *edge, struct net_endpoint *ep,
                                 const struct net_rx_dgram *d, size_t *pending, uint64_t now_ms)
 {
+    net_endpoint_note_drops(ep, d->drops); /* SO_RXQ_OVFL: dropped before this one */
     coaps_peer from;
     if (net_peer_from_sockaddr((const struct sockaddr *)&d->addr, d->addr_len, ep->transport,
                                &from) != COAPS_OK) {

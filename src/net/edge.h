@@ -62,6 +62,9 @@ struct net_edge_stats {
 struct net_edge {
     coaps_coap_endpoint *coap;
     const struct net_log *log;
+    int rcvbuf; /* receive buffer asked for each socket net_edge_open opens
+                   (net_endpoint_set_rcvbuf); 0 (net_edge_init's): the
+                   kernel's default */
     struct net_endpoint eps[NET_EDGE_MAX_ENDPOINTS];
     size_t n_eps;
     struct net_transport_hooks hooks[NET_EDGE_TRANSPORTS]; /* rx == NULL: plain */

@@ -22,6 +22,13 @@ coaps_status net_endpoint_open(struct net_endpoint *ep, const struct sockaddr *a
      * GRO. */
     (void)net_udp_enable_gro(ep->fd);
     ep->gso = net_udp_has_gso(ep->fd);
+    /* Datagrams the kernel drops for want of buffer are otherwise
+     * invisible to us (each costs its sender a retransmission): count
+     * them. */
+    (void)net_udp_enable_drop_count(ep->fd);
+    socklen_t rl = sizeof ep->rcvbuf;
+    if (getsockopt(ep->fd, SOL_SOCKET, SO_RCVBUF, &ep->rcvbuf, &rl) != 0)
+        ep->rcvbuf = 0;
     if (ep->family == AF_INET6) {
         int v6only = 1;
         socklen_t optlen = sizeof v6only;
@@ -33,6 +40,27 @@ coaps_status net_endpoint_open(struct net_endpoint *ep, const struct sockaddr *a
         ep->local_len = len;
     }
     return COAPS_OK;
+}
+
+coaps_status net_endpoint_set_rcvbuf(struct net_endpoint *ep, int bytes)
+{
+    return net_udp_set_rcvbuf(ep->fd, bytes, &ep->rcvbuf);
+}
+
+void net_endpoint_note_drops(struct net_endpoint *ep, uint32_t drops)
+{
+    uint32_t fresh = drops - ep->rx_drops_seen;
+    if (fresh == 0 || fresh > UINT32_MAX / 2)
+        return; /* nothing new, or queued before the count we have */
+    ep->stats.rx_kernel_dropped += fresh;
+    ep->rx_drops_seen = drops;
+}
+
+void net_endpoint_update_drops(struct net_endpoint *ep)
+{
+    uint32_t drops;
+    if (ep->fd >= 0 && net_udp_drops(ep->fd, &drops))
+        net_endpoint_note_drops(ep, drops);
 }
 
 static int peer_family(const coaps_peer *peer)

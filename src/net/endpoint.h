@@ -23,6 +23,9 @@ struct net_edge;
 struct net_endpoint_stats {
     uint64_t rx_datagrams;
     uint64_t rx_dropped;   /* truncated, unknown address family */
+    uint64_t rx_kernel_dropped; /* never reached us: the kernel dropped them,
+                                   the receive buffer being full (read with
+                                   SO_RXQ_OVFL / SO_MEMINFO) */
     uint64_t rx_coalesced; /* receive buffers that held several datagrams (UDP_GRO) */
     uint64_t tx_datagrams; /* taken by the kernel */
     uint64_t tx_dropped;   /* refused by the kernel (buffer full, ICMP error) */
@@ -38,6 +41,9 @@ struct net_endpoint {
     socklen_t local_len;
     struct net_edge *edge;          /* owner */
     struct net_endpoint_stats stats;
+    int rcvbuf;                     /* SO_RCVBUF as the kernel reports it (twice
+                                       what it granted), 0 if unknown */
+    uint32_t rx_drops_seen;         /* the socket's drop count last accounted */
     size_t n_tx;
     struct net_dgram tx[NET_UDP_BATCH]; /* queued for the next sendmmsg */
 };
@@ -46,6 +52,20 @@ struct net_endpoint {
  * COAPS_E_IO with *err_no = errno. */
 coaps_status net_endpoint_open(struct net_endpoint *ep, const struct sockaddr *addr,
                                socklen_t len, enum coaps_transport transport, int *err_no);
+
+/* Ask for a receive buffer of `bytes` (net_udp_set_rcvbuf); ep->rcvbuf
+ * says what the kernel gave. COAPS_E_IO if it refused both ways. */
+coaps_status net_endpoint_set_rcvbuf(struct net_endpoint *ep, int bytes);
+
+/* The socket's drop count was `drops` (from a received datagram's
+ * SO_RXQ_OVFL): add what is new to stats.rx_kernel_dropped. A count older
+ * than the last one seen (serial arithmetic, it wraps at 2^32) adds
+ * nothing. */
+void net_endpoint_note_drops(struct net_endpoint *ep, uint32_t drops);
+
+/* Bring stats.rx_kernel_dropped up to date now (SO_MEMINFO): drops after
+ * the last datagram received show only this way. */
+void net_endpoint_update_drops(struct net_endpoint *ep);
 
 /* True when a datagram to peer can leave through this endpoint: same
  * transport, and the socket's family can reach the peer's. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stdint.h>
@@ -52,6 +53,35 @@ coaps_status net_udp_local(int fd, struct sockaddr_storage *out, socklen_t *len)
     return COAPS_OK;
 }
 
+coaps_status net_udp_set_rcvbuf(int fd, int bytes, int *got)
+{
+    bool set = setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0 ||
+               setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) == 0;
+    if (got) {
+        socklen_t len = sizeof *got;
+        if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, got, &len) != 0)
+            *got = 0;
+    }
+    return set ? COAPS_OK : COAPS_E_IO;
+}
+
+bool net_udp_enable_drop_count(int fd)
+{
+    int on = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on) == 0;
+}
+
+bool net_udp_drops(int fd, uint32_t *drops)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof mem;
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+        len < (SK_MEMINFO_DROPS + 1) * sizeof mem[0])
+        return false;
+    *drops = mem[SK_MEMINFO_DROPS];
+    return true;
+}
+
 bool net_udp_enable_gro(int fd)
 {
     int on = 1;
@@ -93,25 +123,29 @@ bool net_rx_next(const struct net_rx_dgram *d, size_t *off, size_t max, const ui
     return false;
 }
 
-/* The GRO segment size from a received message's ancillary data, 0 if none. */
-static size_t rx_gro_size(struct msghdr *mh)
+/* A received message's ancillary data: the GRO segment size (0 if none)
+ * and the socket's drop count (SO_RXQ_OVFL). */
+static void rx_ancillary(struct msghdr *mh, struct net_rx_dgram *d)
 {
+    d->seg = 0;
+    d->drops = 0;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
         if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
             int seg;
             memcpy(&seg, CMSG_DATA(cm), sizeof seg);
-            return seg > 0 ? (size_t)seg : 0;
+            d->seg = seg > 0 ? (size_t)seg : 0;
+        } else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
+            memcpy(&d->drops, CMSG_DATA(cm), sizeof d->drops);
         }
     }
-    return 0;
 }
 
 int net_udp_recv_batch(int fd, struct net_rx_dgram *d, size_t n)
 {
     struct mmsghdr msgs[NET_UDP_BATCH];
     struct iovec iov[NET_UDP_BATCH];
-    struct {
-        _Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(int))];
+    struct { /* UDP_GRO's int and SO_RXQ_OVFL's uint32_t */
+        _Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint32_t))];
     } ctl[NET_UDP_BATCH];
     if (n > NET_UDP_BATCH)
         n = NET_UDP_BATCH;
@@ -136,7 +170,7 @@ int net_udp_recv_batch(int fd, struct net_rx_dgram *d, size_t n)
         d[i].addr_len = msgs[i].msg_hdr.msg_namelen;
         d[i].len = msgs[i].msg_len;
         d[i].truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-        d[i].seg = rx_gro_size(&msgs[i].msg_hdr);
+        rx_ancillary(&msgs[i].msg_hdr, &d[i]);
     }
     return got;
 }

@@ -65,6 +65,10 @@ struct net_rx_dgram {
     size_t len;                   /* bytes in data */
     size_t seg;                   /* > 0: data holds datagrams of seg bytes (the last may be shorter) */
     bool truncated;               /* longer than data: drop it */
+    uint32_t drops;               /* with SO_RXQ_OVFL on: the socket's count of
+                                     datagrams the kernel dropped (receive
+                                     buffer full) as it stood when this one
+                                     was queued (it wraps); 0 while none */
     uint8_t data[NET_UDP_RX_MAX];
 };
 
@@ -79,6 +83,22 @@ bool net_rx_next(const struct net_rx_dgram *d, size_t *off, size_t max, const ui
  * IPv6 addresses it is set. On failure returns COAPS_E_IO and *err_no (if
  * not NULL) holds errno (e.g. EADDRINUSE), with *fd = -1. */
 coaps_status net_udp_open(const struct sockaddr *addr, socklen_t len, int *fd, int *err_no);
+
+/* Ask for a receive buffer of `bytes` on fd: SO_RCVBUFFORCE first (it
+ * may exceed net.core.rmem_max; needs CAP_NET_ADMIN, which a server run as
+ * root has), else SO_RCVBUF (capped by rmem_max). *got (may be NULL)
+ * receives what the kernel reports it gave, which on Linux is twice what
+ * was granted (the other half pays for its bookkeeping, socket(7)). */
+coaps_status net_udp_set_rcvbuf(int fd, int bytes, int *got);
+
+/* Turn on SO_RXQ_OVFL (Linux 2.6.33): every datagram received then
+ * carries the socket's drop count (net_rx_dgram.drops; the kernel leaves
+ * it out while it is 0). */
+bool net_udp_enable_drop_count(int fd);
+
+/* The socket's drop count now (SO_MEMINFO, Linux 4.6), for when no
+ * datagram has come since the last drops. false where unsupported. */
+bool net_udp_drops(int fd, uint32_t *drops);
 
 /* Turn on UDP_GRO for fd where the kernel has it; true if it took. */
 bool net_udp_enable_gro(int fd);

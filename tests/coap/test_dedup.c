@@ -1,7 +1,22 @@
-/* test_dedup.c - message deduplication (src/coap/dedup.c, RFC 7252 4.5). */
+/* test_dedup.c - message deduplication (src/coap/dedup.c, RFC 7252 4.5):
+ * per peer, bounded, with a fake clock. */
 #include "coap/coap_test_util.h"
 
 static int calls;
+
+/* Bytes of the payload of "big": with its header about 500 bytes, so two
+ * such replies fill most of a peer's 1280 bytes of reply area. */
+#define T_BIG_PAYLOAD 480
+
+/* Peer number n of up to 65536 (t_peer has 255): 10.0.hi.lo. */
+static coaps_peer peer16(uint16_t n)
+{
+    coaps_peer p = t_peer(0);
+    p.addr[0] = 10;
+    p.addr[2] = (uint8_t)(n >> 8);
+    p.addr[3] = (uint8_t)n;
+    return p;
+}
 
 static coaps_status counter_post(void *user, const coaps_coap_request *req,
                                  coaps_coap_response *resp)
@@ -14,6 +29,19 @@ static coaps_status counter_post(void *user, const coaps_coap_request *req,
     return coaps_coap_response_set_payload(resp, b, (size_t)n);
 }
 
+/* A POST whose reply is T_BIG_PAYLOAD bytes of payload, the call count
+ * first (so each reply differs). */
+static coaps_status big_post(void *user, const coaps_coap_request *req, coaps_coap_response *resp)
+{
+    (void)user;
+    (void)req;
+    calls++;
+    char b[T_BIG_PAYLOAD];
+    memset(b, 'x', sizeof b);
+    snprintf(b, 16, "n=%d;", calls);
+    return coaps_coap_response_set_payload(resp, b, sizeof b);
+}
+
 static coaps_coap_endpoint *server(const coaps_coap_config *c, void **mem)
 {
     coaps_coap_endpoint *ep = t_endpoint(c, mem);
@@ -21,8 +49,19 @@ static coaps_coap_endpoint *server(const coaps_coap_config *c, void **mem)
     coaps_coap_resource_def_init(&d, "c");
     d.handler[COAPS_COAP_POST] = counter_post;
     assert_int_equal(coaps_coap_resource_add(ep, &d, NULL), COAPS_OK);
+    coaps_coap_resource_def_init(&d, "big");
+    d.handler[COAPS_COAP_POST] = big_post;
+    assert_int_equal(coaps_coap_resource_add(ep, &d, NULL), COAPS_OK);
     calls = 0;
     return ep;
+}
+
+/* Feed a CON POST /c with mid from p at now. */
+static void post(coaps_coap_endpoint *ep, const coaps_peer *p, uint16_t mid, uint64_t now)
+{
+    coaps_coap_msg m;
+    t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, mid, "c");
+    t_feed(ep, p, &m, now);
 }
 
 /* A duplicate CON gets the very same bytes, the handler runs once. */
@@ -89,32 +128,119 @@ static void duplicate_non_is_dropped(void **state)
     free(mem);
 }
 
-/* The cache is bounded; the oldest entry goes first. */
-static void full_cache_evicts_oldest(void **state)
+/* RFC 7252 4.5 at load: a duplicate 2 s later is answered from the cache
+ * with the very same bytes, and the handler ran once, although 1,000
+ * other peers sent 2,000 distinct messages in between (the old global
+ * cache kept 128 entries in all, and forgot it after 128 of them). */
+static void duplicate_after_2s_survives_other_peers_traffic(void **state)
 {
     (void)state;
     coaps_coap_config c;
     coaps_coap_config_default(&c);
-    c.dedup_entries = 3;
+    c.dedup_peers = 1024;
     void *mem;
     coaps_coap_endpoint *ep = server(&c, &mem);
     coaps_peer p = t_peer(1);
-    coaps_coap_msg m;
-    for (uint16_t mid = 1; mid <= 4; mid++) {
-        t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, mid, "c");
-        t_feed(ep, &p, &m, mid);
+    struct t_dgram first, again;
+    post(ep, &p, 0x4242, 0);
+    t_pop(ep, &first);
+    for (uint16_t i = 0; i < 2000; i++) { /* 1,000 peers, 2 messages each */
+        coaps_peer q = peer16((uint16_t)(1 + i % 1000));
+        post(ep, &q, (uint16_t)(i / 1000), 1 + i);
+        t_drain(ep);
     }
+    assert_int_equal(calls, 1 + 2000);
+    post(ep, &p, 0x4242, 2000);
+    t_pop(ep, &again);
+    t_none(ep);
+    assert_int_equal(calls, 1 + 2000); /* the handler did not run again */
+    assert_int_equal(first.len, again.len);
+    assert_memory_equal(first.buf, again.buf, first.len);
+    t_payload_is(&again.m, "n=1");
+    assert_int_equal(coaps_coap_get_stats(ep)->table_full, 0);
+    free(mem);
+}
+
+/* A flood of distinct Message IDs from one peer pushes out only that
+ * peer's own older entries: the other peers' exchanges stay known. */
+static void flood_from_one_peer_cannot_evict_others(void **state)
+{
+    (void)state;
+    void *mem;
+    coaps_coap_endpoint *ep = server(NULL, &mem);
+    coaps_peer a = t_peer(1), b = t_peer(2), f = t_peer(66);
+    post(ep, &a, 7, 0);
+    post(ep, &b, 7, 0);
+    t_drain(ep);
+    for (uint32_t mid = 0; mid < 65536; mid++) { /* every MID there is */
+        post(ep, &f, (uint16_t)mid, 1);
+        t_drain(ep);
+    }
+    assert_int_equal(calls, 2 + 65536);
+    post(ep, &a, 7, 2000);
+    post(ep, &b, 7, 2000);
+    assert_int_equal(calls, 2 + 65536); /* both duplicates */
+    assert_int_equal(t_drain(ep), 2);
+    assert_int_equal(coaps_coap_get_stats(ep)->table_full, 0);
+    /* f keeps only its newest dedup_per_peer (8) */
+    assert_int_equal(coaps_coap_get_stats(ep)->dedup_recycled, 65536 - 8);
+    post(ep, &f, 65535 - 7, 2000); /* the 8th newest: still known */
+    assert_int_equal(calls, 2 + 65536);
+    post(ep, &f, 65535 - 8, 2000); /* the 9th: recycled, handled again */
+    assert_int_equal(calls, 2 + 65536 + 1);
+    free(mem);
+}
+
+/* Within a peer the bound is its own: its oldest entry goes first. */
+static void full_peer_evicts_its_oldest(void **state)
+{
+    (void)state;
+    coaps_coap_config c;
+    coaps_coap_config_default(&c);
+    c.dedup_per_peer = 3;
+    void *mem;
+    coaps_coap_endpoint *ep = server(&c, &mem);
+    coaps_peer p = t_peer(1);
+    for (uint16_t mid = 1; mid <= 4; mid++)
+        post(ep, &p, mid, mid);
     assert_int_equal(calls, 4);
-    t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, 4, "c"); /* newest: still cached */
-    t_feed(ep, &p, &m, 10);
+    post(ep, &p, 4, 10); /* newest: still cached */
     assert_int_equal(calls, 4);
-    t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, 2, "c"); /* still cached */
-    t_feed(ep, &p, &m, 10);
+    post(ep, &p, 2, 10); /* still cached */
     assert_int_equal(calls, 4);
-    t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, 1, "c"); /* evicted: handled again */
-    t_feed(ep, &p, &m, 10);
+    post(ep, &p, 1, 10); /* evicted: handled again */
     assert_int_equal(calls, 5);
-    assert_true(coaps_coap_get_stats(ep)->table_full >= 1);
+    assert_true(coaps_coap_get_stats(ep)->dedup_recycled >= 1);
+    assert_int_equal(coaps_coap_get_stats(ep)->table_full, 0);
+    free(mem);
+}
+
+/* When every slot is taken, a new peer takes the slot of the peer heard
+ * from least recently (the oldest peer's state), not anyone's newest
+ * exchange. */
+static void full_table_evicts_least_recent_peer(void **state)
+{
+    (void)state;
+    coaps_coap_config c;
+    coaps_coap_config_default(&c);
+    c.dedup_peers = 3;
+    void *mem;
+    coaps_coap_endpoint *ep = server(&c, &mem);
+    coaps_peer a = t_peer(1), b = t_peer(2), cc = t_peer(3), d = t_peer(4);
+    post(ep, &a, 1, 0);
+    post(ep, &b, 1, 1);
+    post(ep, &cc, 1, 2);
+    post(ep, &a, 2, 3); /* a spoke again: b is now the least recent */
+    post(ep, &d, 1, 4); /* takes b's slot */
+    assert_int_equal(calls, 5);
+    assert_int_equal(coaps_coap_get_stats(ep)->table_full, 1);
+    post(ep, &a, 1, 5);
+    post(ep, &a, 2, 5);
+    post(ep, &cc, 1, 5);
+    post(ep, &d, 1, 5);
+    assert_int_equal(calls, 5); /* all known */
+    post(ep, &b, 1, 6);          /* forgotten: handled again */
+    assert_int_equal(calls, 6);
     free(mem);
 }
 
@@ -125,7 +251,7 @@ static void dead_entries_are_reused_first(void **state)
     (void)state;
     coaps_coap_config c;
     coaps_coap_config_default(&c);
-    c.dedup_entries = 2;
+    c.dedup_per_peer = 2;
     void *mem;
     coaps_coap_endpoint *ep = server(&c, &mem);
     coaps_peer p = t_peer(1);
@@ -139,68 +265,134 @@ static void dead_entries_are_reused_first(void **state)
     assert_int_equal(calls, 3);
     t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, 1, "c"); /* still known */
     t_feed(ep, &p, &m, 200001);
+    t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, 3, "c"); /* and the newest */
+    t_feed(ep, &p, &m, 200001);
     assert_int_equal(calls, 3);
+    assert_int_equal(coaps_coap_get_stats(ep)->dedup_recycled, 0);
     assert_int_equal(coaps_coap_get_stats(ep)->table_full, 0);
     free(mem);
 }
 
-/* The hash index stays right under churn: many peers sharing MIDs, the
- * ring reused several times over. Exactly the newest 64 (peer, MID)
- * pairs are known afterwards (a stale or lost chain link shows here). */
-static void index_survives_churn(void **state)
+/* The hash index and the LRU list stay right while slots change hands:
+ * 7 peers in turn over 5 slots, so every message from the 6th on takes
+ * the slot of the least recent peer. Exactly the newest 5 (peer, MID)
+ * pairs are known afterwards (a stale or lost link shows here). */
+static void index_survives_slot_churn(void **state)
 {
     (void)state;
     coaps_coap_config c;
     coaps_coap_config_default(&c);
-    c.dedup_entries = 64;
+    c.dedup_peers = 5;
+    c.dedup_per_peer = 4;
     void *mem;
     coaps_coap_endpoint *ep = server(&c, &mem);
-    coaps_coap_msg m;
     const int total = 64 * 5;
     for (int i = 0; i < total; i++) {
         coaps_peer p = t_peer((uint8_t)(1 + i % 7));
-        t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, (uint16_t)(i / 7), "c");
-        t_feed(ep, &p, &m, (uint64_t)i);
+        post(ep, &p, (uint16_t)(i / 7), (uint64_t)i);
     }
     assert_int_equal(calls, total);
-    for (int i = total - 64; i < total; i++) { /* the newest 64: replayed */
+    assert_int_equal(coaps_coap_get_stats(ep)->table_full, total - 5);
+    for (int i = total - 5; i < total; i++) { /* the newest 5: replayed */
         coaps_peer p = t_peer((uint8_t)(1 + i % 7));
-        t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, (uint16_t)(i / 7), "c");
-        t_feed(ep, &p, &m, (uint64_t)total);
+        post(ep, &p, (uint16_t)(i / 7), (uint64_t)total);
         assert_int_equal(calls, total);
     }
-    coaps_peer p0 = t_peer(1); /* i = 0: long evicted, handled again */
-    t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, 0, "c");
-    t_feed(ep, &p0, &m, (uint64_t)total);
+    coaps_peer p6 = t_peer((uint8_t)(1 + (total - 6) % 7)); /* its slot went */
+    post(ep, &p6, (uint16_t)((total - 6) / 7), (uint64_t)total);
+    assert_int_equal(calls, total + 1);
+    t_drain(ep);
+    free(mem);
+}
+
+/* Each peer's FIFO wraps many times over: with 7 peers in 7 slots and 8
+ * entries each, exactly the newest 56 (peer, MID) pairs are known. */
+static void index_survives_entry_churn(void **state)
+{
+    (void)state;
+    coaps_coap_config c;
+    coaps_coap_config_default(&c);
+    c.dedup_peers = 7;
+    void *mem;
+    coaps_coap_endpoint *ep = server(&c, &mem);
+    const int total = 64 * 5;
+    for (int i = 0; i < total; i++) {
+        coaps_peer p = t_peer((uint8_t)(1 + i % 7));
+        post(ep, &p, (uint16_t)(i / 7), (uint64_t)i);
+        t_drain(ep);
+    }
+    assert_int_equal(coaps_coap_get_stats(ep)->dedup_recycled, total - 56);
+    for (int i = total - 56; i < total; i++) {
+        coaps_peer p = t_peer((uint8_t)(1 + i % 7));
+        post(ep, &p, (uint16_t)(i / 7), (uint64_t)total);
+        assert_int_equal(calls, total);
+    }
+    coaps_peer p0 = t_peer((uint8_t)(1 + (total - 57) % 7));
+    post(ep, &p0, (uint16_t)((total - 57) / 7), (uint64_t)total);
     assert_int_equal(calls, total + 1);
     free(mem);
 }
 
-/* Entries freed by forgetting a peer are reused before a live entry is
- * evicted, even while every other entry is far from expiring. */
-static void forgotten_entries_are_reused_first(void **state)
+/* A peer's replies share its max_message_size bytes: large ones push out
+ * the peer's own oldest entries (never another peer's), and what stays is
+ * replayed byte for byte. */
+static void large_replies_push_out_own_oldest(void **state)
+{
+    (void)state;
+    void *mem;
+    coaps_coap_endpoint *ep = server(NULL, &mem);
+    coaps_peer p = t_peer(1), q = t_peer(2);
+    post(ep, &q, 9, 0);
+    struct t_dgram r[4], again;
+    coaps_coap_msg m;
+    t_pop(ep, &r[0]);
+    for (uint16_t mid = 1; mid <= 3; mid++) {
+        t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, mid, "big");
+        t_feed(ep, &p, &m, mid);
+        t_pop(ep, &r[mid]);
+        assert_true(r[mid].len > T_BIG_PAYLOAD && 3 * r[mid].len > 1280);
+    }
+    for (uint16_t mid = 2; mid <= 3; mid++) { /* the last two fit: replayed */
+        t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, mid, "big");
+        t_feed(ep, &p, &m, 10);
+        t_pop(ep, &again);
+        assert_int_equal(again.len, r[mid].len);
+        assert_memory_equal(again.buf, r[mid].buf, again.len);
+    }
+    assert_int_equal(calls, 4);
+    assert_int_equal(coaps_coap_get_stats(ep)->dedup_recycled, 1);
+    post(ep, &q, 9, 10); /* q's reply untouched */
+    t_pop(ep, &again);
+    assert_int_equal(again.len, r[0].len);
+    assert_memory_equal(again.buf, r[0].buf, again.len);
+    t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, 1, "big"); /* pushed out */
+    t_feed(ep, &p, &m, 10);
+    assert_int_equal(calls, 5);
+    free(mem);
+}
+
+/* A forgotten peer's slot (DTLS session closed) is reused before a live
+ * peer is evicted. */
+static void forgotten_slots_are_reused_first(void **state)
 {
     (void)state;
     coaps_coap_config c;
     coaps_coap_config_default(&c);
-    c.dedup_entries = 4;
+    c.dedup_peers = 2;
     void *mem;
     coaps_coap_endpoint *ep = server(&c, &mem);
-    coaps_peer p = t_peer(1), q = t_peer(2);
-    coaps_coap_msg m;
-    for (uint16_t mid = 1; mid <= 5; mid++) { /* the 5th evicts a live one */
-        t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, mid, "c");
-        t_feed(ep, mid == 3 ? &q : &p, &m, mid);
-    }
-    uint64_t full = coaps_coap_get_stats(ep)->table_full;
-    assert_true(full >= 1);
-    coaps_coap_forget_peer(ep, &q); /* frees MID 3's entry */
-    t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, 6, "c");
-    t_feed(ep, &p, &m, 6);
-    assert_int_equal(coaps_coap_get_stats(ep)->table_full, full);
-    t_req(&m, COAPS_COAP_CON, COAPS_COAP_POST, 2, "c"); /* not evicted */
-    t_feed(ep, &p, &m, 7);
-    assert_int_equal(calls, 6);
+    coaps_peer p = t_peer(1), q = t_peer(2), r = t_peer(3);
+    post(ep, &p, 1, 1);
+    post(ep, &q, 1, 2);
+    coaps_coap_forget_peer(ep, &q);
+    post(ep, &r, 1, 3); /* takes q's freed slot */
+    assert_int_equal(coaps_coap_get_stats(ep)->table_full, 0);
+    post(ep, &p, 1, 4); /* not evicted */
+    post(ep, &r, 1, 4);
+    assert_int_equal(calls, 3);
+    post(ep, &q, 1, 5); /* forgotten: new again (and evicts p, the oldest) */
+    assert_int_equal(calls, 4);
+    assert_int_equal(coaps_coap_get_stats(ep)->table_full, 1);
     free(mem);
 }
 
@@ -227,10 +419,15 @@ int main(void)
         cmocka_unit_test(duplicate_con_replays_cached_response),
         cmocka_unit_test(entry_expires_after_exchange_lifetime),
         cmocka_unit_test(duplicate_non_is_dropped),
-        cmocka_unit_test(full_cache_evicts_oldest),
+        cmocka_unit_test(duplicate_after_2s_survives_other_peers_traffic),
+        cmocka_unit_test(flood_from_one_peer_cannot_evict_others),
+        cmocka_unit_test(full_peer_evicts_its_oldest),
+        cmocka_unit_test(full_table_evicts_least_recent_peer),
         cmocka_unit_test(dead_entries_are_reused_first),
-        cmocka_unit_test(index_survives_churn),
-        cmocka_unit_test(forgotten_entries_are_reused_first),
+        cmocka_unit_test(index_survives_slot_churn),
+        cmocka_unit_test(index_survives_entry_churn),
+        cmocka_unit_test(large_replies_push_out_own_oldest),
+        cmocka_unit_test(forgotten_slots_are_reused_first),
         cmocka_unit_test(dedup_can_be_disabled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,7 +53,7 @@ static void config_is_validated(void **state)
     /* smaller tables cost less */
     coaps_coap_config_default(&c);
     size_t big = coaps_coap_endpoint_size(&c);
-    c.dedup_entries = 8;
+    c.dedup_peers = 8;
     assert_true(coaps_coap_endpoint_size(&c) < big);
 }
 

@@ -101,6 +101,45 @@ static void handshake_every_suite(void **state)
     }
 }
 
+/* A PSK handshake needs only the 2 KiB base context (COAPS_DTLS_HS_BASE_SIZE,
+ * no certificate area), for every suite, also when its messages come
+ * fragmented (MTU 128, a 100-byte SNI, a 128-byte hint: the ClientHello
+ * and ServerKeyExchange are reassembled in the base context's small arena)
+ * and with loss (flights resent from the base context's flight buffer).
+ * Each base is its own allocation of exactly its size: ASan catches any
+ * use past it. */
+static void psk_handshake_in_base_context_only(void **state)
+{
+    (void)state;
+    static char sni[101];
+    memset(sni, 'b', 100);
+    static uint8_t hint[COAPS_DTLS_PSK_HINT_MAX];
+    memset(hint, 'h', sizeof hint);
+    for (size_t i = 0; i < COAPS_ARRAY_LEN(all_suites); i++) {
+        for (int impaired = 0; impaired < 2; impaired++) {
+            struct h_net *n = h_new(40 + i * 2 + (size_t)impaired);
+            n->split = true;
+            n->ccfg.suites = &all_suites[i];
+            n->ccfg.suites_len = 1;
+            if (impaired) {
+                n->ch[H_C2S].loss = n->ch[H_S2C].loss = 200;
+            } else {
+                n->ccfg.mtu = n->scfg.mtu = 128;
+                n->ccfg.server_name = sni;
+                n->scfg.psk_hint = hint;
+                n->scfg.psk_hint_len = sizeof hint;
+            }
+            assert_int_equal(h_start(n), COAPS_OK);
+            h_run(n, 60000);
+            assert_established(n);
+            assert_int_equal(coaps_dtls_suite(&n->sv), all_suites[i]);
+            app_roundtrip(n, &n->cl, &n->sv, "base context");
+            app_roundtrip(n, &n->sv, &n->cl, "base context back");
+            h_free(n);
+        }
+    }
+}
+
 /* The server picks by its own preference among what the client offers. */
 static void server_preference_wins(void **state)
 {
@@ -334,6 +373,66 @@ static int capture_ch2(struct h_net *n, int dir, uint8_t *d, size_t *len)
     return 1;
 }
 
+/* Count the datagrams the server has to send now (taking them). */
+static unsigned server_datagrams(struct h_net *n)
+{
+    uint8_t out[H_DGRAM_MAX];
+    size_t len;
+    unsigned k = 0;
+    while (coaps_dtls_output(&n->sv, out, sizeof out, &len, n->now) == COAPS_OK)
+        k++;
+    return k;
+}
+
+/* RFC 6347 4.2.4: a repeated ClientHello means our flight was lost, so it
+ * is resent at once; but under the 4.2.4.1 timer: not again within half
+ * the current timeout, which each resend doubles. A client (or a flood at
+ * its address) repeating its ClientHello every millisecond gets the
+ * flight 3 times in 3.5 s, not 3,500. */
+static void repeated_client_hello_paced_by_timer(void **state)
+{
+    (void)state;
+    struct h_net *n = h_new(52);
+    struct h_dgram cap = {0};
+    n->user = &cap;
+    n->filter = capture_ch2;
+    assert_int_equal(h_start(n), COAPS_OK);
+    while (!n->sv_up) {
+        h_collect(n);
+        assert_true(h_deliver_one(n));
+    }
+    assert_true(cap.len > 0);
+    assert_true(server_datagrams(n) >= 1); /* the ServerHello flight */
+    uint64_t t0 = n->now;
+    unsigned resent = 0, resent_at[8];
+    for (uint64_t t = 1; t <= 3500; t++) {
+        n->now = t0 + t;
+        uint8_t copy[H_DGRAM_MAX];
+        memcpy(copy, cap.b, cap.len);
+        assert_int_equal(coaps_dtls_input(&n->sv, copy, cap.len, n->now), COAPS_OK);
+        if (server_datagrams(n) > 0 && resent < 8)
+            resent_at[resent++] = (unsigned)t;
+        (void)coaps_dtls_tick(&n->sv, n->now); /* the timer itself stays due later */
+        if (server_datagrams(n) > 0 && resent < 8)
+            resent_at[resent++] = (unsigned)t;
+    }
+    /* rto 1 s: a repeat is answered at 500 ms (rto becomes 2 s); the next
+     * 1 s later (rto 4 s, timer at 1500 + 4000); the one after would be
+     * due 2 s later, at 3500 */
+    assert_int_equal(resent, 3);
+    assert_int_equal(resent_at[0], 500);
+    assert_int_equal(resent_at[1], 1500);
+    assert_int_equal(resent_at[2], 3500);
+    assert_int_equal(coaps_dtls_state(&n->sv), COAPS_DTLS_HANDSHAKING);
+    assert_false(coaps_dtls_hs_progressed(&n->sv)); /* nothing but ClientHellos */
+    /* the honest rest of the handshake still completes */
+    n->filter = NULL;
+    h_run(n, 60000);
+    assert_established(n);
+    assert_true(coaps_dtls_hs_progressed(&n->sv));
+    h_free(n);
+}
+
 /* RFC 6347 4.2.1: a forged cookie gets a HelloVerifyRequest again and no
  * state; a DTLS 1.0 ClientHello gets protocol_version. */
 static void forged_cookie_and_dtls10(void **state)
@@ -554,8 +653,9 @@ static void replayed_record_dropped(void **state)
     h_free(n);
 }
 
-/* RFC 6347 4.1.2.7: forged records are dropped silently and counted; past
- * the configured limit the session is closed. */
+/* RFC 6347 4.1.2.7: forged records are dropped silently and counted; at
+ * the configured limit the session ends (RFC 9147 4.5.3), without an
+ * alert and with its own reason. */
 static void auth_failure_limit_closes(void **state)
 {
     (void)state;
@@ -580,10 +680,12 @@ static void auth_failure_limit_closes(void **state)
         if (i < 2)
             assert_int_equal(st, COAPS_OK);
         else
-            assert_int_equal(st, COAPS_E_AUTH);
+            assert_int_equal(st, COAPS_E_AUTH_LIMIT);
     }
     assert_int_equal(coaps_dtls_state(&n->sv), COAPS_DTLS_FAILED);
+    assert_int_equal(coaps_dtls_error_reason(&n->sv).status, COAPS_E_AUTH_LIMIT);
     assert_int_equal(coaps_dtls_get_stats(&n->sv).auth_failures, 3);
+    assert_int_equal(coaps_dtls_get_stats(&n->sv).auth_fail_limit, 3);
     h_free(n);
 }
 
@@ -782,15 +884,22 @@ static void suite_names(void **state)
 static void sizes(void **state)
 {
     (void)state;
-    printf("# coaps_dtls_conn %zu bytes, coaps_dtls_hs %zu bytes\n", sizeof(coaps_dtls_conn),
-           sizeof(coaps_dtls_hs));
+    printf("# coaps_dtls_conn %zu bytes, coaps_dtls_hs %zu bytes (base %zu of it used %zu, "
+           "certificate area %zu of it used %zu)\n",
+           sizeof(coaps_dtls_conn), sizeof(coaps_dtls_hs), sizeof(coaps_dtls_hs_base),
+           sizeof(struct conn_hs), sizeof(coaps_dtls_hs_pki), sizeof(struct conn_hs_pki));
     assert_true(sizeof(coaps_dtls_conn) <= 4096);
+    /* issue 18: a PSK handshake context of at most 2 KiB */
+    assert_true(sizeof(coaps_dtls_hs_base) <= 2048);
+    assert_true(sizeof(struct conn_hs) <= sizeof(coaps_dtls_hs_base));
+    assert_true(sizeof(struct conn_hs_pki) <= sizeof(coaps_dtls_hs_pki));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(handshake_every_suite),
+        cmocka_unit_test(psk_handshake_in_base_context_only),
         cmocka_unit_test(server_preference_wins),
         cmocka_unit_test(lost_client_hello_retransmitted_with_backoff),
         cmocka_unit_test(lost_server_final_flight),
@@ -801,6 +910,7 @@ int main(void)
         cmocka_unit_test(unknown_identity_fails),
         cmocka_unit_test(forged_cookie_and_dtls10),
         cmocka_unit_test(repeated_peer_flight_answered),
+        cmocka_unit_test(repeated_client_hello_paced_by_timer),
         cmocka_unit_test(cookie_rotation),
         cmocka_unit_test(dtls10_hello_to_connection),
         cmocka_unit_test(small_mtu_fragments_both_ways),

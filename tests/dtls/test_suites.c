@@ -72,6 +72,30 @@ static void default_and_configured_order(void **state)
     assert_int_equal(list[0], 0xCCAB);
 }
 
+/* RFC 9147 4.5.3 and Appendix B: records that may fail authentication
+ * under one key, per AEAD; every suite's AEAD has a row, and CCM_8, the
+ * 64-bit tag, has by far the smallest (B.3: v <= 2^7). */
+static void integrity_limits_per_aead(void **state)
+{
+    (void)state;
+    assert_int_equal(dtls_aead_auth_fail_limit(CRYPTO_AES_128_CCM_8), 128);
+    assert_int_equal(dtls_aead_auth_fail_limit(CRYPTO_AES_128_CCM), 11863283); /* 2^23.5 */
+    assert_int_equal(dtls_aead_auth_fail_limit(CRYPTO_AES_128_GCM), UINT64_C(1) << 36);
+    assert_int_equal(dtls_aead_auth_fail_limit(CRYPTO_AES_256_GCM), UINT64_C(1) << 36);
+    assert_int_equal(dtls_aead_auth_fail_limit(CRYPTO_CHACHA20_POLY1305), UINT64_C(1) << 36);
+    size_t n;
+    const uint16_t *all = coaps_dtls_suites_all(&n);
+    for (size_t i = 0; i < n; i++) {
+        const struct dtls_suite *s = dtls_suite_find(all[i]);
+        assert_non_null(s);
+        assert_true(dtls_aead_auth_fail_limit(s->aead) >= 128);
+        if (s->tag_len == 8)
+            assert_int_equal(dtls_aead_auth_fail_limit(s->aead), 128);
+        else
+            assert_true(dtls_aead_auth_fail_limit(s->aead) > (UINT64_C(1) << 23));
+    }
+}
+
 static void names(void **state)
 {
     (void)state;
@@ -87,6 +111,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rows_match_their_rfcs),
         cmocka_unit_test(default_and_configured_order),
+        cmocka_unit_test(integrity_limits_per_aead),
         cmocka_unit_test(names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

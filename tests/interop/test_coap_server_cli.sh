@@ -24,6 +24,10 @@ expect_error "server -p 70000" 2 "-p '70000'" "$SERVER" -p 70000
 expect_error "server -v loud" 2 "-v 'loud': not a log level" "$SERVER" -v loud
 expect_error "server --max-observers 0" 2 "--max-observers '0'" "$SERVER" --max-observers 0
 expect_error "server unknown flag" 2 "unknown option '--frobnicate'" "$SERVER" --frobnicate
+expect_error "server --rcvbuf 1K" 2 "--rcvbuf '1K': not a size of 4K-1024M" "$SERVER" --rcvbuf 1K
+expect_error "server --rcvbuf 2G" 2 "--rcvbuf '2G'" "$SERVER" --rcvbuf 2G
+expect_error "server --dedup-peers 0" 2 "--dedup-peers '0': not a number 1-65534" \
+    "$SERVER" --dedup-peers 0
 expect_error "server missing value" 2 "option -p needs a value" "$SERVER" -p
 expect_error "server stray argument" 2 "unexpected argument 'extra'" "$SERVER" extra
 expect_error "server -A unresolvable" 1 "cannot resolve -A 'no-such-host.invalid'" \
@@ -32,6 +36,8 @@ expect_error "server -A unresolvable" 1 "cannot resolve -A 'no-such-host.invalid
 rc=0; timeout 10 "$SERVER" -h >"$TEST_TMP/out" 2>&1 || rc=$?
 check_eq "server -h exit 0" 0 "$rc"
 check_contains "server -h lists -A" "-A address" "$(cat "$TEST_TMP/out")"
+check_contains "server -h lists --rcvbuf" "--rcvbuf BYTES" "$(cat "$TEST_TMP/out")"
+check_contains "server -h lists --dedup-peers" "--dedup-peers N" "$(cat "$TEST_TMP/out")"
 
 # A port in use is named in the error.
 start_coaps_server first
@@ -51,6 +57,18 @@ for sig in TERM INT; do
     [ "$sig" = TERM ] && start_coaps_server second -v info
 done
 check_contains "server logs its stats at -v info" "stats:" "$(cat "$TEST_TMP/second.log")"
+check_contains "server logs kernel drops at -v info" "kernel dropped 0)" "$(cat "$TEST_TMP/second.log")"
+# --rcvbuf: root gets it (SO_RCVBUFFORCE); others get net.core.rmem_max
+# at most, and a warning saying so when that is less.
+start_coaps_server buffered --rcvbuf 512K -v info
+if [ "$(id -u)" = 0 ]; then
+    check_contains "--rcvbuf 512K is what the socket gets (root)" \
+        "coap://: receive buffer 512 KiB" "$(cat "$TEST_TMP/buffered.log")"
+elif [ "$(cat /proc/sys/net/core/rmem_max)" -lt 524288 ]; then
+    check_contains "--rcvbuf 512K over rmem_max: a warning" "less than asked" \
+        "$(cat "$TEST_TMP/buffered.log")"
+fi
+stop_bg buffered
 
 # --max-observers 1: the first observer is registered; a second one gets
 # its answer without an Observe option (RFC 7641 4.1: the server may decline)

@@ -23,6 +23,20 @@ static void parses_bounded_unsigned_integers(void **state)
     assert_false(cli_parse_uint(" 1", 0, 10, &v));
     assert_false(cli_parse_uint("1x", 0, 10, &v));
     assert_false(cli_parse_uint("99999999999999999999999", 0, UINT64_MAX, &v));
+    assert_true(cli_parse_size("4194304", 1, UINT64_MAX, &v));
+    assert_int_equal(v, 4194304);
+    assert_true(cli_parse_size("4096K", 1, UINT64_MAX, &v));
+    assert_int_equal(v, 4194304);
+    assert_true(cli_parse_size("4m", 1, UINT64_MAX, &v));
+    assert_int_equal(v, 4194304);
+    assert_false(cli_parse_size("4M", 1, 4194303, &v));
+    assert_false(cli_parse_size("1K", 1025, UINT64_MAX, &v));
+    assert_false(cli_parse_size("M", 0, UINT64_MAX, &v));
+    assert_false(cli_parse_size("", 0, UINT64_MAX, &v));
+    assert_false(cli_parse_size("4G", 0, UINT64_MAX, &v));
+    assert_false(cli_parse_size("4 M", 0, UINT64_MAX, &v));
+    assert_false(cli_parse_size("-4M", 0, UINT64_MAX, &v));
+    assert_false(cli_parse_size("17592186044416M", 0, UINT64_MAX, &v)); /* 2^64 */
     uint16_t port;
     assert_true(cli_parse_port("5683", &port));
     assert_int_equal(port, 5683);
