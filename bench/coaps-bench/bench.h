@@ -14,6 +14,8 @@
  *               DTLS handshake, one CON GET, close_notify
  *   idle        S sessions established (one GET each), then held open for
  *               D seconds, to read the server's memory per session
+ * Handshakes are PSK (RFC 4279) by default, ECDHE_ECDSA (RFC 8422) with an
+ * ECDHE --suite and the server's CA (--ca) or raw public key (--rpk-trust).
  */
 #ifndef COAPS_BENCH_H
 #define COAPS_BENCH_H
@@ -94,6 +96,12 @@ struct bench_opts {
     const char *psk_identity;
     const char *psk_key;
     uint16_t suite;
+    /* ECDHE_ECDSA suites: how the server is authenticated, --ca (X.509
+     * chain to a trusted CA) or --rpk-trust (pinned raw public key,
+     * RFC 7250); PSK suites use psk_identity/psk_key instead. */
+    coaps_dtls_pki_files pki;
+    bool pki_given;
+    bool ecdhe; /* the suite is ECDHE_ECDSA (set by bench_opts_parse) */
     bool json;
     bool gso;       /* UDP_SEGMENT sends and UDP_GRO receives (default on) */
     int server_pid; /* 0: no server sampling */

@@ -22,12 +22,13 @@ static void usage(FILE *out)
             "usage: " BENCH_PROG " MODE [--scheme coap|coaps] [--host H] [--port P]\n"
             "           [--sessions S] [--window W] [--duration SEC] [--path PATH]\n"
             "           [--psk-identity ID] [--psk-key KEY] [--suite NAME]\n"
+            "           [--ca FILE | --rpk-trust FILE]\n"
             "           [--ack-timeout MS] [--server-pid PID] [--no-gso] [--json | --text]\n"
             "MODE:\n"
             "  requests    S sessions with W outstanding CON GETs each, for SEC seconds\n"
             "  handshakes  S slots looping: new DTLS session, one GET, close_notify (coaps)\n"
             "  idle        S sessions set up (handshake + one GET), held for SEC seconds\n"
-            "  --scheme         coap (default) or coaps (DTLS 1.2 PSK)\n"
+            "  --scheme         coap (default) or coaps (DTLS 1.2: PSK, or ECDHE_ECDSA: --suite)\n"
             "  --host           server address or name (default 127.0.0.1)\n"
             "  --port           server port (default 5683 coap, 5684 coaps)\n"
             "  --sessions       sessions = sockets = source ports, 1-%d (default 1)\n"
@@ -37,7 +38,12 @@ static void usage(FILE *out)
             "  --psk-identity   PSK identity (default " BENCH_DEFAULT_IDENTITY ")\n"
             "  --psk-key        PSK as text (default " BENCH_DEFAULT_KEY ")\n"
             "  --suite          cipher suite, IANA or OpenSSL name\n"
-            "                   (default TLS_PSK_WITH_AES_128_CCM_8)\n"
+            "                   (default TLS_PSK_WITH_AES_128_CCM_8); a TLS_ECDHE_ECDSA_*\n"
+            "                   suite needs --ca or --rpk-trust\n"
+            "  -C, --ca         PEM CAs the server's certificate must chain to (ECDHE_ECDSA;\n"
+            "                   the name checked is --host)\n"
+            "  --rpk-trust      PEM public keys of servers accepted as raw public keys\n"
+            "                   (ECDHE_ECDSA, RFC 7250)\n"
             "  --ack-timeout    first CON retransmission timeout in ms (default %d);\n"
             "                   %d retransmissions, doubling, then a timeout is counted\n"
             "  --server-pid     sample this process's CPU time and VmRSS (/proc) around\n"
@@ -82,7 +88,7 @@ static bool parse_mode(const char *s, enum bench_mode *m)
 enum {
     OPT_HOST = 256, OPT_PORT, OPT_SCHEME, OPT_SESSIONS, OPT_WINDOW, OPT_DURATION,
     OPT_PSK_IDENTITY, OPT_PSK_KEY, OPT_SUITE, OPT_PATH, OPT_JSON, OPT_TEXT, OPT_SERVER_PID,
-    OPT_ACK_TIMEOUT, OPT_NO_GSO,
+    OPT_ACK_TIMEOUT, OPT_NO_GSO, OPT_RPK_TRUST,
 };
 
 static const struct option longs[] = {
@@ -101,6 +107,8 @@ static const struct option longs[] = {
     {"server-pid", required_argument, NULL, OPT_SERVER_PID},
     {"ack-timeout", required_argument, NULL, OPT_ACK_TIMEOUT},
     {"no-gso", no_argument, NULL, OPT_NO_GSO},
+    {"ca", required_argument, NULL, 'C'},
+    {"rpk-trust", required_argument, NULL, OPT_RPK_TRUST},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -168,6 +176,18 @@ static int parse_value(int c, const char *arg, struct bench_opts *o)
             return bad_flag("--path", arg, "not a path of 1-255 printable characters");
         o->path = arg;
         return 0;
+    case 'C':
+    case OPT_RPK_TRUST:
+        if (arg[0] == '\0')
+            return bad_flag(c == 'C' ? "--ca" : "--rpk-trust", arg, "needs a file name");
+        /* A client that pins the server's key offers RPK for the server's
+         * certificate only (RFC 7250 4); it has no key of its own to send. */
+        if (c == 'C')
+            o->pki.ca_file = arg;
+        else
+            o->pki.rpk_trust_file = arg;
+        o->pki_given = true;
+        return 0;
     case OPT_SERVER_PID:
         if (!cli_parse_uint(arg, 1, INT32_MAX, &v))
             return bad_flag("--server-pid", arg, "not a process id");
@@ -178,12 +198,40 @@ static int parse_value(int c, const char *arg, struct bench_opts *o)
     }
 }
 
+/* IANA names say the key exchange: TLS_ECDHE_ECDSA_WITH_... */
+static bool suite_is_ecdhe(uint16_t suite)
+{
+    static const char prefix[] = "TLS_ECDHE_ECDSA_";
+    const char *name = coaps_dtls_suite_name(suite);
+    return name != NULL && strncmp(name, prefix, sizeof prefix - 1) == 0;
+}
+
+/* A suite and the credentials it needs go together: an ECDHE_ECDSA suite
+ * without a way to check the server would fail every handshake, and
+ * --ca with a PSK suite would be silently ignored. */
+static int check_credentials(struct bench_opts *o)
+{
+    o->ecdhe = suite_is_ecdhe(o->suite);
+    if (o->ecdhe && !o->pki_given) {
+        fprintf(stderr, BENCH_PROG ": --suite %s needs --ca or --rpk-trust\n",
+                coaps_dtls_suite_name(o->suite));
+        return 2;
+    }
+    if (!o->ecdhe && o->pki_given) {
+        fprintf(stderr, BENCH_PROG ": --ca/--rpk-trust need a TLS_ECDHE_ECDSA_* --suite\n");
+        return 2;
+    }
+    return 0;
+}
+
 static int check_combination(struct bench_opts *o)
 {
     if (o->mode == BENCH_HANDSHAKES && o->scheme != BENCH_COAPS) {
         fprintf(stderr, BENCH_PROG ": handshakes needs --scheme coaps (coap:// has none)\n");
         return 2;
     }
+    if (o->scheme == BENCH_COAPS && check_credentials(o) != 0)
+        return 2;
     if ((uint64_t)o->sessions * o->window > BENCH_SLOTS_MAX) {
         fprintf(stderr, BENCH_PROG ": --sessions x --window is more than %u outstanding requests\n",
                 BENCH_SLOTS_MAX);
@@ -220,7 +268,7 @@ int bench_opts_parse(int argc, char **argv, struct bench_opts *o)
 
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hC:", longs, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
             return 1;

@@ -11,6 +11,15 @@ static const char *const scheme_names[] = {"coap", "coaps"};
 static const char *const op_names[] = {"requests", "handshakes", "established"};
 static const char *const rate_names[] = {"rps", "hps", "eps"};
 
+/* How the server was authenticated: PSK, its certificate chain, or its
+ * pinned raw public key. */
+static const char *auth_name(const struct bench_opts *o)
+{
+    if (!o->ecdhe)
+        return "psk";
+    return o->pki.rpk_trust_file != NULL ? "rpk" : "x509";
+}
+
 static double per_second(uint64_t n, uint64_t us)
 {
     return us ? (double)n * 1e6 / (double)us : 0.0;
@@ -22,7 +31,8 @@ static void report_json(const struct bench_opts *o, const struct bench_result *r
     printf("{\"mode\":\"%s\",\"scheme\":\"%s\",\"host\":\"%s\",\"port\":%u,\"path\":\"%s\"",
            mode_names[o->mode], scheme_names[o->scheme], o->host, o->port, o->path);
     if (o->scheme == BENCH_COAPS)
-        printf(",\"suite\":\"%s\"", coaps_dtls_suite_name(o->suite));
+        printf(",\"suite\":\"%s\",\"auth\":\"%s\"", coaps_dtls_suite_name(o->suite),
+               auth_name(o));
     printf(",\"gso\":%s", o->gso ? "true" : "false");
     printf(",\"sessions\":%" PRIu32 ",\"window\":%" PRIu32 ",\"duration_s\":%" PRIu32
            ",\"elapsed_s\":%.3f",

@@ -284,6 +284,21 @@ static int setup_server(struct bench_ctx *c)
     return 0;
 }
 
+/* ECDHE_ECDSA: the server is checked as coaps-client checks it, chain (or
+ * pinned key) and name, so the handshake is the one real clients make. */
+static int setup_pki(struct bench_ctx *c)
+{
+    char err[256] = "";
+    coaps_status st = coaps_dtls_pki_new(&c->pki, &c->o->pki, err, sizeof err);
+    if (st != COAPS_OK) {
+        fprintf(stderr, BENCH_PROG ": certificates: %s\n", err[0] ? err : coaps_status_str(st));
+        return 2;
+    }
+    c->dtls.pki = c->pki;
+    c->dtls.server_name = c->o->host;
+    return 0;
+}
+
 static int setup_dtls(struct bench_ctx *c)
 {
     coaps_dtls_config *d = &c->dtls;
@@ -292,13 +307,19 @@ static int setup_dtls(struct bench_ctx *c)
     c->suites[0] = c->o->suite;
     d->suites = c->suites;
     d->suites_len = 1;
-    d->psk_identity = (const uint8_t *)c->o->psk_identity;
-    d->psk_identity_len = strlen(c->o->psk_identity);
-    d->psk_key = (const uint8_t *)c->o->psk_key;
-    d->psk_key_len = strlen(c->o->psk_key);
+    if (c->o->ecdhe) {
+        if (setup_pki(c) != 0)
+            return 2;
+    } else {
+        d->psk_identity = (const uint8_t *)c->o->psk_identity;
+        d->psk_identity_len = strlen(c->o->psk_identity);
+        d->psk_key = (const uint8_t *)c->o->psk_key;
+        d->psk_key_len = strlen(c->o->psk_key);
+    }
     d->handshake_timeout_ms = BENCH_HANDSHAKE_TIMEOUT_MS;
     if (coaps_dtls_config_check(d) != COAPS_OK) {
-        fprintf(stderr, BENCH_PROG ": DTLS configuration refused (identity, key or suite)\n");
+        fprintf(stderr, BENCH_PROG ": DTLS configuration refused (identity, key, suite or "
+                        "certificates)\n");
         return 2;
     }
     return 0;
@@ -351,6 +372,7 @@ static void teardown(struct bench_ctx *c)
     }
     if (c->epfd >= 0)
         close(c->epfd);
+    coaps_dtls_pki_free(c->pki); /* after every connection using it */
 }
 
 int bench_run(const struct bench_opts *o, struct bench_result *r)

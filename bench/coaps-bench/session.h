@@ -64,6 +64,7 @@ struct bench_ctx {
     socklen_t server_len;
     coaps_peer peer;
     coaps_dtls_config dtls;
+    coaps_dtls_pki *pki; /* ECDHE_ECDSA: the trusted CA or pinned keys */
     uint16_t suites[1];
     /* --path split into Uri-Path segments (RFC 7252 6.4 step 8) */
     char path_buf[BENCH_PATH_MAX + 1];

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # test_bench_smoke.sh - coaps-bench runs each mode for a second and says so
-# in one JSON line: against our coaps-server (coap://) and libcoap's
-# coap-server-openssl (coaps://, PSK, TLS_PSK_WITH_AES_128_CCM_8). Checks
-# the fields of the line and that something completed; also that the bench
-# reports failure when nothing can complete (no server, wrong path, wrong
-# key) and refuses bad flags with one line. No timing assertions: a
-# benchmark's numbers are not a test.
+# in one JSON line: against our coaps-server (coap://, and coaps:// with
+# ECDHE-ECDSA handshakes checked by CA or pinned raw public key) and
+# libcoap's coap-server-openssl (coaps://, PSK, TLS_PSK_WITH_AES_128_CCM_8).
+# Checks the fields of the line and that something completed; also that
+# the bench reports failure when nothing can complete (no server, wrong
+# path, wrong key, untrusted certificate) and refuses bad flags with one
+# line. No timing assertions: a benchmark's numbers are not a test.
 set -euo pipefail
 . "${COAPS_SOURCE_DIR:?}/scripts/lib/common.sh"
 need_program coap-server-openssl
@@ -107,6 +108,39 @@ stop_bg ours
 # Nothing listening: port unreachable, nothing completes.
 run coap-noserver requests --port "$SERVER_PORT" --duration 1
 if [ "$RC" -ne 0 ]; then pass "no server: non-zero exit ($RC)"; else fail "no server: non-zero exit" "$OUT"; fi
+
+# ---- our coaps-server, coaps:// ECDHE-ECDSA (certificates) ----------------------------
+CERTS=$COAPS_SOURCE_DIR/tests/crypto/certs
+ECDHE=TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8
+run ecdhe-nocred handshakes --scheme coaps --suite "$ECDHE"
+check_eq "ECDHE suite without --ca exits 2" 2 "$RC"
+check_contains "ECDHE suite without --ca says what it needs" "needs --ca or --rpk-trust" \
+    "$(cat "$TEST_TMP/ecdhe-nocred.err")"
+run psk-ca handshakes --scheme coaps --ca "$CERTS/ca.pem"
+check_eq "--ca with a PSK suite exits 2" 2 "$RC"
+
+start_coaps_server ours-cert -A 127.0.0.1 -c "$CERTS/server.pem" -j "$CERTS/server.key"
+wait_udp_port "$((SERVER_PORT + 1))" 10 || die "no coaps:// port: $(cat "$TEST_TMP/ours-cert.log")"
+ECDHE_ARGS=(--scheme coaps --port "$((SERVER_PORT + 1))" --suite "$ECDHE" --server-pid "$SERVER_PID")
+
+# auth NAME: the server's certificate chain (x509) or its pinned raw public key (rpk)
+for auth in x509 rpk; do
+    trust=(--ca "$CERTS/ca.pem")
+    [ "$auth" == rpk ] && trust=(--rpk-trust "$CERTS/server-pub.pem")
+    run "ecdhe-$auth" handshakes "${ECDHE_ARGS[@]}" "${trust[@]}" --sessions 2 --duration 1
+    check_eq "ECDHE $auth handshakes exits 0" 0 "$RC"
+    check_fields "ECDHE $auth handshakes" "$OUT" "${HS_FIELDS[@]}"
+    check_contains "ECDHE $auth handshakes suite and auth" "\"suite\":\"$ECDHE\",\"auth\":\"$auth\"" "$OUT"
+    check_positive "ECDHE $auth handshakes" "$OUT" handshakes
+    check_positive "ECDHE $auth handshakes" "$OUT" server_cpu_us
+    check_zero "ECDHE $auth handshakes" "$OUT" failures
+done
+
+# A server certificate from a CA we do not trust completes no handshake.
+run ecdhe-otherca handshakes "${ECDHE_ARGS[@]}" --ca "$CERTS/other-ca.pem" --sessions 1 --duration 1
+check_eq "untrusted server certificate: exit 1" 1 "$RC"
+check_eq "untrusted server certificate: no handshakes" 0 "$(jnum "$OUT" handshakes)"
+stop_bg ours-cert
 
 # ---- libcoap's coap-server-openssl, coaps:// PSK -------------------------------------
 # It listens on P (coap) and P+1 (coaps), UDP and TCP: both must be free.

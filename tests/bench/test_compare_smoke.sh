@@ -5,6 +5,10 @@
 # on every row, one SVG chart with a bar per ratio, and the table on stdout.
 # Also: a bad flag is refused in one line. No timing assertions: the
 # numbers of a one-second run under sanitizers mean nothing.
+# The backend section (our server and crypto-bench from this build and from
+# a PSA build) is checked when build/release-psa is built (make check builds
+# it first; COAPS_BENCH_PSA_BUILD names another); without it compare must
+# say, in one line, that it skipped it.
 set -euo pipefail
 . "${COAPS_SOURCE_DIR:?}/scripts/lib/common.sh"
 for p in coap-server-notls coap-server-openssl coap-server-gnutls coap-client-notls ss; do
@@ -13,9 +17,18 @@ done
 
 COMPARE=("timeout" 300 bash "$COAPS_SOURCE_DIR/bench/compare" --build "$COAPS_BUILD_DIR")
 OUT_DIR=$TEST_TMP/results
+PSA_BUILD=${COAPS_BENCH_PSA_BUILD:-$COAPS_SOURCE_DIR/build/release-psa}
+HAVE_PSA=0
+[ -x "$PSA_BUILD/coaps-server" ] && [ -x "$PSA_BUILD/crypto-bench" ] && HAVE_PSA=1
+if [ "$HAVE_PSA" = 1 ]; then
+    BACKEND_ARGS=(--build-psa "$PSA_BUILD")
+else
+    BACKEND_ARGS=(--build-psa "$TEST_TMP/no-psa-build")
+fi
 
 RC=0
-"${COMPARE[@]}" --quick --out "$OUT_DIR" >"$TEST_TMP/stdout" 2>"$TEST_TMP/stderr" || RC=$?
+"${COMPARE[@]}" --quick --out "$OUT_DIR" "${BACKEND_ARGS[@]}" >"$TEST_TMP/stdout" \
+    2>"$TEST_TMP/stderr" || RC=$?
 log "compare: rc $RC; stderr: $(tail -n 5 "$TEST_TMP/stderr")"
 check_eq "compare --quick exits 0" 0 "$RC"
 
@@ -57,6 +70,47 @@ if [ "$bars" -ge 15 ]; then pass "chart has a bar per ratio ($bars)"; else fail 
 
 check_contains "table has the no-gso row" "requests/s_no-gso" "$(cat "$TEST_TMP/stdout")"
 check_contains "table names the files" "chart: $OUT_DIR/" "$(cat "$TEST_TMP/stdout")"
+
+# ---- backend section ---------------------------------------------------------------
+
+# brow MODE METRIC [RATIO]: the backends summary entry has numbers for both
+# builds, and for the ratio unless RATIO is "any" (an RSS growth may be 0).
+brow() {
+    local r=$num
+    [ "${3:-}" == any ] && r="($num|null)"
+    local want="\"mode\":\"$1\",\"metric\":\"$2\",\"better\":\"[a-z]+\",\"openssl\":$num,\"psa\":$num,\"ratio\":$r"
+    if grep -Eq "$want" <<<"$json"; then pass "backends $1 $2"
+    else fail "backends $1 $2" "no numbers in $(grep -o "\"mode\":\"$1\",\"metric\":\"$2\"[^}]*" <<<"$json")"; fi
+}
+if [ "$HAVE_PSA" = 1 ]; then
+    brow handshakes server_cpu_us_per_op
+    brow handshakes_ecdhe server_cpu_us_per_op
+    brow idle rss_per_session_bytes any
+    brow AES-128-CCM-8/seal/64 ns_per_op
+    brow AES-128-GCM/open/1024 ns_per_op
+    brow TLS12-PRF-SHA256/prf/40 ns_per_op
+    n=$(grep -Eo '"mode":"[A-Za-z0-9-]+/(seal|open)/(64|1024)"' <<<"$json" | wc -l)
+    check_eq "backends: seal and open of 5 AEADs x 2 sizes" 20 "$n"
+    check_contains "backends: psa build named" "\"psa\":{\"build\":\"$PSA_BUILD\"" "$json"
+    check_contains "backends table printed" "server_cpu_us/ECDHE_handshake" "$(cat "$TEST_TMP/stdout")"
+    for s in ours-openssl ours-psa; do
+        n=$(grep -o "{\"server\":\"$s\"" <<<"$json" | wc -l)
+        if [ "$n" -ge 23 ]; then pass "$s ran ($n runs)"; else fail "$s ran" "$n runs"; fi
+    done
+else
+    log "no PSA build in $PSA_BUILD: checking that the backend section is skipped"
+    check_contains "backends skipped, said on stdout" "backends: skipped ($TEST_TMP/no-psa-build/" \
+        "$(cat "$TEST_TMP/stdout")"
+    check_contains "backends skipped, in the JSON" "\"backends\":{\"skipped\":\"" "$json"
+fi
+
+# --backends-only without a PSA build: nothing to run, one line says why
+RC=0
+"${COMPARE[@]}" --backends-only --build-psa "$TEST_TMP/no-psa-build" >"$TEST_TMP/bo.out" \
+    2>"$TEST_TMP/bo.err" || RC=$?
+check_eq "--backends-only without a PSA build exits 1" 1 "$RC"
+check_contains "--backends-only names the missing build" "no-psa-build/coaps-server not built" \
+    "$(cat "$TEST_TMP/bo.err")"
 
 RC=0
 "${COMPARE[@]}" --rounds 0 >"$TEST_TMP/bad.out" 2>"$TEST_TMP/bad.err" || RC=$?
