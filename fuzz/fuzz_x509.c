@@ -1,6 +1,6 @@
 /*
  * fuzz_x509.c - libFuzzer harness for certificate chain verification and
- * raw public key matching (src/crypto/crypto_openssl_x509.c, _sig.c).
+ * raw public key matching (src/crypto/<backend>/x509.c, sig.c).
  *
  * Input: byte 0 = flags, the rest the peer's bytes.
  *   flags bit 3 clear: a certificate_list as in the Certificate message

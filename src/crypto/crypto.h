@@ -279,10 +279,10 @@ void crypto_wipe(void *p, size_t len);
 
 
 /* ==== certificates, raw public keys and our own credential ================
- * (crypto_openssl_x509.c: trust store and chain verification;
- *  crypto_openssl_sig.c: peer keys and signature verification;
- *  crypto_openssl_cred.c: our own certificate chain and private key;
- *  crypto_openssl_pem.c: PEM/file helpers shared by the three.)
+ * (each backend's x509.c: trust store and chain verification; sig.c: peer
+ *  keys and signature verification; cred.c: our own certificate chain and
+ *  private key; pem.c: PEM helpers shared by the three; crypto_pki_file.c:
+ *  the file loaders, for every backend.)
  *
  * Everything here is handshake or set-up path: it allocates inside the
  * backend and never runs per record. Trust stores and credentials are

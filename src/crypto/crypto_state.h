@@ -19,9 +19,9 @@
 #define CRYPTO_AEAD_STATE_SIZE 16
 #define CRYPTO_KX_STATE_SIZE 16
 #define CRYPTO_SIGN_KEY_STATE_SIZE 16
-#define CRYPTO_TRUST_STATE_SIZE 16
+#define CRYPTO_TRUST_STATE_SIZE 8
 #define CRYPTO_PEER_KEY_STATE_SIZE 16
-#define CRYPTO_CREDENTIAL_STATE_SIZE 16
+#define CRYPTO_CREDENTIAL_STATE_SIZE 8
 #else
 /* OpenSSL: EVP objects are opaque and live in libcrypto; we hold their
  * pointers, plus, for an AEAD, the direction it is keyed for and the key

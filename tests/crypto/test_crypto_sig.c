@@ -1,6 +1,7 @@
 /*
  * test_crypto_sig.c - verification of peers' handshake signatures by
- * crypto_peer_key_verify (src/crypto/crypto_openssl_sig.c) under TLS
+ * crypto_peer_key_verify (sig.c of the configured backend, src/crypto/
+ * openssl/ or src/crypto/psa/: the same results on both) under TLS
  * SignatureScheme codes (RFC 8446 4.2.3, RFC 5246 7.4.1.4.1):
  *   - published vectors: RFC 6979 A.2.5 (P-256 key; "sample" and "test"
  *     with SHA-256, "sample" with SHA-384 and SHA-512; the DER encoding of

@@ -1,9 +1,10 @@
 /*
  * test_crypto_x509.c - the trust store, certificate chain verification, raw
- * public key matching and our own credential (src/crypto/crypto_openssl_
- * x509.c, _cred.c, _pem.c) against the test PKI of tests/crypto/certs/ (made
- * by scripts/make-test-certs; env COAPS_CERTS_DIR points elsewhere to run on
- * a fresh set). Each refusal is checked for its reason and the TLS alert of
+ * public key matching and our own credential (x509.c, cred.c and pem.c of
+ * the configured backend, src/crypto/openssl/ or src/crypto/psa/: the same
+ * verdicts on both) against the test PKI of tests/crypto/certs/ (made by
+ * scripts/make-test-certs; env COAPS_CERTS_DIR points elsewhere to run on a
+ * fresh set). Each refusal is checked for its reason and the TLS alert of
  * RFC 5246 7.2.2 it maps to.
  */
 #include <setjmp.h>
@@ -264,6 +265,19 @@ static void malformed_and_tampered_chains_are_refused(void **state)
     assert_int_equal(crypto_x509_reason_alert(r), 42);
     ch.der[0][len - 1] ^= 0x01;
     assert_false(key.live);
+    /* the same with an intermediate: in its signature on the leaf, then in
+     * the root's on it */
+    struct fix_chain p384 = {0};
+    fix_chain_of(&p384, "p384-chain.pem", NULL);
+    for (size_t i = 0; i < p384.n; i++) {
+        p384.der[i][p384.len[i] - 1] ^= 0x01;
+        assert_int_equal(crypto_x509_verify_chain(&trust, p384.ptr, p384.len, p384.n, NULL, SRV, 0,
+                                                  &key, &r),
+                         COAPS_E_VERIFY);
+        assert_int_equal(r, CRYPTO_X509_BAD_CERT_SIGNATURE);
+        p384.der[i][p384.len[i] - 1] ^= 0x01;
+    }
+    assert_false(key.live);
     /* more than CRYPTO_CHAIN_MAX entries: refused before any parsing */
     struct fix_chain big = {0};
     for (int i = 0; i < CRYPTO_CHAIN_MAX + 1; i++)
@@ -306,6 +320,23 @@ static void reason_table_is_complete(void **state)
 }
 
 /* ---- raw public keys (RFC 7250) ----------------------------------------------------- */
+
+/* The SubjectPublicKeyInfo of the P-256 key in `spki` (uncompressed point,
+ * 91 bytes) with its point compressed: 0x02 or 0x03 (the parity of Y) || X. */
+static size_t compressed_p256_spki(const uint8_t *spki, size_t len, uint8_t *out, size_t cap)
+{
+    static const uint8_t prefix[] = {0x30, 0x39, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                     0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                     0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x22, 0x00};
+    assert_int_equal(len, 91);
+    assert_true(cap >= sizeof prefix + 33);
+    const uint8_t *point = spki + len - 65; /* 0x04 || X || Y */
+    assert_int_equal(point[0], 0x04);
+    memcpy(out, prefix, sizeof prefix);
+    out[sizeof prefix] = (uint8_t)(0x02 | (point[64] & 1));
+    memcpy(out + sizeof prefix + 1, point + 1, 32);
+    return sizeof prefix + 33;
+}
 
 static void rpk_match_and_mismatch(void **state)
 {
@@ -350,8 +381,15 @@ static void rpk_match_and_mismatch(void **state)
     keys.der[0][keys.len[0] - 1] ^= 0x01;
     assert_int_equal(crypto_rpk_match(&t, keys.der[0], keys.len[0], NULL, &r), COAPS_E_VERIFY);
     assert_true(r == CRYPTO_X509_MALFORMED || r == CRYPTO_X509_RPK_UNKNOWN);
-    /* the CA store (no pinned keys) matches no raw key */
     keys.der[0][keys.len[0] - 1] ^= 0x01;
+    /* keys compare by value: the compressed point (SEC 1 2.3.3, RFC 5480
+     * 2.2) of the pinned key matches it too */
+    uint8_t comp[64];
+    size_t comp_len = compressed_p256_spki(keys.der[0], keys.len[0], comp, sizeof comp);
+    assert_int_equal(crypto_rpk_match(&t, comp, comp_len, &key, &r), COAPS_OK);
+    assert_int_equal(key.type, CRYPTO_PEER_KEY_EC_P256);
+    crypto_peer_key_clear(&key);
+    /* the CA store (no pinned keys) matches no raw key */
     assert_int_equal(crypto_rpk_match(&trust, keys.der[0], keys.len[0], NULL, &r),
                      COAPS_E_VERIFY);
     assert_int_equal(r, CRYPTO_X509_RPK_UNKNOWN);

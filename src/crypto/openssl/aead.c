@@ -31,7 +31,7 @@
 #define AEAD_MAX_INPUT ((size_t)INT_MAX - CRYPTO_AEAD_TAG_MAX)
 
 /* Ciphers fetched once per process and kept (see hash_md in
- * crypto_openssl_hash.c: EVP_aes_128_ccm() would be looked up by name on
+ * openssl/hash.c: EVP_aes_128_ccm() would be looked up by name on
  * every session's keying). */
 static CRYPTO_ONCE cipher_once = CRYPTO_ONCE_STATIC_INIT;
 static EVP_CIPHER *cipher_ccm128, *cipher_gcm128, *cipher_gcm256, *cipher_chacha;

@@ -260,6 +260,10 @@ static enum crypto_x509_reason chain_verify(X509_STORE *store, X509 *leaf, STACK
     X509_VERIFY_PARAM_set_depth(vp, CRYPTO_CHAIN_MAX);
     if (now != 0)
         X509_VERIFY_PARAM_set_time(vp, (time_t)now);
+    /* Security level 2 (112 bits): no signature by SHA-1 or MD5, no RSA
+     * key under 2048 bits anywhere in the path (NIST SP 800-57 part 1, as
+     * for the leaf key in sig.c); the PSA backend refuses the same. */
+    X509_VERIFY_PARAM_set_auth_level(vp, 2);
     /* the peer's role: EKU serverAuth/clientAuth when present (RFC 5280
      * 4.2.1.12), checked by libcrypto on the leaf and the CAs */
     if (X509_STORE_CTX_set_purpose(ctx, purpose == CRYPTO_X509_PURPOSE_SERVER
