@@ -18,6 +18,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct dtls_reasm reasm;
+static uint8_t arena[DTLS_REASM_ARENA_BYTES];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t first;
     if (wire_rd_u8(&r, &first) != COAPS_OK)
         return 0;
-    dtls_reasm_init(&reasm, first & 3);
+    dtls_reasm_init(&reasm, arena, sizeof arena, first & 3);
     uint32_t expect = first & 3;
     for (;;) {
         uint8_t type, seq;

@@ -48,6 +48,11 @@ struct h_net {
     coaps_dtls_config ccfg, scfg;
     coaps_dtls_conn cl, sv;
     coaps_dtls_hs *chs, *shs;
+    /* split: each side gets only a base context of its exact size (its
+     * own allocation, so ASan sees any access past it) and no PKI area */
+    bool split;
+    bool client_full; /* with split: the client still gets chs (both parts) */
+    coaps_dtls_hs_base *cbase, *sbase;
     coaps_dtls_server front;
     bool sv_up;
     struct h_chan ch[2];
@@ -130,6 +135,8 @@ static void h_free(struct h_net *n)
     coaps_dtls_server_clear(&n->front);
     free(n->chs);
     free(n->shs);
+    free(n->cbase);
+    free(n->sbase);
     free(n);
 }
 
@@ -139,6 +146,17 @@ static coaps_status h_start(struct h_net *n)
     coaps_status st = coaps_dtls_server_init(&n->front, &n->scfg, n->now);
     if (st != COAPS_OK)
         return st;
+    if (n->split) {
+        n->cbase = malloc(sizeof(*n->cbase));
+        n->sbase = malloc(sizeof(*n->sbase));
+        if (!n->cbase || !n->sbase)
+            return COAPS_E_NOMEM;
+        memset(n->cbase, 0xa5, sizeof(*n->cbase)); /* no reliance on zeroed memory */
+        memset(n->sbase, 0xa5, sizeof(*n->sbase));
+        if (n->client_full)
+            return coaps_dtls_conn_init(&n->cl, &n->ccfg, n->chs, &cp, n->now);
+        return coaps_dtls_conn_init_split(&n->cl, &n->ccfg, n->cbase, NULL, &cp, n->now);
+    }
     return coaps_dtls_conn_init(&n->cl, &n->ccfg, n->chs, &cp, n->now);
 }
 
@@ -207,7 +225,10 @@ static void h_to_server(struct h_net *n, uint8_t *d, size_t len)
         n->hvr_sent++;
         h_put(n, H_S2C, out, out_len);
     } else if (v == COAPS_DTLS_ACCEPT_NEW) {
-        if (coaps_dtls_conn_init(&n->sv, &n->scfg, n->shs, &cp, n->now) == COAPS_OK) {
+        coaps_status st =
+            n->split ? coaps_dtls_conn_init_split(&n->sv, &n->scfg, n->sbase, NULL, &cp, n->now)
+                     : coaps_dtls_conn_init(&n->sv, &n->scfg, n->shs, &cp, n->now);
+        if (st == COAPS_OK) {
             n->sv_up = true;
             (void)coaps_dtls_input(&n->sv, d, len, n->now);
         }

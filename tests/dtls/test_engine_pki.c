@@ -298,6 +298,60 @@ static void psk_and_pki_together(void **state)
     pki_net_free(&pn);
 }
 
+/* Without a certificate area (coaps_dtls_conn_init_split with pki NULL) a
+ * server uses only PSK suites: it answers a certificate-only client with
+ * handshake_failure, and picks PSK from a client that offers both even
+ * where it prefers ECDHE_ECDSA. The front door says which ClientHellos
+ * want the area (coaps_dtls_server_wants_pki). */
+static void no_certificate_area_means_psk(void **state)
+{
+    (void)state;
+    static const uint16_t ecdhe_first[] = {COAPS_DTLS_ECDHE_ECDSA_AES_128_CCM_8,
+                                           COAPS_DTLS_PSK_AES_128_CCM_8};
+    /* the front door's verdict on this client's first ClientHello */
+    struct pki_net pn = pki_net(client_ca, server_x509);
+    assert_int_equal(h_start(pn.n), COAPS_OK);
+    uint8_t ch[H_DGRAM_MAX];
+    size_t ch_len;
+    assert_int_equal(coaps_dtls_output(&pn.n->cl, ch, sizeof ch, &ch_len, pn.n->now), COAPS_OK);
+    assert_true(coaps_dtls_server_wants_pki(&pn.n->front, ch, ch_len));
+    assert_false(coaps_dtls_server_wants_pki(&pn.n->front, ch, 20)); /* truncated */
+    pki_net_free(&pn);
+
+    /* certificate-only client, server without the area: refused */
+    pn = pki_net(client_ca, server_x509);
+    pn.n->split = pn.n->client_full = true;
+    pn.n->scfg.psk_lookup = h_lookup;
+    assert_int_equal(h_start(pn.n), COAPS_OK);
+    h_run(pn.n, 10000);
+    assert_int_equal(coaps_dtls_state(&pn.n->sv), COAPS_DTLS_FAILED);
+    assert_int_equal(coaps_dtls_error_reason(&pn.n->sv).alert, 40); /* handshake_failure */
+    pki_net_free(&pn);
+
+    /* both offered, ECDHE preferred by the server, no area: PSK */
+    pn = pki_net(client_ca, server_x509);
+    pn.n->split = pn.n->client_full = true;
+    pn.n->scfg.psk_lookup = h_lookup;
+    pn.n->scfg.suites = ecdhe_first;
+    pn.n->scfg.suites_len = 2;
+    pn.n->ccfg.psk_identity = (const uint8_t *)"client1";
+    pn.n->ccfg.psk_identity_len = 7;
+    pn.n->ccfg.psk_key = h_client_psk;
+    pn.n->ccfg.psk_key_len = sizeof(h_client_psk);
+    assert_int_equal(h_start(pn.n), COAPS_OK);
+    h_run(pn.n, 10000);
+    assert_established(pn.n);
+    assert_int_equal(coaps_dtls_suite(&pn.n->sv), COAPS_DTLS_PSK_AES_128_CCM_8);
+    pki_net_free(&pn);
+
+    /* a client with only a base context offers only PSK suites; without
+     * a PSK it has nothing to offer */
+    pn = pki_net(client_ca, server_x509);
+    pn.n->split = true;
+    assert_int_equal(h_start(pn.n), COAPS_E_CONFIG);
+    pki_net_free(&pn);
+}
+
 /* The CA may be RSA: a P-256 leaf under an RSA root is accepted when that
  * root is trusted (the signature schemes we offer include RSA). */
 static void rsa_root_chain_accepted(void **state)
@@ -551,11 +605,15 @@ static void pki_load_errors(void **state)
 static void internal_sizes(void **state)
 {
     (void)state;
-    printf("# struct conn %zu of %d bytes, struct conn_hs %zu of %d bytes\n",
-           sizeof(struct conn), COAPS_DTLS_CONN_SIZE, sizeof(struct conn_hs), COAPS_DTLS_HS_SIZE);
+    printf("# struct conn %zu of %d bytes, struct conn_hs %zu of %d bytes, "
+           "struct conn_hs_pki %zu of %d bytes\n",
+           sizeof(struct conn), COAPS_DTLS_CONN_SIZE, sizeof(struct conn_hs),
+           COAPS_DTLS_HS_BASE_SIZE, sizeof(struct conn_hs_pki), COAPS_DTLS_HS_PKI_SIZE);
     assert_true(sizeof(struct conn) <= COAPS_DTLS_CONN_SIZE);
-    assert_true(sizeof(struct conn_hs) <= COAPS_DTLS_HS_SIZE);
-    assert_true(_Alignof(coaps_dtls_hs) >= _Alignof(struct conn_hs));
+    assert_true(sizeof(struct conn_hs) <= COAPS_DTLS_HS_BASE_SIZE);
+    assert_true(sizeof(struct conn_hs_pki) <= COAPS_DTLS_HS_PKI_SIZE);
+    assert_true(_Alignof(coaps_dtls_hs_base) >= _Alignof(struct conn_hs));
+    assert_true(_Alignof(coaps_dtls_hs_pki) >= _Alignof(struct conn_hs_pki));
 }
 
 int main(void)
@@ -570,6 +628,7 @@ int main(void)
         cmocka_unit_test(mtu_256_fragments),
         cmocka_unit_test(mtu_256_lossy),
         cmocka_unit_test(psk_and_pki_together),
+        cmocka_unit_test(no_certificate_area_means_psk),
         cmocka_unit_test(rsa_root_chain_accepted),
         cmocka_unit_test(expired_refused),
         cmocka_unit_test(wrong_name_refused),

@@ -12,6 +12,8 @@
 #include "dtls/fragment.h"
 #include "dtls/reassembly.h"
 
+static uint8_t test_arena[DTLS_REASM_ARENA_BYTES];
+
 static uint8_t body[1000];
 
 static int setup(void **state)
@@ -163,7 +165,7 @@ static void flight_packed_and_reassembled(void **state)
         assert_int_equal(dtls_frag_init(&src[i], (uint8_t)(20 + i), i, body, lens[i]), COAPS_OK);
     struct dtls_reasm *r = malloc(sizeof *r);
     assert_non_null(r);
-    dtls_reasm_init(r, 0);
+    dtls_reasm_init(r, test_arena, sizeof test_arena, 0);
     uint8_t dgram[120];
     size_t i = 0, datagrams = 0, delivered = 0;
     while (i < 3) {

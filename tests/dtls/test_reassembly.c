@@ -11,13 +11,16 @@
 
 #include "dtls/reassembly.h"
 
+/* The arena of a certificate-capable handshake context. */
+static uint8_t test_arena[DTLS_REASM_ARENA_BYTES];
+
 static int setup(void **state)
 {
     struct dtls_reasm *r = malloc(sizeof *r);
     if (r == NULL)
         return -1;
     memset(r, 0xa5, sizeof *r); /* garbage: init must not rely on zeroed memory */
-    dtls_reasm_init(r, 0);
+    dtls_reasm_init(r, test_arena, sizeof test_arena, 0);
     *state = r;
     return 0;
 }
@@ -194,7 +197,7 @@ static void window_bounds_ahead_and_old(void **state)
     assert_int_equal(add(r, 1, DTLS_REASM_WINDOW - 1, 10, 0, 5, b), COAPS_E_DUPLICATE);
     assert_int_equal(r->stats.old, 2);
     /* A server that verified a ClientHello with message_seq 1 starts there. */
-    dtls_reasm_init(r, 1);
+    dtls_reasm_init(r, test_arena, sizeof test_arena, 1);
     assert_int_equal(r->stats.old, 0);
     assert_int_equal(add(r, 1, 0, 10, 0, 10, b), COAPS_E_DUPLICATE);
     assert_int_equal(add(r, 1, 1, 10, 0, 10, b), COAPS_OK);
@@ -205,7 +208,7 @@ static void window_bounds_ahead_and_old(void **state)
 static void out_of_order_messages_delivered_in_order(void **state)
 {
     struct dtls_reasm *r = *state;
-    dtls_reasm_init(r, 1);
+    dtls_reasm_init(r, test_arena, sizeof test_arena, 1);
     const uint8_t *b = body_of(2, 12);
     assert_int_equal(add(r, DTLS_HS_FINISHED, 2, 12, 0, 12, b), COAPS_OK);
     expect_none(r);
@@ -267,6 +270,38 @@ static void arena_packing_moves_later_messages(void **state)
     assert_int_equal(r->arena_used, 0);
 }
 
+/* A PSK handshake context gives a small arena (conn.h CONN_REASM_PSK_BYTES):
+ * a fragmented message that fits is reassembled there; one larger than
+ * the whole arena is dropped as COAPS_E_FULL and counted, never written
+ * past the arena (ASan would see it: the arena is exactly its size). */
+static void small_arena_takes_what_fits(void **state)
+{
+    (void)state;
+    struct dtls_reasm *r = malloc(sizeof *r);
+    uint8_t *arena = malloc(DTLS_REASM_ARENA_MIN);
+    assert_non_null(r);
+    assert_non_null(arena);
+    dtls_reasm_init(r, arena, DTLS_REASM_ARENA_MIN, 0);
+    /* 224 bytes + 28 of bitmap = 252 <= 256: fits, in two fragments */
+    const uint8_t *b = body_of(0, 224);
+    assert_int_equal(add(r, 1, 0, 224, 0, 100, b), COAPS_OK);
+    assert_int_equal(add(r, 1, 0, 224, 100, 124, b), COAPS_OK);
+    expect_msg(r, 1, 0, 224);
+    /* 240 + 30 = 270 > 256: does not fit */
+    b = body_of(1, 240);
+    assert_int_equal(add(r, 1, 1, 240, 0, 100, b), COAPS_E_FULL);
+    assert_int_equal(r->stats.no_space, 1);
+    /* a whole message in order still takes the zero-copy path */
+    assert_int_equal(add(r, 1, 1, 240, 0, 240, b), COAPS_OK);
+    expect_msg(r, 1, 1, 240);
+    /* an arena below the minimum takes nothing */
+    dtls_reasm_init(r, arena, DTLS_REASM_ARENA_MIN - 1, 0);
+    b = body_of(0, 8);
+    assert_int_equal(add(r, 1, 0, 8, 0, 4, b), COAPS_E_FULL);
+    free(arena);
+    free(r);
+}
+
 static void arena_full_drops_until_space(void **state)
 {
     struct dtls_reasm *r = *state;
@@ -308,7 +343,7 @@ static void empty_message_and_last_sequence_number(void **state)
     expect_msg(r, DTLS_HS_SERVER_HELLO, 0, 30);
     expect_msg(r, DTLS_HS_SERVER_HELLO_DONE, 1, 0);
     /* message_seq is 16 bits: after 65535 everything is old */
-    dtls_reasm_init(r, 0xffff);
+    dtls_reasm_init(r, test_arena, sizeof test_arena, 0xffff);
     b = body_of(0xffff, 4);
     assert_int_equal(add(r, 1, 0xffff, 4, 0, 4, b), COAPS_OK);
     struct dtls_hs_msg m;
@@ -325,7 +360,7 @@ static void init_forgets_everything(void **state)
     assert_int_equal(add(r, 1, 1, 100, 0, 10, b), COAPS_OK);
     assert_int_equal(add(r, 1, 0, 100, 0, 100, b), COAPS_OK);
     assert_true(dtls_reasm_has_partial(r));
-    dtls_reasm_init(r, 0);
+    dtls_reasm_init(r, test_arena, sizeof test_arena, 0);
     assert_false(dtls_reasm_has_partial(r));
     expect_none(r);
     assert_int_equal(r->arena_used, 0);
@@ -407,7 +442,7 @@ static void real_fragmented_flight_in_order(void **state)
     struct dtls_hs_msg m[3];
     size_t k = 0;
     load_dhe_flight();
-    dtls_reasm_init(r, 1);
+    dtls_reasm_init(r, test_arena, sizeof test_arena, 1);
     for (int i = 0; i < 5; i++)
         feed_datagram(r, i, m, &k, ske);
     assert_int_equal(k, 3);
@@ -421,7 +456,7 @@ static void real_fragmented_flight_reversed_and_repeated(void **state)
     struct dtls_hs_msg m[3];
     size_t k = 0;
     load_dhe_flight();
-    dtls_reasm_init(r, 1);
+    dtls_reasm_init(r, test_arena, sizeof test_arena, 1);
     for (int i = 4; i >= 1; i--) {
         feed_datagram(r, i, m, &k, ske);
         feed_datagram(r, i, m, &k, ske); /* duplicated datagrams */
@@ -453,6 +488,7 @@ int main(void)
         T(shuffled_fragmented_flight),
         T(arena_packing_moves_later_messages),
         T(arena_full_drops_until_space),
+        T(small_arena_takes_what_fits),
         T(empty_message_and_last_sequence_number),
         T(init_forgets_everything),
         T(real_fragmented_flight_in_order),
