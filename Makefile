@@ -1,7 +1,8 @@
 # The two commands a newcomer needs (see README.md):
 #   make run     install what is missing, build, start the light server
 #   make check   install what is missing, build with ASan+UBSan, run every test
-# Other targets: build, fuzz (long campaign), bench, install, clean.
+# Other targets: build, fuzz (long campaign), bench, install, clean,
+#   firmware (the light as RISC-V firmware, docs/firmware.md), run-firmware.
 # CRYPTO=psa builds on the PSA Crypto backend (Mbed TLS 3.6) instead of
 # OpenSSL: `make build CRYPTO=psa` puts every program in build/release-psa.
 
@@ -15,9 +16,12 @@ endif
 CHECK_DIR   ?= build/check
 CHECK_PSA_DIR ?= build/check-psa
 SERVER_ARGS ?=
+FIRMWARE_DIR ?= build/firmware
+FIRMWARE_ARGS ?=
 FUZZ_SECONDS ?= 600
 
-.PHONY: all run check deps build build-check build-check-psa fuzz bench install clean
+.PHONY: all run check deps build build-check build-check-psa fuzz bench install clean \
+        firmware run-firmware
 
 all: build
 
@@ -44,10 +48,26 @@ build-check-psa: deps
 # The whole suite runs once per crypto backend. The release builds (gcc, as
 # `make run` uses) are part of check so that a warning only gcc sees cannot
 # break `make run` on either backend.
-check: build build-check build-check-psa
+check: build build-check build-check-psa firmware
 	$(MAKE) build CRYPTO=psa
 	ctest --test-dir $(CHECK_DIR) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(CHECK_PSA_DIR) --output-on-failure -j $(JOBS)
+
+# The light as bare-metal RISC-V firmware for QEMU's virt board, cross-built
+# in its own CMake tree (docs/firmware.md); prints the footprint table.
+# Its Mbed TLS (PSA crypto for coaps:// with PSK) is cross-built once and
+# cached by scripts/install-mbedtls-rv32.
+firmware: deps
+	@bash scripts/install-mbedtls-rv32 >/dev/null
+	cmake -S firmware -B $(FIRMWARE_DIR) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/riscv32-toolchain.cmake
+	cmake --build $(FIRMWARE_DIR) -j $(JOBS)
+	@bash scripts/firmware-footprint $(FIRMWARE_DIR)/coaps-light.map
+
+# QEMU and the host bridge (built by `make build`): coap:// on 127.0.0.1:5683,
+# coaps:// on 5684 (PSK: hint CoAP, key esp32c3_key, DEMO credentials).
+run-firmware: firmware build
+	@bash scripts/run-firmware --firmware $(FIRMWARE_DIR)/coaps-light.elf \
+	    --bridge $(RELEASE_DIR)/coaps-bridge $(FIRMWARE_ARGS)
 
 # A long fuzzing campaign (not part of check): FUZZ_SECONDS per harness.
 fuzz: deps

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# test_firmware_light.sh - the light as bare-metal RISC-V firmware in QEMU
+# (make firmware), reached through the host bridge by libcoap's
+# coap-client-notls: GET, PUT then GET, an Observe notification after a PUT
+# (RFC 7641), Block2 with 16-byte blocks (RFC 7959), /.well-known/core
+# (RFC 6690); bad frames on the UART (garbage, truncated, oversize, bad
+# CRC, bad escape) dropped and counted by the firmware and by the bridge,
+# and the light still answering afterwards. Reports the instructions
+# retired per CoAP request (minstret, GET /stats).
+# Skips (exit 77) only when the firmware was not built.
+set -euo pipefail
+. "${COAPS_SOURCE_DIR:?}/scripts/lib/common.sh"
+
+ELF=${COAPS_FIRMWARE:-$COAPS_SOURCE_DIR/build/firmware/coaps-light.elf}
+if [ ! -f "$ELF" ]; then
+    log "SKIP: $ELF is not built (run: make firmware)"
+    exit 77
+fi
+need_program coap-client-notls
+need_program qemu-system-riscv32
+
+coap() { timeout 20 coap-client-notls -B 10 "$@" 2>"$TEST_TMP/err" || true; }
+# stat NAME [RESOURCE]: one number from GET /stats (or /stats/RESOURCE)
+stat() { coap "$BASE/stats${2:+/$2}" | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": //p"; }
+
+start_firmware() {
+    local try
+    for try in 1 2 3; do
+        SERVER_PORT=$(free_udp_port)
+        COAPS_PORT=$(free_udp_port)
+        INJECT_PORT=$(free_udp_port)
+        start_bg firmware bash "$COAPS_SOURCE_DIR/scripts/run-firmware" --firmware "$ELF" \
+            --bridge "$COAPS_BUILD_DIR/coaps-bridge" -A 127.0.0.1 -p "$SERVER_PORT" \
+            --coaps-port "$COAPS_PORT" --inject-port "$INJECT_PORT"
+        FW_PID=$LAST_PID
+        wait_for_line "$TEST_TMP/firmware.log" "listening on coap://" 30 && return 0
+        stop_bg firmware
+        log "firmware did not come up (try $try): $(cat "$TEST_TMP/firmware.log")"
+    done
+    die "could not start the firmware"
+}
+
+start_firmware
+BASE="coap://127.0.0.1:$SERVER_PORT"
+check_contains "listening line" "listening on coap://127.0.0.1:$SERVER_PORT" \
+    "$(cat "$TEST_TMP/firmware.log")"
+
+check_eq "GET light initial" '{"status": true}' "$(coap -m get "$BASE/light")"
+insn_get=$(stat insn_last)
+log "instructions retired by GET /light (CoAP input to reply): $insn_get"
+if [ -n "$insn_get" ] && [ "$insn_get" -gt 0 ]; then pass "minstret cost of a GET reported"
+else fail "minstret cost of a GET reported" "[$insn_get]"; fi
+
+coap -m put -t json -e '{"status": false, "brightness": 40}' "$BASE/light" >/dev/null
+check_eq "PUT then GET" '{"status": false, "brightness": 40}' "$(coap -m get "$BASE/light")"
+log "instructions retired by that GET: $(stat insn_last)"
+
+# RFC 7641: an observer is notified of another client's PUT.
+start_bg observer timeout 20 coap-client-notls -s 6 -B 10 "$BASE/light"
+obs=$LAST_PID
+sleep 2
+coap -m put -e '{"status": true, "scene": "observe"}' "$BASE/light" >/dev/null
+wait "$obs" || true
+check_contains "observe sees the state at registration" '{"status": false, "brightness": 40}' \
+    "$(cat "$TEST_TMP/observer.log")"
+check_contains "observe notified of the PUT" '{"status": true, "scene": "observe"}' \
+    "$(cat "$TEST_TMP/observer.log")"
+
+# RFC 7959 Block2: 16-byte blocks give the same bytes as one response.
+wk=$(coap -m get "$BASE/.well-known/core")
+check_contains "/.well-known/core lists </light>" '</light>;rt="light";ct=50;obs' "$wk"
+in_before=$(stat dgram_in)
+check_eq "Block2 -b 16 /.well-known/core" "$wk" "$(coap -m get -b 16 "$BASE/.well-known/core")"
+in_after=$(stat dgram_in)
+blocks=$((in_after - in_before - 1))
+log "Block2 -b 16 took $blocks requests for ${#wk} bytes"
+if [ "$blocks" -ge $(( (${#wk} + 15) / 16 )) ]; then pass "Block2 in 16-byte blocks"
+else fail "Block2 in 16-byte blocks" "$blocks requests for ${#wk} bytes"; fi
+check_eq "Block2 -b 16 /light" '{"status": true, "scene": "observe"}' \
+    "$(coap -m get -b 16 "$BASE/light")"
+
+# Bad frames straight onto the UART (the bridge's --inject-port writes
+# them unframed). SLIP END is c0; a frame is header(22) payload crc32(4).
+inject() { timeout 10 "$COAPS_BUILD_DIR/udp-send" -t 200 127.0.0.1 "$INJECT_PORT" "$1" >/dev/null; }
+hdr="010004007f000001000000000000000000000000""04d2"   # datagram, 127.0.0.1:1234
+crc0=$(stat bad_crc uart); over0=$(stat oversize uart); mal0=$(stat malformed uart)
+inject "68656c6c6f20776f726c64c0"                     # garbage: too short for a frame
+inject "c0${hdr}4000a0a0deadbeefc0"                   # a CoAP ping with a wrong CRC
+inject "c0${hdr}c0"                                   # truncated: header, no CRC
+inject "c0$(head -c 1400 /dev/zero | tr '\0' 'A' | od -An -v -tx1 | tr -d ' \n')c0" # oversize
+inject "c0${hdr}db41c0"                               # ESC then a byte SLIP does not allow
+inject "c0c0c0"                                       # empty frames: not counted
+check_eq "bad CRC counted" $((crc0 + 1)) "$(stat bad_crc uart)"
+check_eq "oversize counted" $((over0 + 1)) "$(stat oversize uart)"
+check_eq "garbage, truncated, bad escape counted" $((mal0 + 3)) "$(stat malformed uart)"
+check_eq "light answers after bad frames" '{"status": true, "scene": "observe"}' \
+    "$(coap -m get "$BASE/light")"
+
+# coaps:// with the reference device's PSK (hint CoAP, key esp32c3_key),
+# when the firmware was built with it (its Mbed TLS, `make firmware`).
+if grep -q "listening on coaps://" "$TEST_TMP/firmware.log"; then
+    SBASE="coaps://127.0.0.1:$COAPS_PORT"
+    for peer in openssl gnutls; do
+        need_program "coap-client-$peer"
+        got=$(timeout 30 "coap-client-$peer" -B 20 -k esp32c3_key -u "$peer-client" "$SBASE/light" \
+              2>"$TEST_TMP/$peer.err" || true)
+        check_eq "coaps:// GET with $peer" '{"status": true, "scene": "observe"}' "$got"
+        est=$(stat established dtls)
+        # RFC 5246 7.4.9: with the wrong key the client's Finished does not
+        # verify; the firmware ends that handshake as failed (with an
+        # alert) and returns no state.
+        failed0=$(stat failed dtls)
+        got=$(timeout 30 "coap-client-$peer" -B 5 -k not_the_key -u "$peer-client" "$SBASE/light" \
+              2>&1 || true)
+        if [[ "$got" == *'"status"'* ]]; then fail "no state for a wrong PSK ($peer)" "$got"
+        else pass "no state for a wrong PSK ($peer)"; fi
+        check_eq "wrong PSK: handshake failed on the firmware ($peer)" $((failed0 + 1)) \
+            "$(stat failed dtls)"
+        check_eq "no session for a wrong PSK ($peer)" "$est" "$(stat established dtls)"
+    done
+    coap_s() { timeout 30 coap-client-openssl -B 20 -k esp32c3_key -u me "$@" 2>/dev/null || true; }
+    coap_s -m put -e '{"status": false, "via": "coaps"}' "$SBASE/light" >/dev/null
+    check_eq "coaps:// PUT seen over coap://" '{"status": false, "via": "coaps"}' \
+        "$(coap -m get "$BASE/light")"
+    hs=$(stat insn_handshake dtls)
+    log "instructions retired per PSK handshake (cookie ClientHello to Finished): $hs," \
+        "HelloVerifyRequest: $(stat insn_hello_verify dtls)"
+    if [ -n "$hs" ] && [ "$hs" -gt 0 ]; then pass "minstret cost of a PSK handshake reported"
+    else fail "minstret cost of a PSK handshake reported" "[$hs]"; fi
+    check_eq "no heap used by Mbed TLS" 0 "$(stat heap_refused)"
+else
+    log "firmware built without coaps:// (no rv32 Mbed TLS): coaps:// checks not run"
+fi
+
+stack=$(stat stack_used)
+log "stack high-water mark: $stack of $(stat stack_size) bytes"
+log "instructions per request: min $(stat insn_min), max $(stat insn_max)"
+
+# Ctrl-C/SIGTERM stops QEMU and the bridge; the port is free again.
+stop_bg firmware
+if ss -Huln "sport = :$SERVER_PORT" | grep -q .; then fail "run-firmware stops the bridge" "port $SERVER_PORT still bound"
+else pass "run-firmware stops the bridge"; fi
+check_contains "bridge prints its counters at exit" "uart frames in:" "$(cat "$TEST_TMP/firmware.log")"
+
+# The bridge's own decoder: bad frames from the firmware's side are dropped
+# and counted, and the end of the line ends the bridge (no hang).
+bad="68656c6c6fc0c0${hdr}4000a0a0deadbeefc0c0${hdr}c0"
+printf "$(sed 's/../\\x&/g' <<<"$bad")" >"$TEST_TMP/bad.bin"
+timeout 10 "$COAPS_BUILD_DIR/coaps-bridge" -A 127.0.0.1 -p 0 --uart - \
+    <"$TEST_TMP/bad.bin" >/dev/null 2>"$TEST_TMP/bridge.err" || true
+check_contains "bridge counts bad frames" "0 ok, 1 bad crc, 0 oversize, 2 malformed" \
+    "$(cat "$TEST_TMP/bridge.err")"
+
+finish
