@@ -197,8 +197,15 @@ coaps_status conn_timer_tick(struct conn *c, uint64_t now_ms)
     uint32_t max = cfg_or(c->cfg->retrans_max_ms, COAPS_DTLS_RETRANS_MAX_MS);
     hs->rto_ms = hs->rto_ms > max / 2 ? max : hs->rto_ms * 2;
     hs->retransmits++;
-    c->stats.retransmits++;
     hs->deadline_ms = now_ms + hs->rto_ms;
+    /* Part of the peer's next flight came in, so ours arrived: the peer
+     * resends its flight until it is complete, and ours again would only
+     * cross it (a peer that just got our old flight back may then miss
+     * the alert that ends a handshake with the wrong PSK). The timer keeps
+     * running, for max_retransmits and the handshake time limit. */
+    if (hs->peer_progress)
+        return COAPS_OK;
+    c->stats.retransmits++;
     conn_flight_send(hs);
     return COAPS_OK;
 }

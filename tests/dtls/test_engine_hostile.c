@@ -336,6 +336,50 @@ static void wrong_psk_fails_at_first_retransmission(void **state)
     h_free(n);
 }
 
+/* Counts the server's handshake datagrams (epoch 0) sent once the client's
+ * final flight has gone out. */
+struct flight_watch {
+    uint64_t flight_at;
+    unsigned server_resends;
+};
+
+static int watch_server_resends(struct h_net *n, int dir, uint8_t *d, size_t *len)
+{
+    struct flight_watch *w = n->user;
+    if (dir == H_C2S && w->flight_at == 0 && dgram_has(d, *len, CT_CCS, 0))
+        w->flight_at = n->now;
+    else if (dir == H_S2C && w->flight_at != 0 && dgram_has(d, *len, CT_HANDSHAKE, 0))
+        w->server_resends++;
+    return 1;
+}
+
+/* RFC 6347 4.2.4: once part of the client's next flight has come in (its
+ * ClientKeyExchange), the client has the server's flight; the server's
+ * timer then resends nothing and leaves the retransmitting to the client.
+ * Resending would only cross the client's flight - and a real client
+ * (libcoap with GnuTLS) that gets the old flight back just before the
+ * bad_record_mac of a wrong PSK misses the alert. Here the client's timer
+ * is slower than the server's, so the server's fires first. */
+static void server_waits_for_client_flight_in_progress(void **state)
+{
+    (void)state;
+    struct h_net *n = h_new(62);
+    static const uint8_t other[16] = "another-key-9999";
+    n->ccfg.psk_key = other;
+    n->ccfg.retrans_initial_ms = 3 * COAPS_DTLS_RETRANS_INITIAL_MS;
+    struct flight_watch w = {0, 0};
+    n->user = &w;
+    n->filter = watch_server_resends;
+    assert_int_equal(h_start(n), COAPS_OK);
+    h_run(n, 60000);
+    assert_true(w.flight_at != 0);
+    assert_int_equal(coaps_dtls_state(&n->sv), COAPS_DTLS_FAILED);
+    assert_int_equal(coaps_dtls_error_reason(&n->sv).alert, 20);
+    assert_int_equal(coaps_dtls_error_reason(&n->cl).alert, 20);
+    assert_int_equal(w.server_resends, 0);
+    h_free(n);
+}
+
 /* ---- ChangeCipherSpec before Finished ------------------------------------- */
 
 /* Drop the ChangeCipherSpec record from the first datagram in direction
@@ -528,6 +572,7 @@ int main(void)
         cmocka_unit_test(ccm8_limit_reached_ends_session),
         cmocka_unit_test(limit_per_aead),
         cmocka_unit_test(wrong_psk_fails_at_first_retransmission),
+        cmocka_unit_test(server_waits_for_client_flight_in_progress),
         cmocka_unit_test(finished_without_ccs_server),
         cmocka_unit_test(finished_without_ccs_client),
         cmocka_unit_test(renegotiation_refused_any_seq),
