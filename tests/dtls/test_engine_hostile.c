@@ -17,6 +17,7 @@
 #include "common/wire.h"
 #include "dtls/conn.h"
 #include "engine_harness.h"
+#include "engine_asserts.h"
 
 #define CT_CCS 20
 #define CT_ALERT 21
@@ -25,35 +26,7 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void assert_established(struct h_net *n)
-{
-    char buf[128];
-    if (coaps_dtls_state(&n->cl) != COAPS_DTLS_ESTABLISHED)
-        fail_msg("client not established: %s", coaps_dtls_error_str(&n->cl, buf, sizeof buf));
-    assert_true(n->sv_up);
-    if (coaps_dtls_state(&n->sv) != COAPS_DTLS_ESTABLISHED)
-        fail_msg("server not established: %s", coaps_dtls_error_str(&n->sv, buf, sizeof buf));
-    uint8_t a[32], b[32];
-    assert_int_equal(coaps_dtls_key_digest(&n->cl, a), COAPS_OK);
-    assert_int_equal(coaps_dtls_key_digest(&n->sv, b), COAPS_OK);
-    assert_memory_equal(a, b, 32);
-}
 
-static void app_roundtrip(struct h_net *n, coaps_dtls_conn *from, coaps_dtls_conn *to,
-                          const char *msg)
-{
-    uint8_t rec[H_DGRAM_MAX];
-    size_t len = 0;
-    assert_int_equal(coaps_dtls_write(from, (const uint8_t *)msg, strlen(msg), rec, sizeof rec,
-                                      &len),
-                     COAPS_OK);
-    assert_int_equal(coaps_dtls_input(to, rec, len, n->now), COAPS_OK);
-    const uint8_t *p;
-    size_t plen;
-    assert_int_equal(coaps_dtls_read(to, &p, &plen), COAPS_OK);
-    assert_int_equal(plen, strlen(msg));
-    assert_memory_equal(p, msg, plen);
-}
 
 static struct h_net *handshake_with(uint16_t suite, uint64_t seed)
 {
