@@ -13,6 +13,10 @@
 /* Milliseconds since an arbitrary fixed point (boot). Never decreases. */
 uint64_t net_now_ms(void);
 
+/* Sleep until net_now_ms() >= t (at once when already past); for tools
+ * that pace what they send, never for the event loop. */
+void net_sleep_until_ms(uint64_t t);
+
 /* No deadline: what a core reports when it has no timer running. */
 #define NET_NO_DEADLINE UINT64_MAX
 

@@ -30,6 +30,7 @@
 #include "coaps/dtls.h"
 #include "common/hex.h"
 #include "net/cli.h"
+#include "net/clock.h"
 
 /* Largest datagram sent or received: a test input, not a stream. */
 #define DTLS_SEND_MAX 2048
@@ -40,20 +41,6 @@
     "usage: dtls-send [-t timeout_ms] [-c max_replies] [-n count -i interval_ms] " \
     "-k KEY [-u IDENTITY] ADDRESS PORT HEX\n"
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_until(uint64_t t)
-{
-    for (uint64_t now = now_ms(); now < t; now = now_ms()) {
-        struct timespec ts = {(time_t)((t - now) / 1000), (long)((t - now) % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
 
 struct sender {
     int fd;
@@ -66,7 +53,7 @@ struct sender {
 static void flush(struct sender *s)
 {
     size_t len;
-    while (coaps_dtls_output(&s->conn, s->buf, sizeof s->buf, &len, now_ms()) == COAPS_OK)
+    while (coaps_dtls_output(&s->conn, s->buf, sizeof s->buf, &len, net_now_ms()) == COAPS_OK)
         (void)send(s->fd, s->buf, len, 0);
 }
 
@@ -81,7 +68,7 @@ static int receive(struct sender *s, int wait_ms)
     ssize_t got = recv(s->fd, s->buf, sizeof s->buf, 0);
     if (got <= 0)
         return 0;
-    if (coaps_dtls_input(&s->conn, s->buf, (size_t)got, now_ms()) != COAPS_OK)
+    if (coaps_dtls_input(&s->conn, s->buf, (size_t)got, net_now_ms()) != COAPS_OK)
         return -1;
     int printed = 0;
     const uint8_t *d;
@@ -99,12 +86,12 @@ static int receive(struct sender *s, int wait_ms)
 
 static bool handshake(struct sender *s)
 {
-    uint64_t end = now_ms() + DTLS_SEND_HANDSHAKE_MS;
-    while (coaps_dtls_state(&s->conn) == COAPS_DTLS_HANDSHAKING && now_ms() < end) {
+    uint64_t end = net_now_ms() + DTLS_SEND_HANDSHAKE_MS;
+    while (coaps_dtls_state(&s->conn) == COAPS_DTLS_HANDSHAKING && net_now_ms() < end) {
         flush(s);
         if (receive(s, 50) < 0)
             break;
-        (void)coaps_dtls_tick(&s->conn, now_ms());
+        (void)coaps_dtls_tick(&s->conn, net_now_ms());
     }
     if (coaps_dtls_state(&s->conn) == COAPS_DTLS_ESTABLISHED)
         return true;
@@ -175,17 +162,17 @@ int main(int argc, char **argv)
     cfg.psk_key_len = strlen(key);
     coaps_peer peer;
     memset(&peer, 0, sizeof peer);
-    if (coaps_dtls_conn_init(&s.conn, &cfg, &s.hs, &peer, now_ms()) != COAPS_OK ||
+    if (coaps_dtls_conn_init(&s.conn, &cfg, &s.hs, &peer, net_now_ms()) != COAPS_OK ||
         !handshake(&s)) {
         coaps_dtls_conn_clear(&s.conn);
         close(s.fd);
         return 1;
     }
     int rc = 0;
-    uint64_t next = now_ms();
+    uint64_t next = net_now_ms();
     for (uint64_t k = 0; k < count && rc == 0; k++) {
-        sleep_until(next);
-        next = now_ms() + interval_ms;
+        net_sleep_until_ms(next);
+        next = net_now_ms() + interval_ms;
         size_t len;
         if (coaps_dtls_write(&s.conn, msg, msg_len, s.buf, sizeof s.buf, &len) != COAPS_OK ||
             send(s.fd, s.buf, len, 0) != (ssize_t)len) {

@@ -27,6 +27,7 @@
 #include "common/hex.h"
 #include "net/addr.h"
 #include "net/cli.h"
+#include "net/clock.h"
 
 /* Largest datagram sent or printed: a test input, not a stream. */
 #define UDP_SEND_MAX 2048
@@ -52,20 +53,6 @@ static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
 #define USAGE "usage: udp-send [-t timeout_ms] [-c max_replies] [-n count -i interval_ms] " \
               "ADDRESS PORT HEX\n"
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_until(uint64_t t)
-{
-    for (uint64_t now = now_ms(); now < t; now = now_ms()) {
-        struct timespec ts = {(time_t)((t - now) / 1000), (long)((t - now) % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
 
 /* Print replies on fd until timeout_ms of silence or max_replies. 0, or 1
  * when the port is unreachable. */
@@ -135,10 +122,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "udp-send: socket: %s\n", strerror(errno));
         return 1;
     }
-    uint64_t next = now_ms();
+    uint64_t next = net_now_ms();
     for (uint64_t k = 0; k < count; k++) {
-        sleep_until(next);
-        next = now_ms() + interval_ms;
+        net_sleep_until_ms(next);
+        next = net_now_ms() + interval_ms;
         if (sendto(fd, out, len, 0, (struct sockaddr *)&dst, dst_len) != (ssize_t)len) {
             fprintf(stderr, "udp-send: send failed: %s\n", strerror(errno));
             close(fd);
