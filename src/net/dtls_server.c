@@ -349,12 +349,20 @@ static void server_rx(void *ctx, struct net_endpoint *ep, const coaps_peer *src,
     if (len > sizeof srv->rx)
         return;
     uint32_t i = net_session_find(&srv->table, src);
-    if (i != NET_SESSION_NONE &&
-        coaps_dtls_state(&srv->sessions[i].conn) != COAPS_DTLS_HANDSHAKING &&
-        coaps_dtls_is_client_hello(data, len)) {
-        if (coaps_dtls_client_hello_hash(data, len) == srv->sessions[i].hello_hash)
-            return; /* the duplicate of the ClientHello that made this session */
-        i = front_door(srv, ep, src, i, data, len, now_ms);
+    if (i != NET_SESSION_NONE && coaps_dtls_is_client_hello(data, len)) {
+        if (coaps_dtls_client_hello_hash(data, len) == srv->sessions[i].hello_hash) {
+            /* The ClientHello that made this session, again (same random,
+             * same cookie). During the handshake it goes to the handshake,
+             * which resends its flight under the RFC 6347 4.2.4.1 timer and
+             * takes no new context; after it, a late copy is ignored. */
+            if (coaps_dtls_state(&srv->sessions[i].conn) != COAPS_DTLS_HANDSHAKING)
+                return;
+        } else {
+            /* Another ClientHello: the client starts over (RFC 6347
+             * 4.2.8), which the front door checks (or a later fragment of
+             * the first, which it hands back to the session). */
+            i = front_door(srv, ep, src, i, data, len, now_ms);
+        }
     } else if (i == NET_SESSION_NONE) {
         i = front_door(srv, ep, src, i, data, len, now_ms);
     }

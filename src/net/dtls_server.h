@@ -61,7 +61,7 @@
 
 /* Defaults of the flags (coaps-server -h). 10000 sessions x ~2 KiB =
  * 20 MiB at most; 4096 handshakes x 2 KiB = 8 MiB of contexts (+ 4096 x
- * 40 bytes of pool bookkeeping) and 64 certificate areas x 24.5 KiB =
+ * 80 bytes of pool bookkeeping) and 64 certificate areas x 24.5 KiB =
  * 1.5 MiB, all allocated untouched: RSS grows only with the handshakes
  * actually in progress. libcoap's session timeout is 300 s too
  * (COAP_DEFAULT_SESSION_TIMEOUT). */

@@ -8,6 +8,10 @@
 
 #include "common/try.h"
 
+/* What docs/architecture.md and dtls_server.h promise (x86-64; the host
+ * table has two entries a slot when cap is a power of two). */
+_Static_assert(NET_HS_POOL_BYTES_PER_SLOT <= 80, "pool bookkeeping grew past 80 bytes a slot");
+
 coaps_status net_hs_pool_init(struct net_hs_pool *p, uint32_t cap)
 {
     memset(p, 0, sizeof *p);
@@ -21,7 +25,9 @@ coaps_status net_hs_pool_init(struct net_hs_pool *p, uint32_t cap)
     p->used = calloc(cap, sizeof *p->used);
     p->free_list = calloc(cap, sizeof *p->free_list);
     p->hosts = calloc(n, sizeof *p->hosts);
-    if (!p->slot || !p->used || !p->free_list || !p->hosts) {
+    p->host_count = calloc(cap, sizeof *p->host_count);
+    p->host_free = calloc(cap, sizeof *p->host_free);
+    if (!p->slot || !p->used || !p->free_list || !p->hosts || !p->host_count || !p->host_free) {
         net_hs_pool_free(p);
         return COAPS_E_NOMEM;
     }
@@ -30,6 +36,7 @@ coaps_status net_hs_pool_init(struct net_hs_pool *p, uint32_t cap)
     for (uint32_t i = 0; i < cap; i++) {
         p->slot[i].owner = NET_HS_NONE;
         p->free_list[i] = cap - 1 - i;
+        p->host_free[i] = cap - 1 - i;
     }
     return COAPS_OK;
 }
@@ -40,6 +47,8 @@ void net_hs_pool_free(struct net_hs_pool *p)
     free(p->used);
     free(p->free_list);
     free(p->hosts);
+    free(p->host_count);
+    free(p->host_free);
     memset(p, 0, sizeof *p);
 }
 
@@ -80,31 +89,43 @@ static uint32_t host_home(const struct net_hs_pool *p, uint64_t key)
 static uint32_t host_find(const struct net_hs_pool *p, uint64_t key)
 {
     uint32_t i = host_home(p, key);
-    while (p->hosts[i].count && p->hosts[i].key != key)
+    while (p->hosts[i].live && p->hosts[i].key != key)
         i = (i + 1) & p->mask;
     return i;
 }
 
 uint32_t net_hs_pool_host_count(const struct net_hs_pool *p, uint64_t host)
 {
-    return p->hosts[host_find(p, host)].count;
+    const struct net_hs_host *e = &p->hosts[host_find(p, host)];
+    return e->live ? p->host_count[e->id] : 0;
 }
 
-static void host_add(struct net_hs_pool *p, uint64_t key)
+/* One slot more for key: its id (a new one for a host holding none). A
+ * host holds a slot, and there are cap slots, so an id is always free. */
+static uint32_t host_add(struct net_hs_pool *p, uint64_t key)
 {
     struct net_hs_host *e = &p->hosts[host_find(p, key)];
-    e->key = key;
-    e->count++;
+    if (!e->live) {
+        e->key = key;
+        e->id = p->host_free[p->cap - p->hosts_live - 1];
+        e->live = true;
+        p->hosts_live++;
+        p->host_count[e->id] = 0;
+    }
+    p->host_count[e->id]++;
+    return e->id;
 }
 
-/* One slot fewer for key; an entry at zero leaves the table by backward
+/* One slot fewer for key; a host at zero leaves the table by backward
  * shift, so probe chains stay unbroken without tombstones. */
 static void host_remove(struct net_hs_pool *p, uint64_t key)
 {
     uint32_t i = host_find(p, key);
-    if (p->hosts[i].count == 0 || --p->hosts[i].count > 0)
+    if (!p->hosts[i].live || --p->host_count[p->hosts[i].id] > 0)
         return;
-    for (uint32_t j = (i + 1) & p->mask; p->hosts[j].count; j = (j + 1) & p->mask) {
+    p->host_free[p->cap - p->hosts_live] = p->hosts[i].id;
+    p->hosts_live--;
+    for (uint32_t j = (i + 1) & p->mask; p->hosts[j].live; j = (j + 1) & p->mask) {
         uint32_t k = host_home(p, p->hosts[j].key);
         /* j stays when its home lies cyclically in (i, j] */
         bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
@@ -113,7 +134,7 @@ static void host_remove(struct net_hs_pool *p, uint64_t key)
         p->hosts[i] = p->hosts[j];
         i = j;
     }
-    p->hosts[i].count = 0;
+    p->hosts[i].live = false;
 }
 
 uint32_t net_hs_pool_take(struct net_hs_pool *p, uint32_t owner, uint64_t host, uint64_t now_ms)
@@ -127,7 +148,7 @@ uint32_t net_hs_pool_take(struct net_hs_pool *p, uint32_t owner, uint64_t host, 
     s->started_ms = now_ms;
     s->progress = false;
     s->host = host;
-    host_add(p, host);
+    s->host_id = host_add(p, host);
     p->used[p->in_use++] = h;
     return h;
 }
@@ -164,7 +185,7 @@ uint32_t net_hs_pool_victim(const struct net_hs_pool *p)
     uint32_t best = NET_HS_NONE, best_count = 0;
     for (uint32_t i = 0; i < p->in_use; i++) {
         uint32_t h = p->used[i];
-        uint32_t count = net_hs_pool_host_count(p, p->slot[h].host);
+        uint32_t count = p->host_count[p->slot[h].host_id];
         if (best == NET_HS_NONE || worse(&p->slot[h], count, &p->slot[best], best_count)) {
             best = h;
             best_count = count;

@@ -15,13 +15,15 @@
  *   2. among those, one from the source host that holds the most slots: a
  *      flood from few addresses displaces itself, not the devices around it;
  *   3. among those, the oldest.
- * Slots per host are counted exactly in a fixed open-addressing table
- * (twice as many entries as slots, a power of two, linear probing with
- * backward-shift deletion): O(1) expected per update and lookup.
+ * Slots per host are counted exactly: each host holding slots has an id
+ * (at most cap hosts at once) found by its key in a fixed open-addressing
+ * table (twice as many entries as slots, a power of two, linear probing
+ * with backward-shift deletion), and a count per id; a slot keeps its
+ * host's id, so reading a count is one array access.
  *
  * Lending and returning are O(1) (the slots in use are kept dense in
  * used[], so the timer walks only them); choosing a victim is one pass
- * over the slots in use (4,096 x 24 bytes: a few microseconds), and only
+ * over the slots in use (4,096 of them: about 20 microseconds), and only
  * happens when all are lent. Sans-IO: the caller passes the time.
  */
 #ifndef COAPS_NET_HS_POOL_H
@@ -41,16 +43,25 @@
 struct net_hs_slot {
     uint32_t owner;     /* the caller's session index; NET_HS_NONE: free */
     uint32_t pos;       /* index in used[] while lent */
+    uint32_t host_id;   /* index of its host's count in host_count */
+    bool progress;      /* the peer sent more than its ClientHello */
     uint64_t host;      /* net_hs_host_key of the owner */
     uint64_t started_ms;
-    bool progress;      /* the peer sent more than its ClientHello */
 };
 
-/* Slots lent per host; count 0: an empty entry. */
+
+/* An entry of the host table: the id of a host holding slots. */
 struct net_hs_host {
     uint64_t key;
-    uint32_t count;
+    uint32_t id;
+    bool live; /* false: an empty entry */
 };
+
+/* Bytes of bookkeeping a slot costs: the slot, its places in used[] and
+ * free_list, two host-table entries, a host count and a free host id. */
+#define NET_HS_POOL_BYTES_PER_SLOT \
+    (sizeof(struct net_hs_slot) + 2 * sizeof(uint32_t) + 2 * sizeof(struct net_hs_host) + \
+     2 * sizeof(uint32_t))
 
 struct net_hs_pool {
     uint32_t cap;
@@ -58,8 +69,11 @@ struct net_hs_pool {
     struct net_hs_slot *slot; /* cap */
     uint32_t *used;           /* cap: the lent slots, dense in [0, in_use) */
     uint32_t *free_list;      /* cap: the free slots, a stack of cap - in_use */
-    struct net_hs_host *hosts; /* mask + 1 entries, at most cap in use */
+    struct net_hs_host *hosts; /* mask + 1 entries, at most cap live */
     uint32_t mask;
+    uint32_t *host_count;     /* cap: slots held, by host id */
+    uint32_t *host_free;      /* cap: free host ids, a stack */
+    uint32_t hosts_live;
 };
 
 /* Allocate cap slots (1 <= cap <= NET_HS_POOL_MAX). COAPS_E_NOMEM,

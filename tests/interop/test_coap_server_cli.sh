@@ -28,6 +28,10 @@ expect_error "server --rcvbuf 1K" 2 "--rcvbuf '1K': not a size of 4K-1024M" "$SE
 expect_error "server --rcvbuf 2G" 2 "--rcvbuf '2G'" "$SERVER" --rcvbuf 2G
 expect_error "server --dedup-peers 0" 2 "--dedup-peers '0': not a number 1-65534" \
     "$SERVER" --dedup-peers 0
+expect_error "server --max-handshakes 65537" 2 "--max-handshakes '65537': not a number 1-65536" \
+    "$SERVER" --max-handshakes 65537
+expect_error "server --max-cert-handshakes 0" 2 "--max-cert-handshakes '0': not a number 1-4096" \
+    "$SERVER" --max-cert-handshakes 0
 expect_error "server missing value" 2 "option -p needs a value" "$SERVER" -p
 expect_error "server stray argument" 2 "unexpected argument 'extra'" "$SERVER" extra
 expect_error "server -A unresolvable" 1 "cannot resolve -A 'no-such-host.invalid'" \
@@ -38,6 +42,8 @@ check_eq "server -h exit 0" 0 "$rc"
 check_contains "server -h lists -A" "-A address" "$(cat "$TEST_TMP/out")"
 check_contains "server -h lists --rcvbuf" "--rcvbuf BYTES" "$(cat "$TEST_TMP/out")"
 check_contains "server -h lists --dedup-peers" "--dedup-peers N" "$(cat "$TEST_TMP/out")"
+check_contains "server -h gives the handshake pool's default" "(default 4096," "$(cat "$TEST_TMP/out")"
+check_contains "server -h lists --max-cert-handshakes" "--max-cert-handshakes N" "$(cat "$TEST_TMP/out")"
 
 # A port in use is named in the error.
 start_coaps_server first
