@@ -9,13 +9,20 @@
 
 /* One datagram: a 256-byte block (RFC 7959 2.2) or the light's largest
  * state (LIGHT_STATE_MAX) plus the 128 bytes of header, token and options
- * the CoAP core reserves (COAP_MSG_OVERHEAD). Must not exceed
+ * the CoAP core reserves (COAP_MSG_OVERHEAD). Every message buffer of the
+ * endpoint (send queue, CON exchanges, duplicate replies: 15 of them) has
+ * this size, so it is the largest lever on RAM; but a 128-byte block
+ * would split /stats (about 160 bytes) into blocks of a representation
+ * that changes with every request, and without an ETag (RFC 7959 2.4) a
+ * client would join pieces of two. Must not exceed
  * COAPS_RUNTIME_MESSAGE_MAX (set to the same value by the build). */
 #define FW_MESSAGE_MAX 384
 /* Default Block2 size of our responses; clients may ask for smaller. */
 #define FW_BLOCK_SIZE 256
-/* Largest representation we build (light state, link format). */
-#define FW_BODY_MAX 512
+/* Largest representation we build or take in blocks (Block1): the light's
+ * state (LIGHT_STATE_MAX, 256), /.well-known/core (135), the /stats
+ * documents (under 260 bytes with every counter at its widest). */
+#define FW_BODY_MAX 384
 /* RFC 7252 4.5 duplicate detection, kept per peer: the peers remembered
  * and the Message IDs (with replies) of each. A light talks to a few
  * clients, each with one request in flight (NSTART 1). */
@@ -34,7 +41,7 @@
 
 /* Bytes of the CoAP endpoint block for the tables above on rv32 (what
  * coaps_coap_endpoint_size() says, rounded up; checked at start). */
-#define FW_COAP_MEM 10368
+#define FW_COAP_MEM 10112
 
 /* coaps:// (built when the firmware's Mbed TLS is, COAPS_FW_DTLS): the
  * reference device's DEMO PSK credentials (scripts/run-server). Session

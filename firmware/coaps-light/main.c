@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "light.h"
+#include "link/frame.h"
 #include "runtime/runtime.h"
 #include "stats.h"
 #if COAPS_FW_DTLS
@@ -20,6 +21,11 @@
 #include "virt.h"
 
 _Static_assert(FW_MESSAGE_MAX <= COAPS_RUNTIME_MESSAGE_MAX, "runtime buffer holds a message");
+/* The UART decoder keeps every datagram the device can use. */
+_Static_assert(LINK_RX_PAYLOAD_MAX >= COAPS_RUNTIME_MESSAGE_MAX, "a CoAP datagram fits a frame");
+#if COAPS_FW_DTLS
+_Static_assert(LINK_RX_PAYLOAD_MAX >= COAPS_RUNTIME_DTLS_DGRAM_MAX, "a DTLS datagram fits a frame");
+#endif
 
 /* Decimal digits of a size_t on rv32 (4294967295). */
 #define FW_SIZE_DIGITS_MAX 10

@@ -20,10 +20,14 @@
 #define MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG
 #define MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS /* one security domain: no copies */
 
-/* Keys: a session keys two AEAD contexts plus an HMAC key or two while
- * handshaking; 4 sessions and one handshake need about 12. */
+/* Keys (about 100 bytes of RAM each): two AEAD keys per session, 8 for
+ * the 4 session slots (a handshaking session is one of them); one HMAC key
+ * for the handshake (the premaster secret's, then the master secret's,
+ * never both); the cookie keys, current and previous, and for a moment a
+ * third while they rotate: 12 at most, and one spare. tests/firmware holds
+ * the 4 sessions at once. */
 #define MBEDTLS_PSA_STATIC_KEY_SLOTS
-#define MBEDTLS_PSA_KEY_SLOT_COUNT 16
+#define MBEDTLS_PSA_KEY_SLOT_COUNT 13
 /* the largest key: an HMAC key of a 48-byte master secret, or a PSK */
 #define MBEDTLS_PSA_STATIC_KEY_SLOT_BUFFER_SIZE 64
 
@@ -45,5 +49,8 @@ void coaps_fw_free(void *p);
 #define MBEDTLS_AES_ROM_TABLES
 #define MBEDTLS_AES_FEWER_TABLES
 #define MBEDTLS_SHA256_SMALLER
+/* CCM runs AES forward only (counter mode and CBC-MAC, RFC 3610 2): no
+ * inverse cipher, no decryption key schedule or tables. */
+#define MBEDTLS_BLOCK_CIPHER_NO_DECRYPT
 
 #endif /* COAPS_FW_MBEDTLS_CONFIG_H */

@@ -217,7 +217,7 @@ coaps_status coaps_port_send(const coaps_peer *to, const uint8_t *data, size_t l
     return link_encode(&h, data, len, uart_putc, NULL);
 }
 
-coaps_status coaps_port_recv(coaps_peer *from, const uint8_t **data, size_t *len)
+coaps_status coaps_port_recv(coaps_peer *from, uint8_t **data, size_t *len)
 {
     while (mmio_r8(VIRT_UART0_BASE + UART_LSR) & UART_LSR_DR) {
         struct link_frame f;

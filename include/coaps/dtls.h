@@ -252,14 +252,19 @@ coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg);
  * ChaCha20-Poly1305, 2.4 KiB for AES-GCM per session, measured).
  *
  * A handshake context is a base (COAPS_DTLS_HS_BASE_SIZE) that holds all a
- * PSK handshake needs (1.6 KiB on x86-64 with OpenSSL, 1.9 KiB with PSA:
+ * PSK handshake needs (1.8 KiB on x86-64 with OpenSSL, 2.0 KiB with PSA:
  * state, transcript and secrets, our PSK flight, two early records, a
  * small reassembly arena), plus, only when a certificate may be in play
  * (ECDHE_ECDSA suites), a certificate area (COAPS_DTLS_HS_PKI_SIZE): the
  * reassembly arena for one 16 KiB handshake message (a peer's certificate
  * chain) and our flight with our own chain (up to 4 KiB). coaps_dtls_hs is
- * the two together, for callers that do not want to tell them apart. */
+ * the two together, for callers that do not want to tell them apart.
+ * A device build that knows its struct conn (376 bytes on rv32 with the
+ * PSA backend) may set COAPS_DTLS_CONN_SIZE closer to it; the engine
+ * _Static_asserts that it fits, and the ABI is then that build's own. */
+#ifndef COAPS_DTLS_CONN_SIZE /* a device build may set its own (-D), checked */
 #define COAPS_DTLS_CONN_SIZE 512
+#endif
 #define COAPS_DTLS_HS_BASE_SIZE 2048
 #define COAPS_DTLS_HS_PKI_SIZE 25088
 #define COAPS_DTLS_HS_SIZE (COAPS_DTLS_HS_BASE_SIZE + COAPS_DTLS_HS_PKI_SIZE)

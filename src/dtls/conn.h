@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coaps/config.h"
 #include "coaps/dtls.h"
 #include "crypto/crypto.h"
 #include "dtls/handshake_msg.h"
@@ -68,6 +69,15 @@ enum conn_hs_state {
  * Finished: 191 bytes; the client's flight 5 CKE (2 + identity 128) +
  * Finished 12. */
 #define CONN_FLIGHT_PSK_BYTES 600
+/* The largest handshake message body this build writes: the bound of the
+ * stack scratch that handshake.c and flight.c build messages in. Without
+ * certificates (COAPS_WITH_PKI 0) every message fits the base context's
+ * flight buffer, and a device's stack need not hold a certificate flight. */
+#if COAPS_WITH_PKI
+#define CONN_MSG_BYTES_MAX CONN_FLIGHT_BYTES
+#else
+#define CONN_MSG_BYTES_MAX CONN_FLIGHT_PSK_BYTES
+#endif
 /* Bytes of the reassembly arena of the base context: a PSK peer's
  * messages normally come whole and take the zero-copy path; the arena
  * holds what comes fragmented or out of order, body plus bitmap (9/8).

@@ -70,7 +70,7 @@ static coaps_status put_fragment(struct conn *c, struct wire_wr *w, uint8_t msg_
     size_t left = wire_wr_left(w);
     ENSURE(left > ovh + DTLS_HS_HEADER_LEN, COAPS_E_NOSPACE);
     /* plaintext: one fragment; sized for the largest flight message */
-    uint8_t pt[DTLS_HS_HEADER_LEN + CONN_FLIGHT_BYTES];
+    uint8_t pt[DTLS_HS_HEADER_LEN + CONN_MSG_BYTES_MAX];
     struct wire_wr pw = wire_wr_init(pt, sizeof(pt));
     struct dtls_frag_src f;
     TRY(dtls_frag_init(&f, msg_type, seq, body, len));

@@ -32,13 +32,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "coaps/config.h"
 #include "common/try.h"
 #include "common/wire.h"
 #include "dtls/conn.h"
 
 /* Scratch for one message body we build: the largest is the ClientHello
- * (see CONN_FLIGHT_BYTES). */
-#define HS_BODY_MAX CONN_FLIGHT_BYTES
+ * (see CONN_FLIGHT_BYTES, and CONN_MSG_BYTES_MAX for a PSK-only build). */
+#define HS_BODY_MAX CONN_MSG_BYTES_MAX
 /* Scratch for our hello extensions: EMS 4 + reneg 5 + SNI 9 + 255, and
  * for certificates groups 4+2+2*2, point formats 6, signature_algorithms
  * 4+2+2*CRYPTO_SIG_SCHEMES_MAX, two certificate-type lists 2*(5+2). */
@@ -104,6 +105,7 @@ static void flight_go(struct conn *c, uint64_t now_ms)
 
 static void keylog(const struct conn *c)
 {
+#if COAPS_WITH_KEYLOG /* left out: no secret leaves, and no snprintf is linked */
     if (!c->cfg->keylog)
         return;
     /* NSS key log format: CLIENT_RANDOM <client_random> <master_secret> */
@@ -115,6 +117,9 @@ static void keylog(const struct conn *c)
     for (size_t i = 0; i < DTLS_MASTER_SECRET_LEN; i++)
         o += (size_t)snprintf(line + o, sizeof(line) - o, "%02x", c->hs->ms[i]);
     c->cfg->keylog(c->cfg->keylog_user, line);
+#else
+    (void)c;
+#endif
 }
 
 /* After ClientKeyExchange is in the transcript: master secret (RFC 7627 4

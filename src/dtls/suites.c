@@ -1,6 +1,7 @@
 /* suites.c - the cipher-suite table (see suites.h). */
 #include "dtls/suites.h"
 
+#include "coaps/config.h"
 #include "dtls/pki.h"
 
 #include <string.h>
@@ -22,6 +23,7 @@ static const struct dtls_suite suite_table[] = {
      * explicit nonce in the record. */
     {COAPS_DTLS_PSK_CHACHA20_POLY1305_SHA256, "TLS_PSK_WITH_CHACHA20_POLY1305_SHA256",
      "PSK-CHACHA20-POLY1305", DTLS_KX_PSK, CRYPTO_CHACHA20_POLY1305, CRYPTO_SHA256, 32, 12, 0, 16},
+#if COAPS_WITH_PKI /* left out: a PSK-only build never picks these */
     /* RFC 7251 / RFC 5289 / RFC 7905: the same record protection, with an
      * ephemeral ECDH key exchange signed by an ECDSA key (RFC 8422). */
     {COAPS_DTLS_ECDHE_ECDSA_AES_128_CCM_8, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8",
@@ -39,6 +41,7 @@ static const struct dtls_suite suite_table[] = {
     {COAPS_DTLS_ECDHE_ECDSA_CHACHA20_POLY1305_SHA256,
      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
      DTLS_KX_ECDHE_ECDSA, CRYPTO_CHACHA20_POLY1305, CRYPTO_SHA256, 32, 12, 0, 16},
+#endif
 };
 
 /* Default preference: CCM_8 first in each kind, the suites RFC 7252
@@ -51,11 +54,13 @@ static const uint16_t default_order[] = {
     COAPS_DTLS_PSK_AES_128_GCM_SHA256,
     COAPS_DTLS_PSK_AES_256_GCM_SHA384,
     COAPS_DTLS_PSK_CHACHA20_POLY1305_SHA256,
+#if COAPS_WITH_PKI /* as in suite_table */
     COAPS_DTLS_ECDHE_ECDSA_AES_128_CCM_8,
     COAPS_DTLS_ECDHE_ECDSA_AES_128_CCM,
     COAPS_DTLS_ECDHE_ECDSA_AES_128_GCM_SHA256,
     COAPS_DTLS_ECDHE_ECDSA_AES_256_GCM_SHA384,
     COAPS_DTLS_ECDHE_ECDSA_CHACHA20_POLY1305_SHA256,
+#endif
 };
 _Static_assert(sizeof(default_order) / sizeof(default_order[0]) <= COAPS_DTLS_SUITES_MAX,
                "the default list fits COAPS_DTLS_SUITES_MAX");

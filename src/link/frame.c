@@ -73,7 +73,7 @@ static coaps_status rx_finish(struct link_rx *rx, struct link_frame *out)
     ENSURE(link_crc32(0, rx->buf, body) == want, COAPS_E_AUTH);
     struct wire_rd r = wire_rd_init(rx->buf, body);
     TRY(hdr_read(&r, &out->hdr));
-    out->payload = wire_rd_ptr(&r);
+    out->payload = rx->buf + r.off; /* writable: a device may decrypt it in place */
     out->len = wire_rd_left(&r);
     return COAPS_OK;
 }

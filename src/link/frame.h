@@ -40,6 +40,14 @@
 #define LINK_HDR_LEN 22u   /* type, channel, family, reserved, addr, port */
 #define LINK_CRC_LEN 4u
 #define LINK_FRAME_MAX (LINK_HDR_LEN + LINK_PAYLOAD_MAX + LINK_CRC_LEN)
+/* Largest datagram this side's decoder takes (struct link_rx): the whole
+ * LINK_PAYLOAD_MAX on the host; a device sets it (-D) to the largest
+ * datagram it can use, and a longer frame is dropped as oversize. */
+#ifndef LINK_RX_PAYLOAD_MAX
+#define LINK_RX_PAYLOAD_MAX LINK_PAYLOAD_MAX
+#endif
+_Static_assert(LINK_RX_PAYLOAD_MAX <= LINK_PAYLOAD_MAX, "a decoder takes at most a frame");
+#define LINK_RX_FRAME_MAX (LINK_HDR_LEN + LINK_RX_PAYLOAD_MAX + LINK_CRC_LEN)
 
 enum link_type {
     LINK_T_DATAGRAM = 1, /* a UDP datagram, either direction */
@@ -72,25 +80,26 @@ struct link_hdr {
 struct link_stats {
     uint32_t ok;        /* frames delivered */
     uint32_t bad_crc;   /* CRC mismatch */
-    uint32_t oversize;  /* longer than LINK_FRAME_MAX */
+    uint32_t oversize;  /* longer than LINK_RX_FRAME_MAX */
     uint32_t malformed; /* shorter than header + CRC, bad escape, bad header */
 };
 
 /* Streaming decoder. buf holds the unescaped bytes of the frame so far. */
 struct link_rx {
-    uint8_t buf[LINK_FRAME_MAX];
+    uint8_t buf[LINK_RX_FRAME_MAX];
     size_t len;
     bool esc;      /* the previous byte was ESC */
-    bool overflow; /* this frame grew past LINK_FRAME_MAX: drop at END */
+    bool overflow; /* this frame grew past LINK_RX_FRAME_MAX: drop at END */
     bool bad_esc;  /* ESC followed by something else: drop at END */
     struct link_stats stats;
 };
 
 /* A decoded frame; payload points into the decoder's buffer and stays valid
- * until the next link_rx_byte(). */
+ * (and the caller's to change, e.g. to decrypt a record in place) until
+ * the next link_rx_byte(). */
 struct link_frame {
     struct link_hdr hdr;
-    const uint8_t *payload;
+    uint8_t *payload;
     size_t len;
 };
 

@@ -27,8 +27,10 @@ coaps_status coaps_port_entropy(uint8_t *buf, size_t len);
 
 /* Take the next received datagram without waiting: COAPS_OK with *from
  * (transport set: coap:// or coaps://), *data and *len; COAPS_E_AGAIN when
- * none is complete yet. *data stays valid until the next call. */
-coaps_status coaps_port_recv(coaps_peer *from, const uint8_t **data, size_t *len);
+ * none is complete yet. *data stays valid until the next call, and the
+ * caller may change it meanwhile (the DTLS engine decrypts in place, so a
+ * device needs no second datagram buffer). */
+coaps_status coaps_port_recv(coaps_peer *from, uint8_t **data, size_t *len);
 
 /* Send one datagram to `to` (a peer coaps_port_recv() produced). May wait
  * until the line takes it; COAPS_E_INVALID for a peer it cannot address. */

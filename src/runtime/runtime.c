@@ -77,8 +77,8 @@ static void runtime_account(struct coaps_runtime_stats *s, uint64_t cost)
 /* One datagram through the transport and the core, and its replies out.
  * The cost figure is the work (records, parse, dispatch, handler, encode)
  * without the line: sending waits on the UART, which is timing, not work. */
-static void runtime_receive(struct coaps_runtime *rt, const coaps_peer *from,
-                            const uint8_t *data, size_t len, uint64_t now_ms)
+static void runtime_receive(struct coaps_runtime *rt, const coaps_peer *from, uint8_t *data,
+                            size_t len, uint64_t now_ms)
 {
     rt->stats.datagrams_in++;
     uint64_t io0 = rt->stats.io_cost;
@@ -108,7 +108,7 @@ static uint64_t runtime_deadline(const struct coaps_runtime *rt)
 uint64_t coaps_runtime_step(struct coaps_runtime *rt)
 {
     coaps_peer from;
-    const uint8_t *data;
+    uint8_t *data;
     size_t len;
     for (int i = 0; i < RUNTIME_RX_PER_TURN; i++) {
         if (coaps_port_recv(&from, &data, &len) != COAPS_OK)

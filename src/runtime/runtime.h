@@ -39,8 +39,8 @@ struct coaps_runtime_stats {
  * COAPS_TRANSPORT_DTLS peers go to rx, CoAP messages to such peers to tx,
  * and its timers join the loop's. */
 struct coaps_runtime_transport {
-    void (*rx)(void *ctx, const coaps_peer *from, const uint8_t *data, size_t len,
-               uint64_t now_ms);
+    void (*rx)(void *ctx, const coaps_peer *from, uint8_t *data, size_t len,
+               uint64_t now_ms); /* data: the port's, changed in place */
     coaps_status (*tx)(void *ctx, const coaps_peer *to, const uint8_t *msg, size_t len,
                        uint64_t now_ms);
     uint64_t (*deadline)(void *ctx);

@@ -93,6 +93,20 @@ static int slot(struct coaps_runtime_dtls *d, uint64_t now_ms)
     return victim;
 }
 
+/* Handshake context h for a connection: its base, and its certificate
+ * area in a build that has one (without it the engine offers and picks
+ * PSK suites only). */
+static coaps_status hs_attach(struct coaps_runtime_dtls *d, struct coaps_runtime_dtls_session *s,
+                              int h, const coaps_peer *peer, uint64_t now_ms)
+{
+#if COAPS_WITH_PKI
+    coaps_dtls_hs_pki *pki = &d->hs_pki[h];
+#else
+    coaps_dtls_hs_pki *pki = NULL;
+#endif
+    return coaps_dtls_conn_init_split(&s->conn, &d->cfg, &d->hs_base[h], pki, peer, now_ms);
+}
+
 static int session_new(struct coaps_runtime_dtls *d, const coaps_peer *peer, uint64_t hello,
                        uint64_t now_ms)
 {
@@ -104,7 +118,7 @@ static int session_new(struct coaps_runtime_dtls *d, const coaps_peer *peer, uin
     int h = hs_take(d, now_ms);
     struct coaps_runtime_dtls_session *s = &d->sessions[i];
     memset(s, 0, sizeof *s);
-    if (coaps_dtls_conn_init(&s->conn, &d->cfg, &d->hs_pool[h], peer, now_ms) != COAPS_OK) {
+    if (hs_attach(d, s, h, peer, now_ms) != COAPS_OK) {
         s->hs = SESSION_NONE;
         return SESSION_NONE;
     }
@@ -181,12 +195,10 @@ static int route(struct coaps_runtime_dtls *d, const coaps_peer *from, const uin
     return front_door(d, from, i, data, len, now_ms);
 }
 
-static void dtls_rx(void *ctx, const coaps_peer *from, const uint8_t *data, size_t len,
+static void dtls_rx(void *ctx, const coaps_peer *from, uint8_t *data, size_t len,
                     uint64_t now_ms)
 {
     struct coaps_runtime_dtls *d = ctx;
-    if (len > sizeof d->rx)
-        return;
     uint64_t io0 = d->rt->stats.io_cost;
     uint64_t t0 = coaps_port_cost();
     uint32_t hvr0 = d->stats.hello_verify;
@@ -198,8 +210,8 @@ static void dtls_rx(void *ctx, const coaps_peer *from, const uint8_t *data, size
     }
     struct coaps_runtime_dtls_session *s = &d->sessions[i];
     bool handshaking = !s->established;
-    memcpy(d->rx, data, len); /* the engine decrypts in place */
-    (void)coaps_dtls_input(&s->conn, d->rx, len, now_ms);
+    /* decrypted in place, in the port's buffer (port.h) */
+    (void)coaps_dtls_input(&s->conn, data, len, now_ms);
     s->last_ms = now_ms;
     service(d, i, now_ms);
     if (!handshaking || !s->used)

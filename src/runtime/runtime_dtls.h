@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "coaps/config.h"
 #include "coaps/dtls.h"
 #include "runtime/runtime.h"
 
@@ -21,9 +22,11 @@
 #ifndef COAPS_RUNTIME_SESSIONS
 #define COAPS_RUNTIME_SESSIONS 4
 #endif
-/* Handshake contexts (COAPS_DTLS_HS_SIZE each, the bulk of the RAM): one;
- * a second handshake arriving meanwhile displaces the older one, which
- * its client retransmits into later (RFC 6347 4.2.4). */
+/* Handshake contexts: one; a second handshake arriving meanwhile displaces
+ * the older one, which its client retransmits into later (RFC 6347 4.2.4).
+ * Each is a base (COAPS_DTLS_HS_BASE_SIZE, all a PSK handshake needs) and,
+ * only in a build with certificates (COAPS_WITH_PKI), a certificate area
+ * (COAPS_DTLS_HS_PKI_SIZE, the bulk of such a build's RAM). */
 #ifndef COAPS_RUNTIME_HANDSHAKES
 #define COAPS_RUNTIME_HANDSHAKES 1
 #endif
@@ -34,7 +37,9 @@
 #define COAPS_RUNTIME_DTLS_IDLE_MS 300000u
 /* Bytes of one DTLS datagram: a CoAP message plus the record header (13),
  * explicit nonce (8) and the largest tag (16), with margin; also the MTU
- * of our handshake flights (PSK flights are far smaller). */
+ * of our handshake flights (PSK flights are far smaller). Those we send
+ * are sealed in tx; those received are decrypted where the port keeps
+ * them (port.h), which must take this many bytes. */
 #define COAPS_RUNTIME_DTLS_DGRAM_MAX (COAPS_RUNTIME_MESSAGE_MAX + 64u)
 
 struct coaps_runtime_dtls_stats {
@@ -65,10 +70,12 @@ struct coaps_runtime_dtls {
     coaps_dtls_config cfg;
     coaps_dtls_server front;
     struct coaps_runtime_dtls_session sessions[COAPS_RUNTIME_SESSIONS];
-    coaps_dtls_hs hs_pool[COAPS_RUNTIME_HANDSHAKES];
+    coaps_dtls_hs_base hs_base[COAPS_RUNTIME_HANDSHAKES];
+#if COAPS_WITH_PKI
+    coaps_dtls_hs_pki hs_pki[COAPS_RUNTIME_HANDSHAKES];
+#endif
     int8_t hs_owner[COAPS_RUNTIME_HANDSHAKES]; /* session index, or -1 */
     uint64_t hs_started[COAPS_RUNTIME_HANDSHAKES];
-    uint8_t rx[COAPS_RUNTIME_DTLS_DGRAM_MAX]; /* decrypted in place */
     uint8_t tx[COAPS_RUNTIME_DTLS_DGRAM_MAX];
     struct coaps_runtime_dtls_stats stats;
 };

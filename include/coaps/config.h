@@ -1,0 +1,42 @@
+/*
+ * coaps/config.h - the features a coaps build carries. Each is a module
+ * that the build compiles in or out as a whole (the host's CMakeLists.txt
+ * builds everything; firmware/CMakeLists.txt leaves out what the light
+ * does not use and sets the switches below to match, with -D). A switch
+ * is 1 (in) or 0 (out); the defaults are everything in, so a build that
+ * sets nothing is the full library.
+ *
+ * Left out, a module is replaced by a small file of the same interface in
+ * src/<module>/without_<feature>/ that refuses (handshake_cert_none.c,
+ * client_none.c), so the code that calls it stays free of #if.
+ *
+ * Code that must know whether a feature is in includes this header and
+ * tests the switch with #if (never #ifdef: -Wundef catches a switch used
+ * without this header). Where a call site must go, it is one #if with a
+ * comment; whole files are left out by the build instead.
+ */
+#ifndef COAPS_CONFIG_H
+#define COAPS_CONFIG_H
+
+/* Certificates and raw public keys: the ECDHE_ECDSA suites (RFC 8422,
+ * RFC 7250), the handshake's certificate messages and the certificate
+ * area of a handshake context. Without it a build does PSK only. */
+#ifndef COAPS_WITH_PKI
+#define COAPS_WITH_PKI 1
+#endif
+
+/* The client half of the CoAP endpoint (src/coap/client.c): requests,
+ * pings, automatic Block-wise transfer and Observe on the client side.
+ * Without it an endpoint only serves, and rejects every response. */
+#ifndef COAPS_WITH_CLIENT
+#define COAPS_WITH_CLIENT 1
+#endif
+
+/* Key logging (coaps_dtls_config.keylog: the NSS key log lines that let
+ * Wireshark decrypt a capture). A debugging aid for hosts; a device
+ * leaves it out, and with it every way to export its master secrets. */
+#ifndef COAPS_WITH_KEYLOG
+#define COAPS_WITH_KEYLOG 1
+#endif
+
+#endif /* COAPS_CONFIG_H */
