@@ -55,6 +55,15 @@ coaps_status crypto_pki_read_file(const char *path, uint8_t **out, size_t *out_l
 /* Wipe (a key file holds secrets) and free what crypto_pki_read_file gave. */
 void crypto_pki_free_file(uint8_t *buf, size_t len);
 
+/* One decoded PEM block into a trust store (crypto_trust_add_pem of each
+ * backend walks the blocks with its library's PEM reader and hands each
+ * here): CERTIFICATE -> crypto_trust_add_der, PUBLIC KEY ->
+ * crypto_trust_add_rpk_der, any other label skipped (COAPS_OK, *added
+ * unchanged). index is the block's 1-based number, for msg; *added counts
+ * the blocks taken. */
+coaps_status crypto_trust_add_block(struct crypto_trust *t, const char *name, const uint8_t *der,
+                                    size_t len, size_t index, size_t *added, char *msg);
+
 /* crypto_credential_load_pem with the names its messages use for the two
  * buffers (file paths when they came from files): implemented by the
  * backend, called by crypto_credential_load_pem and _load. */

@@ -168,3 +168,26 @@ coaps_status crypto_credential_load(struct crypto_credential *c, const char *cha
     return st;
 }
 
+coaps_status crypto_trust_add_block(struct crypto_trust *t, const char *name, const uint8_t *der,
+                                    size_t len, size_t index, size_t *added, char *msg)
+{
+    coaps_status st;
+    if (strcmp(name, "CERTIFICATE") == 0) {
+        st = crypto_trust_add_der(t, der, len);
+        if (st == COAPS_E_MALFORMED)
+            crypto_pki_msg(msg, "PEM block %zu: CERTIFICATE does not decode", index);
+    } else if (strcmp(name, "PUBLIC KEY") == 0) {
+        st = crypto_trust_add_rpk_der(t, der, len);
+        if (st == COAPS_E_MALFORMED)
+            crypto_pki_msg(msg, "PEM block %zu: PUBLIC KEY does not decode", index);
+        else if (st == COAPS_E_UNSUPPORTED)
+            crypto_pki_msg(msg, "PEM block %zu: public key must be EC P-256/P-384 or RSA "
+                                "2048..8192 bits", index);
+        else if (st == COAPS_E_FULL)
+            crypto_pki_msg(msg, "more than %d pinned public keys", CRYPTO_TRUST_RPK_MAX);
+    } else {
+        return COAPS_OK;
+    }
+    *added += st == COAPS_OK;
+    return st;
+}

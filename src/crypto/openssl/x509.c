@@ -111,33 +111,6 @@ coaps_status crypto_trust_add_rpk_der(struct crypto_trust *t, const uint8_t *spk
     return COAPS_OK;
 }
 
-/* One PEM block into the store; blocks of other kinds are skipped. */
-static coaps_status trust_add_block(struct crypto_trust *t, const struct crypto_pki_pem *p,
-                                    size_t *added, char *msg)
-{
-    const uint8_t *der = p->data;
-    size_t len = (size_t)p->len;
-    coaps_status st;
-    if (strcmp(p->name, PEM_STRING_X509) == 0) {
-        st = crypto_trust_add_der(t, der, len);
-        if (st == COAPS_E_MALFORMED)
-            crypto_pki_msg(msg, "PEM block %zu: CERTIFICATE does not decode", p->index);
-    } else if (strcmp(p->name, PEM_STRING_PUBLIC) == 0) {
-        st = crypto_trust_add_rpk_der(t, der, len);
-        if (st == COAPS_E_MALFORMED)
-            crypto_pki_msg(msg, "PEM block %zu: PUBLIC KEY does not decode", p->index);
-        else if (st == COAPS_E_UNSUPPORTED)
-            crypto_pki_msg(msg, "PEM block %zu: public key must be EC P-256/P-384 or RSA "
-                                "2048..8192 bits", p->index);
-        else if (st == COAPS_E_FULL)
-            crypto_pki_msg(msg, "more than %d pinned public keys", CRYPTO_TRUST_RPK_MAX);
-    } else {
-        return COAPS_OK;
-    }
-    *added += st == COAPS_OK;
-    return st;
-}
-
 coaps_status crypto_trust_add_pem(struct crypto_trust *t, const void *buf, size_t len,
                                   char msg[CRYPTO_MSG_MAX])
 {
@@ -151,7 +124,7 @@ coaps_status crypto_trust_add_pem(struct crypto_trust *t, const void *buf, size_
     size_t added = 0;
     int r = 0;
     while (st == COAPS_OK && (r = crypto_pki_pem_next(&p)) == 1)
-        st = trust_add_block(t, &p, &added, msg);
+        st = crypto_trust_add_block(t, p.name, p.data, (size_t)p.len, p.index, &added, msg);
     if (st == COAPS_OK && r < 0) {
         crypto_pki_msg(msg, "PEM block %zu does not decode (bad base64 or END line)", p.index + 1);
         st = COAPS_E_MALFORMED;
