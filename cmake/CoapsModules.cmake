@@ -13,6 +13,8 @@ function(coaps_module name)
     return()
   endif()
   add_library(coaps_${name} OBJECT ${srcs})
+  # Only what include/coaps/ declares COAPS_API leaves the library.
+  set_target_properties(coaps_${name} PROPERTIES C_VISIBILITY_PRESET hidden)
   target_include_directories(coaps_${name} PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/src>)
@@ -57,13 +59,29 @@ endfunction()
 function(coaps_public_library)
   get_property(mods GLOBAL PROPERTY COAPS_MODULES)
   set(objs)
+  set(targets)
   foreach(m ${mods})
     list(APPEND objs $<TARGET_OBJECTS:coaps_${m}>)
+    list(APPEND targets coaps_${m})
   endforeach()
-  add_library(coaps STATIC ${objs})
+  # The static library holds one relocatable object, linked from all the
+  # modules, whose hidden symbols are made local: a program linking
+  # libcoaps.a sees the public API and nothing else, as with libcoaps.so.
+  set(prelinked ${PROJECT_BINARY_DIR}/coaps_prelinked.o)
+  add_custom_command(OUTPUT ${prelinked}
+    COMMAND ${CMAKE_LINKER} -r -o ${prelinked} ${objs}
+    COMMAND ${CMAKE_OBJCOPY} --localize-hidden ${prelinked}
+    DEPENDS ${objs} ${targets} COMMAND_EXPAND_LISTS
+    COMMENT "Linking the objects of libcoaps.a, hidden symbols made local")
+  set_source_files_properties(${prelinked} PROPERTIES EXTERNAL_OBJECT TRUE GENERATED TRUE)
+  add_library(coaps STATIC ${prelinked})
+  set_target_properties(coaps PROPERTIES LINKER_LANGUAGE C)
   add_library(coaps_shared SHARED ${objs})
   set_target_properties(coaps_shared PROPERTIES OUTPUT_NAME coaps
     VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
+  # A static crypto library linked into libcoaps.so (Mbed TLS for the PSA
+  # backend) stays inside it too.
+  target_link_options(coaps_shared PRIVATE -Wl,--exclude-libs,ALL)
   foreach(t coaps coaps_shared)
     target_include_directories(${t} PUBLIC
       $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>

@@ -62,6 +62,8 @@
 #ifndef COAPS_COAP_H
 #define COAPS_COAP_H
 
+#include "coaps/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -210,7 +212,7 @@ typedef struct coaps_coap_msg {
 } coaps_coap_msg;
 
 /* Start an empty message (no token, options or payload). */
-void coaps_coap_msg_init(coaps_coap_msg *m, uint8_t type, uint8_t code, uint16_t mid);
+COAPS_API void coaps_coap_msg_init(coaps_coap_msg *m, uint8_t type, uint8_t code, uint16_t mid);
 
 /* Parse one datagram into *m.
  * COAPS_OK; COAPS_E_TRUNCATED (fewer than 4 bytes, or a length past the
@@ -222,55 +224,55 @@ void coaps_coap_msg_init(coaps_coap_msg *m, uint8_t type, uint8_t code, uint16_t
  * On failure after the 4-byte header, m->type/code/mid are still filled in
  * (and the token when readable) so that the caller can send a Reset; the
  * header fields are valid when len >= 4 and the version is 1. */
-coaps_status coaps_coap_msg_parse(coaps_coap_msg *m, const uint8_t *dgram, size_t len);
+COAPS_API coaps_status coaps_coap_msg_parse(coaps_coap_msg *m, const uint8_t *dgram, size_t len);
 
 /* Serialise *m into buf. Options must be sorted by number (they are when
  * built with the add functions). COAPS_OK and *out_len; COAPS_E_NOSPACE;
  * COAPS_E_INVALID (token_len > 8, unsorted options, value too long). */
-coaps_status coaps_coap_msg_encode(const coaps_coap_msg *m, uint8_t *buf, size_t cap,
-                                   size_t *out_len);
+COAPS_API coaps_status coaps_coap_msg_encode(const coaps_coap_msg *m, uint8_t *buf, size_t cap,
+                                             size_t *out_len);
 
 /* Set the token (len 0..8). COAPS_E_INVALID if longer. */
-coaps_status coaps_coap_msg_set_token(coaps_coap_msg *m, const uint8_t *token, size_t len);
+COAPS_API coaps_status coaps_coap_msg_set_token(coaps_coap_msg *m, const uint8_t *token, size_t len);
 
 /* Insert an option, keeping the list sorted (after existing options of the
  * same number). The value is borrowed: it must outlive *m.
  * COAPS_E_FULL when COAPS_COAP_MAX_OPTIONS are present; COAPS_E_INVALID
  * when len > COAPS_COAP_OPTION_LEN_MAX. */
-coaps_status coaps_coap_msg_add_option(coaps_coap_msg *m, uint16_t number, const void *value,
-                                       size_t len);
+COAPS_API coaps_status coaps_coap_msg_add_option(coaps_coap_msg *m, uint16_t number, const void *value,
+                                                 size_t len);
 
 /* Insert a uint option in minimal length (RFC 7252 3.2: no leading zero
  * bytes; 0 is the empty value). v must fit in 4 bytes. Stored inline. */
-coaps_status coaps_coap_msg_add_uint(coaps_coap_msg *m, uint16_t number, uint32_t v);
+COAPS_API coaps_status coaps_coap_msg_add_uint(coaps_coap_msg *m, uint16_t number, uint32_t v);
 
 /* Remove every option with this number. */
-void coaps_coap_msg_remove_option(coaps_coap_msg *m, uint16_t number);
+COAPS_API void coaps_coap_msg_remove_option(coaps_coap_msg *m, uint16_t number);
 
 /* Value bytes of an option (inline or borrowed). */
-const uint8_t *coaps_coap_option_value(const coaps_coap_option *o);
+COAPS_API const uint8_t *coaps_coap_option_value(const coaps_coap_option *o);
 
 /* First option with this number, or NULL. *it (may be NULL) receives its
  * index for coaps_coap_msg_next_option(). */
-const coaps_coap_option *coaps_coap_msg_find_option(const coaps_coap_msg *m, uint16_t number,
-                                                    size_t *it);
+COAPS_API const coaps_coap_option *coaps_coap_msg_find_option(const coaps_coap_msg *m, uint16_t number,
+                                                              size_t *it);
 /* Next option with the same number after index *it, or NULL. */
-const coaps_coap_option *coaps_coap_msg_next_option(const coaps_coap_msg *m, uint16_t number,
-                                                    size_t *it);
+COAPS_API const coaps_coap_option *coaps_coap_msg_next_option(const coaps_coap_msg *m, uint16_t number,
+                                                              size_t *it);
 
 /* Decode a uint option value (0..4 bytes; RFC 7252 3.2). A leading zero
  * byte is tolerated on input. COAPS_E_NOT_FOUND when absent,
  * COAPS_E_MALFORMED when longer than 4 bytes. */
-coaps_status coaps_coap_msg_get_uint(const coaps_coap_msg *m, uint16_t number, uint32_t *v);
+COAPS_API coaps_status coaps_coap_msg_get_uint(const coaps_coap_msg *m, uint16_t number, uint32_t *v);
 
 /* Join the Uri-Path options into "a/b/c" (no leading slash; "" for the
  * root), NUL-terminated. COAPS_E_NOSPACE when it does not fit. */
-coaps_status coaps_coap_msg_uri_path(const coaps_coap_msg *m, char *buf, size_t cap);
+COAPS_API coaps_status coaps_coap_msg_uri_path(const coaps_coap_msg *m, char *buf, size_t cap);
 
 /* Find the Uri-Query option "name=value" (or a bare "name") and borrow its
  * value (after '='; empty for a bare name). COAPS_E_NOT_FOUND when absent. */
-coaps_status coaps_coap_msg_query(const coaps_coap_msg *m, const char *name,
-                                  const uint8_t **value, size_t *len);
+COAPS_API coaps_status coaps_coap_msg_query(const coaps_coap_msg *m, const char *name,
+                                            const uint8_t **value, size_t *len);
 
 /* Block1/Block2 option value, RFC 7959 2.2. */
 typedef struct coaps_coap_block {
@@ -281,14 +283,14 @@ typedef struct coaps_coap_block {
 
 /* Read a Block option. COAPS_E_NOT_FOUND when absent, COAPS_E_MALFORMED
  * when longer than 3 bytes or szx == 7 (RFC 7959 2.2: reserved). */
-coaps_status coaps_coap_msg_get_block(const coaps_coap_msg *m, uint16_t number,
-                                      coaps_coap_block *b);
+COAPS_API coaps_status coaps_coap_msg_get_block(const coaps_coap_msg *m, uint16_t number,
+                                                coaps_coap_block *b);
 /* Add a Block option (uint-encoded). */
-coaps_status coaps_coap_msg_add_block(coaps_coap_msg *m, uint16_t number,
-                                      const coaps_coap_block *b);
+COAPS_API coaps_status coaps_coap_msg_add_block(coaps_coap_msg *m, uint16_t number,
+                                                const coaps_coap_block *b);
 /* 16 << szx, and the largest szx whose size is <= bytes (bytes >= 16). */
-size_t coaps_coap_block_size(uint8_t szx);
-uint8_t coaps_coap_block_szx(size_t bytes);
+COAPS_API size_t coaps_coap_block_size(uint8_t szx);
+COAPS_API uint8_t coaps_coap_block_szx(size_t bytes);
 
 /* ------------------------------------------------------------------------
  * Endpoint configuration
@@ -350,7 +352,7 @@ typedef struct coaps_coap_config {
 } coaps_coap_config;
 
 /* Fill *cfg with the defaults named above (random_seed 0, no callback). */
-void coaps_coap_config_default(coaps_coap_config *cfg);
+COAPS_API void coaps_coap_config_default(coaps_coap_config *cfg);
 
 /* ------------------------------------------------------------------------
  * Endpoint lifetime
@@ -360,15 +362,15 @@ typedef struct coaps_coap_endpoint coaps_coap_endpoint;
 
 /* Bytes an endpoint with this configuration needs (0 if cfg is invalid).
  * Memory must be aligned for uint64_t (malloc's is). */
-size_t coaps_coap_endpoint_size(const coaps_coap_config *cfg);
+COAPS_API size_t coaps_coap_endpoint_size(const coaps_coap_config *cfg);
 
 /* Lay out an endpoint in mem (mem_len >= coaps_coap_endpoint_size(cfg)).
  * The endpoint lives as long as mem; there is nothing to free.
  * COAPS_E_CONFIG for an invalid configuration (zero table sizes, block size
  * not a power of two in 16..1024, max_message_size < 64 or smaller than a
  * block plus headers), COAPS_E_NOSPACE when mem_len is too small. */
-coaps_status coaps_coap_endpoint_init(void *mem, size_t mem_len, const coaps_coap_config *cfg,
-                                      coaps_coap_endpoint **out);
+COAPS_API coaps_status coaps_coap_endpoint_init(void *mem, size_t mem_len, const coaps_coap_config *cfg,
+                                                coaps_coap_endpoint **out);
 
 /* ------------------------------------------------------------------------
  * I/O: the sans-IO surface the edge (UDP socket or DTLS session) drives
@@ -383,25 +385,25 @@ coaps_status coaps_coap_endpoint_init(void *mem, size_t mem_len, const coaps_coa
  * ...) or dropped.
  * Returns COAPS_OK when the datagram was processed (even if dropped);
  * COAPS_E_INVALID only for NULL arguments. */
-coaps_status coaps_coap_input(coaps_coap_endpoint *ep, const coaps_peer *from,
-                              const uint8_t *dgram, size_t len, uint64_t now_ms);
+COAPS_API coaps_status coaps_coap_input(coaps_coap_endpoint *ep, const coaps_peer *from,
+                                        const uint8_t *dgram, size_t len, uint64_t now_ms);
 
 /* Take the next datagram to send: copies it into buf and sets *to, *len.
  * COAPS_OK; COAPS_E_AGAIN when nothing is queued; COAPS_E_NOSPACE when cap
  * is too small (the datagram stays queued; max_message_size always fits). */
-coaps_status coaps_coap_output(coaps_coap_endpoint *ep, coaps_peer *to, uint8_t *buf,
-                               size_t cap, size_t *len, uint64_t now_ms);
+COAPS_API coaps_status coaps_coap_output(coaps_coap_endpoint *ep, coaps_peer *to, uint8_t *buf,
+                                         size_t cap, size_t *len, uint64_t now_ms);
 
 /* Earliest time coaps_coap_tick() has work (retransmission, notification of
  * a dirty resource, expiry), or UINT64_MAX when none. A value <= now means
  * "call tick now" (pending notifications report 0). */
-uint64_t coaps_coap_next_deadline(const coaps_coap_endpoint *ep);
+COAPS_API uint64_t coaps_coap_next_deadline(const coaps_coap_endpoint *ep);
 
 /* Do what is due at now_ms: retransmit CONs, give up after
  * MAX_RETRANSMIT, send pending notifications (as many as the output
  * queue has room for; see coaps_coap_resource_notify), start
  * queued requests, expire dedup/Block1 state. Then drain coaps_coap_output. */
-void coaps_coap_tick(coaps_coap_endpoint *ep, uint64_t now_ms);
+COAPS_API void coaps_coap_tick(coaps_coap_endpoint *ep, uint64_t now_ms);
 
 /* Drop all state for a peer (the DTLS layer calls it when a session closes):
  * its observers, dedup entries, Block1 uploads, queued datagrams and
@@ -410,7 +412,7 @@ void coaps_coap_tick(coaps_coap_endpoint *ep, uint64_t now_ms);
  * coaps_coap_deferred the application still holds for the peer stays
  * usable: its response is queued as usual, and the edge drops it if the
  * session is gone. */
-void coaps_coap_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *peer);
+COAPS_API void coaps_coap_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *peer);
 
 typedef struct coaps_coap_stats {
     uint64_t rx_datagrams;       /* datagrams given to coaps_coap_input */
@@ -438,7 +440,7 @@ typedef struct coaps_coap_stats {
 } coaps_coap_stats;
 
 /* Live counters; valid as long as the endpoint. */
-const coaps_coap_stats *coaps_coap_get_stats(const coaps_coap_endpoint *ep);
+COAPS_API const coaps_coap_stats *coaps_coap_get_stats(const coaps_coap_endpoint *ep);
 
 /* ------------------------------------------------------------------------
  * Server side: resources and handlers
@@ -485,14 +487,14 @@ typedef struct coaps_coap_resource_def {
 /* Zero *def, set path, ct = COAPS_COAP_CF_NONE and accept_cf all
  * COAPS_COAP_CF_NONE (accept anything). Use it, then fill in the handlers
  * and attributes (a memset-0 def would advertise ct=0). */
-void coaps_coap_resource_def_init(coaps_coap_resource_def *def, const char *path);
+COAPS_API void coaps_coap_resource_def_init(coaps_coap_resource_def *def, const char *path);
 
 /* Register a resource. The def is copied; the strings it points to are
  * borrowed. *out (may be NULL) receives a handle valid for the endpoint's
  * lifetime. COAPS_E_FULL after max_resources, COAPS_E_INVALID for a NULL
  * path. "/.well-known/core" is built in (registering it replaces it). */
-coaps_status coaps_coap_resource_add(coaps_coap_endpoint *ep, const coaps_coap_resource_def *def,
-                                     coaps_coap_resource **out);
+COAPS_API coaps_status coaps_coap_resource_add(coaps_coap_endpoint *ep, const coaps_coap_resource_def *def,
+                                               coaps_coap_resource **out);
 
 /* Mark the resource changed (RFC 7641 4.2) for the observers registered
  * now. Sends nothing now: the next coaps_coap_tick() calls its GET handler
@@ -513,30 +515,30 @@ coaps_status coaps_coap_resource_add(coaps_coap_endpoint *ep, const coaps_coap_r
  * new MID, keeping the retransmission counter and timeout (RFC 7641
  * 4.5.2). A notification rejected with RST, never acknowledged, or
  * answered by the handler with a 4.xx/5.xx code ends the observation. */
-void coaps_coap_resource_notify(coaps_coap_resource *res);
+COAPS_API void coaps_coap_resource_notify(coaps_coap_resource *res);
 
 /* Observers currently registered on the resource. */
-size_t coaps_coap_resource_observer_count(const coaps_coap_resource *res);
+COAPS_API size_t coaps_coap_resource_observer_count(const coaps_coap_resource *res);
 
 /* Set the resource's current ETag (0..8 bytes; 0 = none) for conditional
  * requests (RFC 7252 5.10.8): If-Match / If-None-Match are checked against
  * it before the handler runs (4.12 Precondition Failed on mismatch). */
-coaps_status coaps_coap_resource_set_etag(coaps_coap_resource *res, const uint8_t *etag,
-                                          size_t len);
+COAPS_API coaps_status coaps_coap_resource_set_etag(coaps_coap_resource *res, const uint8_t *etag,
+                                                    size_t len);
 
 /* --- reading the request inside a handler --- */
-const coaps_coap_msg *coaps_coap_request_msg(const coaps_coap_request *req);
-const coaps_peer *coaps_coap_request_peer(const coaps_coap_request *req);
-uint8_t coaps_coap_request_method(const coaps_coap_request *req);
+COAPS_API const coaps_coap_msg *coaps_coap_request_msg(const coaps_coap_request *req);
+COAPS_API const coaps_peer *coaps_coap_request_peer(const coaps_coap_request *req);
+COAPS_API uint8_t coaps_coap_request_method(const coaps_coap_request *req);
 /* The full body: reassembled from Block1 blocks when the client sent it
  * block-wise (RFC 7959 2.5). */
-const uint8_t *coaps_coap_request_payload(const coaps_coap_request *req, size_t *len);
+COAPS_API const uint8_t *coaps_coap_request_payload(const coaps_coap_request *req, size_t *len);
 /* Content-Format / Accept of the request, COAPS_COAP_CF_NONE when absent. */
-int32_t coaps_coap_request_content_format(const coaps_coap_request *req);
-int32_t coaps_coap_request_accept(const coaps_coap_request *req);
+COAPS_API int32_t coaps_coap_request_content_format(const coaps_coap_request *req);
+COAPS_API int32_t coaps_coap_request_accept(const coaps_coap_request *req);
 /* True when the handler is producing an Observe notification (from tick)
  * rather than answering a request. */
-bool coaps_coap_request_is_notification(const coaps_coap_request *req);
+COAPS_API bool coaps_coap_request_is_notification(const coaps_coap_request *req);
 
 /* --- filling the response --- */
 
@@ -564,29 +566,29 @@ struct coaps_coap_response {
 
 /* Initialise a response for coaps_coap_deferred_respond() over a caller
  * buffer (the endpoint initialises the one a handler gets). */
-void coaps_coap_response_init(coaps_coap_response *resp, uint8_t code, uint8_t *buf, size_t cap);
-void coaps_coap_response_set_code(coaps_coap_response *resp, uint8_t code);
-void coaps_coap_response_set_content_format(coaps_coap_response *resp, int32_t cf);
-void coaps_coap_response_set_max_age(coaps_coap_response *resp, uint32_t seconds);
+COAPS_API void coaps_coap_response_init(coaps_coap_response *resp, uint8_t code, uint8_t *buf, size_t cap);
+COAPS_API void coaps_coap_response_set_code(coaps_coap_response *resp, uint8_t code);
+COAPS_API void coaps_coap_response_set_content_format(coaps_coap_response *resp, int32_t cf);
+COAPS_API void coaps_coap_response_set_max_age(coaps_coap_response *resp, uint32_t seconds);
 /* Add a Size1 option (RFC 7959 4): in a 4.13 Request Entity Too Large it
  * tells the client the largest body, in bytes, the server can handle for
  * this request. The endpoint adds Size1 by itself only for its own
  * max_body_size limit on Block1 uploads; a handler with a smaller limit of
  * its own says so with this. Any response code may carry it (RFC 7959 4
  * leaves other uses open); it is sent on every Block2 block. */
-void coaps_coap_response_set_size1(coaps_coap_response *resp, uint32_t bytes);
+COAPS_API void coaps_coap_response_set_size1(coaps_coap_response *resp, uint32_t bytes);
 /* COAPS_E_INVALID when len > 8. */
-coaps_status coaps_coap_response_set_etag(coaps_coap_response *resp, const uint8_t *etag,
-                                          size_t len);
+COAPS_API coaps_status coaps_coap_response_set_etag(coaps_coap_response *resp, const uint8_t *etag,
+                                                    size_t len);
 /* Copy the payload in; COAPS_E_NOSPACE when longer than payload_cap
  * (max_body_size for handler responses). Block2 slicing is automatic. */
-coaps_status coaps_coap_response_set_payload(coaps_coap_response *resp, const void *data,
-                                             size_t len);
+COAPS_API coaps_status coaps_coap_response_set_payload(coaps_coap_response *resp, const void *data,
+                                                       size_t len);
 /* Append to the payload (e.g. for formatted output). COAPS_E_NOSPACE. */
-coaps_status coaps_coap_response_append(coaps_coap_response *resp, const void *data, size_t len);
+COAPS_API coaps_status coaps_coap_response_append(coaps_coap_response *resp, const void *data, size_t len);
 /* COAPS_E_NOSPACE when longer than COAPS_COAP_LOCATION_MAX - 1. */
-coaps_status coaps_coap_response_set_location(coaps_coap_response *resp, const char *path,
-                                              const char *query);
+COAPS_API coaps_status coaps_coap_response_set_location(coaps_coap_response *resp, const char *path,
+                                                        const char *query);
 
 /* --- separate responses (RFC 7252 5.2.2) --- */
 
@@ -606,7 +608,7 @@ typedef struct coaps_coap_deferred {
  * request with an empty ACK now and sends nothing else; *out receives the
  * handle for coaps_coap_deferred_respond(). Whatever else the handler put in
  * resp is ignored. Observe registration does not happen for deferred GETs. */
-coaps_status coaps_coap_response_defer(coaps_coap_response *resp, coaps_coap_deferred *out);
+COAPS_API coaps_status coaps_coap_response_defer(coaps_coap_response *resp, coaps_coap_deferred *out);
 
 /* Send the separate response: as CON (retransmitted until ACKed, like any
  * CON) when the request was CON, else as NON. resp was set up with
@@ -615,8 +617,8 @@ coaps_status coaps_coap_response_defer(coaps_coap_response *resp, coaps_coap_def
  * Block2 block (the client fetches the rest with follow-up requests that
  * reach the handler normally). COAPS_E_FULL when the exchange table or the
  * output queue is full; COAPS_E_INVALID for an unused handle. */
-coaps_status coaps_coap_deferred_respond(coaps_coap_endpoint *ep, const coaps_coap_deferred *d,
-                                         const coaps_coap_response *resp, uint64_t now_ms);
+COAPS_API coaps_status coaps_coap_deferred_respond(coaps_coap_endpoint *ep, const coaps_coap_deferred *d,
+                                                   const coaps_coap_response *resp, uint64_t now_ms);
 
 /* ------------------------------------------------------------------------
  * Client side
@@ -700,7 +702,7 @@ typedef struct coaps_coap_client_request {
 
 /* Fill *r with defaults: CON GET, no options, CF_NONE fields, Block2 from
  * block 0. */
-void coaps_coap_client_request_init(coaps_coap_client_request *r);
+COAPS_API void coaps_coap_client_request_init(coaps_coap_client_request *r);
 
 /* Handle of a client request (0 is never a valid handle). */
 typedef uint32_t coaps_coap_request_id;
@@ -711,22 +713,22 @@ typedef uint32_t coaps_coap_request_id;
  * handle for coaps_coap_request_cancel().
  * COAPS_E_FULL: no free exchange; COAPS_E_INVALID: bad method/uri/token;
  * COAPS_E_NOSPACE: the options do not fit max_message_size. */
-coaps_status coaps_coap_request_send(coaps_coap_endpoint *ep, const coaps_coap_client_request *r,
-                                     uint64_t now_ms, coaps_coap_request_id *id);
+COAPS_API coaps_status coaps_coap_request_send(coaps_coap_endpoint *ep, const coaps_coap_client_request *r,
+                                               uint64_t now_ms, coaps_coap_request_id *id);
 
 /* Stop a request or an observation. No further callbacks. When observing
  * and deregister is true, a GET with Observe=1 is sent (RFC 7641 3.6,
  * proactive); otherwise the next notification is answered with RST.
  * COAPS_E_NOT_FOUND when the handle is stale. */
-coaps_status coaps_coap_request_cancel(coaps_coap_endpoint *ep, coaps_coap_request_id id,
-                                       bool deregister, uint64_t now_ms);
+COAPS_API coaps_status coaps_coap_request_cancel(coaps_coap_endpoint *ep, coaps_coap_request_id id,
+                                                 bool deregister, uint64_t now_ms);
 
 /* Send a CoAP ping (empty CON, RFC 7252 4.3). The callback gets one final
  * event: COAPS_OK with code 0 when the RST (the pong) comes back, or
  * COAPS_E_TIMEOUT. */
-coaps_status coaps_coap_ping(coaps_coap_endpoint *ep, const coaps_peer *peer,
-                             coaps_coap_response_cb cb, void *user, uint64_t now_ms,
-                             coaps_coap_request_id *id);
+COAPS_API coaps_status coaps_coap_ping(coaps_coap_endpoint *ep, const coaps_peer *peer,
+                                       coaps_coap_response_cb cb, void *user, uint64_t now_ms,
+                                       coaps_coap_request_id *id);
 
 #ifdef __cplusplus
 }

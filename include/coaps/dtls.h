@@ -31,6 +31,8 @@
 #ifndef COAPS_DTLS_H
 #define COAPS_DTLS_H
 
+#include "coaps/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,18 +57,18 @@ extern "C" {
 
 /* The suite id for an IANA name ("TLS_PSK_WITH_AES_128_CCM_8") or an
  * OpenSSL-style name ("PSK-AES128-CCM8"); 0 when unknown. */
-uint16_t coaps_dtls_suite_by_name(const char *name);
+COAPS_API uint16_t coaps_dtls_suite_by_name(const char *name);
 /* The IANA name of a suite we implement, or NULL. */
-const char *coaps_dtls_suite_name(uint16_t suite);
+COAPS_API const char *coaps_dtls_suite_name(uint16_t suite);
 /* Whether the crypto backend this library was built with has the suite's
  * AEAD: a suite it lacks is never offered nor chosen. false for an id we
  * do not implement. */
-bool coaps_dtls_suite_available(uint16_t suite);
+COAPS_API bool coaps_dtls_suite_available(uint16_t suite);
 /* Every suite id we implement, in our default order of preference (*n is
  * set to their number, at most COAPS_DTLS_SUITES_MAX). Static storage. */
-const uint16_t *coaps_dtls_suites_all(size_t *n);
+COAPS_API const uint16_t *coaps_dtls_suites_all(size_t *n);
 /* The crypto backend this library was built with: "openssl" or "psa". */
-const char *coaps_dtls_crypto_backend(void);
+COAPS_API const char *coaps_dtls_crypto_backend(void);
 
 /* ---- PSK (RFC 4279) ------------------------------------------------------ */
 
@@ -140,10 +142,10 @@ typedef struct coaps_dtls_pki_files {
  * COAPS_E_INVALID (nothing usable given), and err (err_cap bytes, may be
  * NULL) receives one line naming the file and the problem.
  */
-coaps_status coaps_dtls_pki_new(coaps_dtls_pki **out, const coaps_dtls_pki_files *files,
-                                char *err, size_t err_cap);
+COAPS_API coaps_status coaps_dtls_pki_new(coaps_dtls_pki **out, const coaps_dtls_pki_files *files,
+                                          char *err, size_t err_cap);
 /* Free what coaps_dtls_pki_new made; NULL is fine. */
-void coaps_dtls_pki_free(coaps_dtls_pki *pki);
+COAPS_API void coaps_dtls_pki_free(coaps_dtls_pki *pki);
 
 /* Source of randomness; NULL in the config means the crypto backend's. */
 typedef coaps_status (*coaps_dtls_random_fn)(void *user, void *out, size_t len);
@@ -240,7 +242,7 @@ typedef struct coaps_dtls_config {
 } coaps_dtls_config;
 
 /* Check a config before use: COAPS_OK or COAPS_E_CONFIG. */
-coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg);
+COAPS_API coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg);
 
 /* ---- connection ------------------------------------------------------------ */
 
@@ -323,8 +325,8 @@ typedef struct coaps_dtls_error {
  * conn and hs are the caller's; both must stay in place (not moved) while in
  * use. Returns COAPS_E_CONFIG for a bad config.
  */
-coaps_status coaps_dtls_conn_init(coaps_dtls_conn *conn, const coaps_dtls_config *cfg,
-                                  coaps_dtls_hs *hs, const coaps_peer *peer, uint64_t now_ms);
+COAPS_API coaps_status coaps_dtls_conn_init(coaps_dtls_conn *conn, const coaps_dtls_config *cfg,
+                                            coaps_dtls_hs *hs, const coaps_peer *peer, uint64_t now_ms);
 
 /*
  * The same with the two parts of the handshake context apart: base is
@@ -335,12 +337,12 @@ coaps_status coaps_dtls_conn_init(coaps_dtls_conn *conn, const coaps_dtls_config
  * (coaps_dtls_server_wants_pki). Both stay the caller's and in place until
  * coaps_dtls_hs_released.
  */
-coaps_status coaps_dtls_conn_init_split(coaps_dtls_conn *conn, const coaps_dtls_config *cfg,
-                                        coaps_dtls_hs_base *base, coaps_dtls_hs_pki *pki,
-                                        const coaps_peer *peer, uint64_t now_ms);
+COAPS_API coaps_status coaps_dtls_conn_init_split(coaps_dtls_conn *conn, const coaps_dtls_config *cfg,
+                                                  coaps_dtls_hs_base *base, coaps_dtls_hs_pki *pki,
+                                                  const coaps_peer *peer, uint64_t now_ms);
 
 /* Release all crypto state and wipe conn (and hs if still attached). */
-void coaps_dtls_conn_clear(coaps_dtls_conn *conn);
+COAPS_API void coaps_dtls_conn_clear(coaps_dtls_conn *conn);
 
 /*
  * Process one received datagram. It may be decrypted in place, so the
@@ -351,60 +353,60 @@ void coaps_dtls_conn_clear(coaps_dtls_conn *conn);
  * connection just ended (COAPS_E_CLOSED / COAPS_E_ALERT / ...; see
  * coaps_dtls_error_reason).
  */
-coaps_status coaps_dtls_input(coaps_dtls_conn *conn, uint8_t *dgram, size_t len, uint64_t now_ms);
+COAPS_API coaps_status coaps_dtls_input(coaps_dtls_conn *conn, uint8_t *dgram, size_t len, uint64_t now_ms);
 
 /*
  * Take the next datagram to send: COAPS_OK with *len bytes in buf, or
  * COAPS_E_AGAIN when nothing is pending. cap must be >= the config's MTU.
  */
-coaps_status coaps_dtls_output(coaps_dtls_conn *conn, uint8_t *buf, size_t cap, size_t *len,
-                               uint64_t now_ms);
+COAPS_API coaps_status coaps_dtls_output(coaps_dtls_conn *conn, uint8_t *buf, size_t cap, size_t *len,
+                                         uint64_t now_ms);
 
 /* The time coaps_dtls_tick wants to run next; UINT64_MAX when none. */
-uint64_t coaps_dtls_next_deadline(const coaps_dtls_conn *conn);
+COAPS_API uint64_t coaps_dtls_next_deadline(const coaps_dtls_conn *conn);
 
 /* Run timers: retransmit a flight (then output has datagrams) or give up. */
-coaps_status coaps_dtls_tick(coaps_dtls_conn *conn, uint64_t now_ms);
+COAPS_API coaps_status coaps_dtls_tick(coaps_dtls_conn *conn, uint64_t now_ms);
 
 /* Take the next application record of the last input, in order: COAPS_OK
  * with data and len set to the plaintext, which points into the last input
  * datagram; or COAPS_E_AGAIN when there is none. */
-coaps_status coaps_dtls_read(coaps_dtls_conn *conn, const uint8_t **data, size_t *len);
+COAPS_API coaps_status coaps_dtls_read(coaps_dtls_conn *conn, const uint8_t **data, size_t *len);
 
 /* Most plaintext bytes one application record may carry with this
  * connection's MTU and suite (0 before the handshake completes). */
-size_t coaps_dtls_max_plaintext(const coaps_dtls_conn *conn);
+COAPS_API size_t coaps_dtls_max_plaintext(const coaps_dtls_conn *conn);
 
 /*
  * Protect application data into one record: out receives the datagram
  * (*out_len bytes) to send. COAPS_E_STATE unless established,
  * COAPS_E_NOSPACE when len does not fit cap.
  */
-coaps_status coaps_dtls_write(coaps_dtls_conn *conn, const uint8_t *data, size_t len,
-                              uint8_t *out, size_t cap, size_t *out_len);
+COAPS_API coaps_status coaps_dtls_write(coaps_dtls_conn *conn, const uint8_t *data, size_t len,
+                                        uint8_t *out, size_t cap, size_t *out_len);
 
 /* Send close_notify (queued for coaps_dtls_output) and move to CLOSED. */
-coaps_status coaps_dtls_close(coaps_dtls_conn *conn);
+COAPS_API coaps_status coaps_dtls_close(coaps_dtls_conn *conn);
 
-enum coaps_dtls_state coaps_dtls_state(const coaps_dtls_conn *conn);
-coaps_dtls_error coaps_dtls_error_reason(const coaps_dtls_conn *conn);
+COAPS_API enum coaps_dtls_state coaps_dtls_state(const coaps_dtls_conn *conn);
+COAPS_API coaps_dtls_error coaps_dtls_error_reason(const coaps_dtls_conn *conn);
 /* A one-line description of the error, e.g. "alert received: bad_record_mac". */
-const char *coaps_dtls_error_str(const coaps_dtls_conn *conn, char *buf, size_t cap);
+COAPS_API const char *coaps_dtls_error_str(const coaps_dtls_conn *conn, char *buf, size_t cap);
 /* Name of an alert description ("handshake_failure"), never NULL. */
-const char *coaps_dtls_alert_name(int alert);
+COAPS_API const char *coaps_dtls_alert_name(int alert);
 
 /* True once the peer answered our first flight of the handshake (a server
  * got more than the ClientHello: its ClientKeyExchange or Certificate; a
  * client got the ServerHello flight), or the handshake is over. A server
  * that must displace a handshake prefers one without progress: a peer
  * that only repeats its ClientHello never makes any. */
-bool coaps_dtls_hs_progressed(const coaps_dtls_conn *conn);
+COAPS_API bool coaps_dtls_hs_progressed(const coaps_dtls_conn *conn);
 
 /* True once the engine no longer uses the handshake context. */
-bool coaps_dtls_hs_released(const coaps_dtls_conn *conn);
+COAPS_API bool coaps_dtls_hs_released(const coaps_dtls_conn *conn);
 
 /* The suite negotiated (0 before ServerHello). */
-uint16_t coaps_dtls_suite(const coaps_dtls_conn *conn);
+COAPS_API uint16_t coaps_dtls_suite(const coaps_dtls_conn *conn);
 
 /* Counters for operators and tests. */
 typedef struct coaps_dtls_stats {
@@ -416,11 +418,11 @@ typedef struct coaps_dtls_stats {
                                 * keys exist); reaching it ends the session
                                 * with COAPS_E_AUTH_LIMIT */
 } coaps_dtls_stats;
-coaps_dtls_stats coaps_dtls_get_stats(const coaps_dtls_conn *conn);
+COAPS_API coaps_dtls_stats coaps_dtls_get_stats(const coaps_dtls_conn *conn);
 
 /* SHA-256 of the key block (RFC 5246 6.3) both sides derived: tests compare
  * the two ends. COAPS_E_STATE before keys exist. */
-coaps_status coaps_dtls_key_digest(const coaps_dtls_conn *conn, uint8_t out[32]);
+COAPS_API coaps_status coaps_dtls_key_digest(const coaps_dtls_conn *conn, uint8_t out[32]);
 
 /* ---- server front door --------------------------------------------------- */
 
@@ -444,17 +446,17 @@ enum coaps_dtls_accept {
     COAPS_DTLS_ACCEPT_NEW = 2,  /* valid cookie: make a connection, input the datagram */
 };
 
-coaps_status coaps_dtls_server_init(coaps_dtls_server *srv, const coaps_dtls_config *cfg,
-                                    uint64_t now_ms);
-void coaps_dtls_server_clear(coaps_dtls_server *srv);
+COAPS_API coaps_status coaps_dtls_server_init(coaps_dtls_server *srv, const coaps_dtls_config *cfg,
+                                              uint64_t now_ms);
+COAPS_API void coaps_dtls_server_clear(coaps_dtls_server *srv);
 
 /* Judge a datagram from a peer that has no connection. Never keeps state
  * about the peer. out (cap >= 256 bytes) receives a HelloVerifyRequest, or a
  * protocol_version alert for a DTLS 1.0 ClientHello. */
-coaps_status coaps_dtls_server_accept(coaps_dtls_server *srv, const coaps_peer *peer,
-                                      const uint8_t *dgram, size_t len, uint64_t now_ms,
-                                      uint8_t *out, size_t cap, size_t *out_len,
-                                      enum coaps_dtls_accept *verdict);
+COAPS_API coaps_status coaps_dtls_server_accept(coaps_dtls_server *srv, const coaps_peer *peer,
+                                                const uint8_t *dgram, size_t len, uint64_t now_ms,
+                                                uint8_t *out, size_t cap, size_t *out_len,
+                                                enum coaps_dtls_accept *verdict);
 
 /* True when the connection a ClientHello (the datagram the front door said
  * NEW for) makes needs a certificate area (coaps_dtls_conn_init_split):
@@ -462,20 +464,20 @@ coaps_status coaps_dtls_server_accept(coaps_dtls_server *srv, const coaps_peer *
  * certificate or raw public key is loaded), or it comes in fragments too
  * large for the base context's reassembly arena (a few hundred bytes).
  * False for anything else. */
-bool coaps_dtls_server_wants_pki(const coaps_dtls_server *srv, const uint8_t *dgram, size_t len);
+COAPS_API bool coaps_dtls_server_wants_pki(const coaps_dtls_server *srv, const uint8_t *dgram, size_t len);
 
 /* True when a datagram starts with an epoch-0 record holding a ClientHello
  * (fragment). An edge that finds such a datagram from a peer whose session
  * is established passes it to the front door first: a valid cookie means
  * the client lost its state and starts over (RFC 6347 4.2.8). */
-bool coaps_dtls_is_client_hello(const uint8_t *dgram, size_t len);
+COAPS_API bool coaps_dtls_is_client_hello(const uint8_t *dgram, size_t len);
 
 /* A 64-bit hash (FNV-1a) of a ClientHello datagram past its 13-byte record
  * header, so a retransmitted or duplicated copy (new record sequence number,
  * same handshake bytes) hashes the same. An edge keeps the hash of the
  * ClientHello that made a session and ignores late copies of it: only a new
  * ClientHello may restart the session (RFC 6347 4.2.8). */
-uint64_t coaps_dtls_client_hello_hash(const uint8_t *dgram, size_t len);
+COAPS_API uint64_t coaps_dtls_client_hello_hash(const uint8_t *dgram, size_t len);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,8 @@
 #ifndef COAPS_STATUS_H
 #define COAPS_STATUS_H
 
+#include "coaps/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -43,7 +45,7 @@ typedef enum coaps_status {
 } coaps_status;
 
 /* Short name of a status, e.g. "truncated". Never NULL. */
-const char *coaps_status_str(coaps_status st);
+COAPS_API const char *coaps_status_str(coaps_status st);
 
 #ifdef __cplusplus
 }
