@@ -17,7 +17,9 @@ CHECK_DIR   ?= build/check
 CHECK_PSA_DIR ?= build/check-psa
 SERVER_ARGS ?=
 FIRMWARE_DIR ?= build/firmware
+FIRMWARE_PKI_DIR ?= build/firmware-pki
 FIRMWARE_ARGS ?=
+FIRMWARE_PKI ?=
 FUZZ_SECONDS ?= 600
 
 .PHONY: all run check deps build build-check build-check-psa fuzz bench install clean \
@@ -54,19 +56,35 @@ check: build build-check build-check-psa firmware
 	ctest --test-dir $(CHECK_PSA_DIR) --output-on-failure -j $(JOBS)
 
 # The light as bare-metal RISC-V firmware for QEMU's virt board, cross-built
-# in its own CMake tree (docs/firmware.md); prints the footprint table.
-# Its Mbed TLS (PSA crypto for coaps:// with PSK) is cross-built once and
-# cached by scripts/install-mbedtls-rv32.
+# in its own CMake tree (docs/firmware.md), twice: the PSK light (the
+# default, which must stay within its budget: 64 KiB flash, 16 KiB RAM) in
+# FIRMWARE_DIR, and the ECDHE-ECDSA build (FW_PKI: a certificate in flash,
+# and PSK) in FIRMWARE_PKI_DIR; prints both footprint tables. Their Mbed
+# TLS libraries (PSA crypto) are cross-built once and cached by
+# scripts/install-mbedtls-rv32 (--pki for the second).
 firmware: deps
 	@bash scripts/install-mbedtls-rv32 >/dev/null
-	cmake -S firmware -B $(FIRMWARE_DIR) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/riscv32-toolchain.cmake
+	@bash scripts/install-mbedtls-rv32 --pki >/dev/null
+	cmake -S firmware -B $(FIRMWARE_DIR) -DFW_PKI=OFF -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/riscv32-toolchain.cmake
 	cmake --build $(FIRMWARE_DIR) -j $(JOBS)
-	@bash scripts/firmware-footprint $(FIRMWARE_DIR)/coaps-light.map
+	cmake -S firmware -B $(FIRMWARE_PKI_DIR) -DFW_PKI=ON -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/riscv32-toolchain.cmake
+	cmake --build $(FIRMWARE_PKI_DIR) -j $(JOBS)
+	@bash scripts/firmware-footprint --title "coaps-light, ECDHE-ECDSA and PSK: $(FIRMWARE_PKI_DIR)" \
+	    $(FIRMWARE_PKI_DIR)/coaps-light.map
+	@bash scripts/firmware-footprint --title "coaps-light, PSK: $(FIRMWARE_DIR)" \
+	    --budget 65536 16384 $(FIRMWARE_DIR)/coaps-light.map
 
 # QEMU and the host bridge (built by `make build`): coap:// on 127.0.0.1:5683,
-# coaps:// on 5684 (PSK: hint CoAP, key esp32c3_key, DEMO credentials).
+# coaps:// on 5684 (PSK: hint CoAP, key esp32c3_key, DEMO credentials; with
+# FIRMWARE_PKI=1 the ECDHE-ECDSA build, with the test certificates of
+# tests/crypto/certs as well).
+ifeq ($(FIRMWARE_PKI),1)
+FIRMWARE_RUN_DIR = $(FIRMWARE_PKI_DIR)
+else
+FIRMWARE_RUN_DIR = $(FIRMWARE_DIR)
+endif
 run-firmware: firmware build
-	@bash scripts/run-firmware --firmware $(FIRMWARE_DIR)/coaps-light.elf \
+	@bash scripts/run-firmware --firmware $(FIRMWARE_RUN_DIR)/coaps-light.elf \
 	    --bridge $(RELEASE_DIR)/coaps-bridge $(FIRMWARE_ARGS)
 
 # A long fuzzing campaign (not part of check): FUZZ_SECONDS per harness.

@@ -32,7 +32,7 @@ static coaps_status psk_lookup(void *user, const uint8_t *identity, size_t ident
 
 coaps_status secure_start(struct coaps_runtime_dtls *d, struct coaps_runtime *rt)
 {
-    static coaps_dtls_config cfg; /* read by d for its lifetime */
+    coaps_dtls_config cfg; /* copied by d; what it points to is static */
     memset(&cfg, 0, sizeof cfg);
     cfg.role = COAPS_DTLS_SERVER;
     cfg.suites = suites;
@@ -40,5 +40,9 @@ coaps_status secure_start(struct coaps_runtime_dtls *d, struct coaps_runtime *rt
     cfg.psk_lookup = psk_lookup;
     cfg.psk_hint = demo_hint;
     cfg.psk_hint_len = sizeof demo_hint - 1;
+#if COAPS_WITH_PKI
+    /* the ECDHE-ECDSA build: the certificate in flash as well */
+    TRY(certificate_config(&cfg));
+#endif
     return coaps_runtime_dtls_init(d, rt, &cfg, coaps_port_now_ms());
 }

@@ -1,8 +1,10 @@
 /*
  * stats.c - what the device measured about itself, as JSON:
- *   GET /stats        instructions per datagram, datagrams, stack, heap
+ *   GET /stats        instructions per datagram, datagrams, stack,
+ *                     allocations refused
  *   GET /stats/uart   frames received, and dropped by reason
- *   GET /stats/dtls   handshakes and their instructions (coaps:// builds)
+ *   GET /stats/dtls   handshakes, their instructions, the alert of the last
+ *                     failure, the heap (coaps:// builds)
  * Instruction counts come from minstret through coaps_port_cost(): emulated
  * time means nothing, instructions retired are the same on every run.
  * The figures for a request are those of the previous datagram (this
@@ -16,11 +18,19 @@
 #include "virt.h"
 #if COAPS_FW_DTLS
 #include "mbedtls_port.h"
-#define stats_heap_refused coaps_fw_heap_refused
 #else
-static uint32_t stats_heap_refused(void)
+/* no Mbed TLS: nothing allocates, and there is no heap */
+static uint32_t coaps_fw_heap_refused(void)
 {
-    return 0; /* no Mbed TLS, nothing allocates */
+    return 0;
+}
+static size_t coaps_fw_heap_used(void)
+{
+    return 0;
+}
+static size_t coaps_fw_heap_size(void)
+{
+    return 0;
 }
 #endif
 
@@ -47,6 +57,14 @@ static void put(struct json_out *o, const char *s)
         o->st = coaps_coap_response_append(o->resp, s, strlen(s));
 }
 
+static void put_name(struct json_out *o, const char *name)
+{
+    put(o, o->first ? "{\"" : ", \"");
+    o->first = false;
+    put(o, name);
+    put(o, "\": ");
+}
+
 static void put_u64(struct json_out *o, const char *name, uint64_t v)
 {
     char digits[U64_DIGITS_MAX + 1];
@@ -56,13 +74,23 @@ static void put_u64(struct json_out *o, const char *name, uint64_t v)
         digits[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v != 0);
-    put(o, o->first ? "{\"" : ", \"");
-    o->first = false;
-    put(o, name);
-    put(o, "\": ");
+    put_name(o, name);
     put(o, digits + i);
 }
 
+/* An alert description (RFC 5246 7.2), or null when there was none. */
+static void put_alert(struct json_out *o, const char *name, int16_t alert)
+{
+    if (alert >= 0) {
+        put_u64(o, name, (uint64_t)alert);
+        return;
+    }
+    put_name(o, name);
+    put(o, "null");
+}
+
+/* /stats/dtls: the handshakes, and the heap the crypto may have (the
+ * ECDHE-ECDSA build's; 0 and 0 for the PSK build, which has none). */
 static void put_dtls(struct json_out *o, const struct coaps_runtime_dtls_stats *d)
 {
     put_u64(o, "insn_handshake", d->hs_cost_last);
@@ -72,6 +100,9 @@ static void put_dtls(struct json_out *o, const struct coaps_runtime_dtls_stats *
     put_u64(o, "established", d->established);
     put_u64(o, "failed", d->failed);
     put_u64(o, "refused", d->refused);
+    put_alert(o, "alert_last", d->alert_last);
+    put_u64(o, "heap_used", coaps_fw_heap_used());
+    put_u64(o, "heap_size", coaps_fw_heap_size());
 }
 
 static void put_core(struct json_out *o, const struct coaps_runtime_stats *s)
@@ -83,7 +114,7 @@ static void put_core(struct json_out *o, const struct coaps_runtime_stats *s)
     put_u64(o, "dgram_out", s->datagrams_out);
     put_u64(o, "stack_used", virt_stack_used());
     put_u64(o, "stack_size", virt_stack_size());
-    put_u64(o, "heap_refused", stats_heap_refused());
+    put_u64(o, "heap_refused", coaps_fw_heap_refused());
 }
 
 static void put_uart(struct json_out *o, const struct link_stats *u)

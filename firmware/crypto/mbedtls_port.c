@@ -2,14 +2,13 @@
  * mbedtls_port.c - what the firmware's Mbed TLS needs from the device:
  * random bytes (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG: PSA draws from the port's
  * entropy source, the Zkr seed CSR on QEMU virt, instead of its own
- * DRBG), and an allocator, which refuses: there is no heap after start.
+ * DRBG). Its allocator is the build's: alloc_none.c (PSK: no heap, every
+ * allocation refused) or alloc_heap.c (ECDHE-ECDSA: a fixed heap).
  */
 #include <psa/crypto.h>
 
 #include "port/port.h"
 #include "mbedtls_port.h"
-
-static uint32_t refused_allocations;
 
 psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *context,
                                              uint8_t *output, size_t output_size,
@@ -20,21 +19,4 @@ psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context
         return PSA_ERROR_INSUFFICIENT_ENTROPY;
     *output_length = output_size;
     return PSA_SUCCESS;
-}
-
-void *coaps_fw_calloc(size_t n, size_t size)
-{
-    (void)n, (void)size;
-    refused_allocations++;
-    return NULL;
-}
-
-void coaps_fw_free(void *p)
-{
-    (void)p; /* nothing was ever handed out */
-}
-
-uint32_t coaps_fw_heap_refused(void)
-{
-    return refused_allocations;
 }

@@ -5,9 +5,9 @@
  * files, so the PSA backend's certificate files (psa/pk.c, sig.c, x509.c,
  * cred.c, pem.c) are not built. The DTLS engine still names these
  * functions (its ECDHE_ECDSA rows), but only reaches them when a pki is
- * configured, which this firmware never does: every one refuses.
- * (The issue's ECDHE-ECDSA build option would build the real files
- * against an Mbed TLS with PK, ECDSA and X.509 instead of this one.)
+ * configured, which this firmware never does: every one refuses. (The
+ * ECDHE-ECDSA build, FW_PKI, builds the real files against an Mbed TLS
+ * with PK, ECDSA and X.509 instead of this one.)
  */
 #include <string.h>
 

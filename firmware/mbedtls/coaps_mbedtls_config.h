@@ -32,7 +32,7 @@
 #define MBEDTLS_PSA_STATIC_KEY_SLOT_BUFFER_SIZE 64
 
 /* Memory: the firmware has no heap. Any allocation Mbed TLS attempts goes
- * to coaps_fw_calloc (firmware/crypto/mbedtls_port.c), which refuses it
+ * to coaps_fw_calloc (firmware/crypto/alloc_none.c), which refuses it
  * and counts it, so /stats shows whether the PSK path ever asked (it does
  * not: static key slots, AEAD and MAC contexts on the caller's side). */
 #include <stddef.h>

@@ -144,7 +144,27 @@ typedef struct coaps_dtls_pki_files {
  */
 COAPS_API coaps_status coaps_dtls_pki_new(coaps_dtls_pki **out, const coaps_dtls_pki_files *files,
                                           char *err, size_t err_cap);
-/* Free what coaps_dtls_pki_new made; NULL is fine. */
+
+/* The same material as PEM in memory: a device's certificate and key in
+ * flash, say. Any pointer may be NULL (key NULL: in cert); the bytes are
+ * read (and the certificates copied) during the call only. */
+typedef struct coaps_dtls_pki_pem {
+    const void *cert;  /* our certificate, then intermediates */
+    size_t cert_len;
+    const void *key;   /* EC P-256 private key */
+    size_t key_len;
+    const void *trust; /* CA certificates and "PUBLIC KEY" blocks of pinned peers */
+    size_t trust_len;
+    bool require_client_cert; /* as in coaps_dtls_pki_files */
+    bool use_rpk;
+    bool no_name_check;
+} coaps_dtls_pki_pem;
+
+/* coaps_dtls_pki_new from PEM in memory; the same results, and err names
+ * the "certificate chain" or "private key" where it would name a file. */
+COAPS_API coaps_status coaps_dtls_pki_new_pem(coaps_dtls_pki **out, const coaps_dtls_pki_pem *pem,
+                                              char *err, size_t err_cap);
+/* Free what coaps_dtls_pki_new or _new_pem made; NULL is fine. */
 COAPS_API void coaps_dtls_pki_free(coaps_dtls_pki *pki);
 
 /* Source of randomness; NULL in the config means the crypto backend's. */
@@ -379,8 +399,11 @@ COAPS_API size_t coaps_dtls_max_plaintext(const coaps_dtls_conn *conn);
 
 /*
  * Protect application data into one record: out receives the datagram
- * (*out_len bytes) to send. COAPS_E_STATE unless established,
- * COAPS_E_NOSPACE when len does not fit cap.
+ * (*out_len bytes) to send. data may lie inside out at exactly
+ * coaps_dtls_write_headroom(conn) bytes from its start: it is then sealed
+ * where it lies, with no second buffer; any other overlap with out is
+ * COAPS_E_INVALID. COAPS_E_STATE unless established, COAPS_E_NOSPACE when
+ * len does not fit cap.
  */
 COAPS_API coaps_status coaps_dtls_write(coaps_dtls_conn *conn, const uint8_t *data, size_t len,
                                         uint8_t *out, size_t cap, size_t *out_len);
@@ -391,6 +414,15 @@ COAPS_API coaps_status coaps_dtls_close(coaps_dtls_conn *conn);
 COAPS_API enum coaps_dtls_state coaps_dtls_state(const coaps_dtls_conn *conn);
 COAPS_API coaps_dtls_error coaps_dtls_error_reason(const coaps_dtls_conn *conn);
 /* A one-line description of the error, e.g. "alert received: bad_record_mac". */
+/* Most bytes a record puts before its plaintext: the record header (13,
+ * RFC 6347 4.1) and the explicit nonce of AES-GCM and AES-CCM (8,
+ * RFC 5288 3, RFC 6655 3). */
+#define COAPS_DTLS_WRITE_HEADROOM_MAX 21
+/* Bytes coaps_dtls_write puts before the plaintext with this connection's
+ * suite: 21, or 13 for ChaCha20-Poly1305 (no explicit nonce, RFC 7905 2);
+ * 0 unless established. */
+COAPS_API size_t coaps_dtls_write_headroom(const coaps_dtls_conn *conn);
+
 COAPS_API const char *coaps_dtls_error_str(const coaps_dtls_conn *conn, char *buf, size_t cap);
 /* Name of an alert description ("handshake_failure"), never NULL. */
 COAPS_API const char *coaps_dtls_alert_name(int alert);

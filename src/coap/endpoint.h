@@ -14,8 +14,11 @@
 /* Bytes of an Observe registration request we keep to rebuild the request
  * for each notification (token, Uri-Path/Query, Accept, Block2). Real
  * registrations are tens of bytes; a longer one is answered but not
- * registered (RFC 7641 4.1 lets a server decline). */
+ * registered (RFC 7641 4.1 lets a server decline). A device build may set
+ * its own (-D): each observer slot holds this many bytes. */
+#ifndef COAP_OBS_REQ_MAX
 #define COAP_OBS_REQ_MAX 256
+#endif
 /* RFC 7641 4.4: Observe sequence numbers are 24 bits. */
 #define COAP_OBS_SEQ_MASK 0xFFFFFFu
 /* RFC 7641 3.4: a notification is newer if it arrives > 128 s later. */

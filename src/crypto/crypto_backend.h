@@ -42,7 +42,7 @@ bool crypto_sig_family_fits(enum crypto_sig_family fam, enum crypto_peer_key_typ
 #define CRYPTO_RSA_BITS_MIN 2048
 #define CRYPTO_RSA_BITS_MAX 8192
 
-/* ---- messages and files (crypto_pki_file.c) -------------------------------------- */
+/* ---- messages (crypto_pki.c) and files (crypto_pki_file.c) ------------------------ */
 
 /* Format one line into msg (NULL: nothing), truncating to CRYPTO_MSG_MAX. */
 void crypto_pki_msg(char *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -55,9 +55,9 @@ coaps_status crypto_pki_read_file(const char *path, uint8_t **out, size_t *out_l
 /* Wipe (a key file holds secrets) and free what crypto_pki_read_file gave. */
 void crypto_pki_free_file(uint8_t *buf, size_t len);
 
-/* One decoded PEM block into a trust store (crypto_trust_add_pem of each
- * backend walks the blocks with its library's PEM reader and hands each
- * here): CERTIFICATE -> crypto_trust_add_der, PUBLIC KEY ->
+/* One decoded PEM block into a trust store (crypto_pki.c; crypto_trust_add_pem
+ * of each backend walks the blocks with its library's PEM reader and hands
+ * each here): CERTIFICATE -> crypto_trust_add_der, PUBLIC KEY ->
  * crypto_trust_add_rpk_der, any other label skipped (COAPS_OK, *added
  * unchanged). index is the block's 1-based number, for msg; *added counts
  * the blocks taken. */

@@ -1,12 +1,12 @@
 /*
- * crypto_pki_file.c - backend-neutral loading of PKI configuration: reading
- * files (bounded, regular files only), one-line messages, the trust store's
+ * crypto_pki_file.c - backend-neutral loading of PKI configuration from
+ * files: reading them (bounded, regular files only), the trust store's
  * file and directory loaders and the credential's file loader, all built on
- * the backend's loaders from memory. Set-up path only.
+ * the loaders from memory (crypto_pki.c and the backend's). Set-up path
+ * only; a device without files (firmware/) leaves this file out.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +14,6 @@
 
 #include "common/try.h"
 #include "crypto/crypto_backend.h"
-
-void crypto_pki_msg(char *msg, const char *fmt, ...)
-{
-    if (msg == NULL)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    (void)vsnprintf(msg, CRYPTO_MSG_MAX, fmt, ap);
-    va_end(ap);
-}
 
 coaps_status crypto_pki_read_file(const char *path, uint8_t **out, size_t *out_len, char *msg)
 {
@@ -140,14 +130,6 @@ coaps_status crypto_trust_load_dir(struct crypto_trust *t, const char *dir,
     return st;
 }
 
-coaps_status crypto_credential_load_pem(struct crypto_credential *c, const void *chain_pem,
-                                        size_t chain_len, const void *key_pem, size_t key_len,
-                                        char msg[CRYPTO_MSG_MAX])
-{
-    return crypto_credential_load_named(c, chain_pem, chain_len, "certificate chain", key_pem, key_len,
-                     "private key", msg);
-}
-
 coaps_status crypto_credential_load(struct crypto_credential *c, const char *chain_path,
                                     const char *key_path, char msg[CRYPTO_MSG_MAX])
 {
@@ -165,29 +147,5 @@ coaps_status crypto_credential_load(struct crypto_credential *c, const char *cha
         st = crypto_credential_load_named(c, chain, chain_len, chain_path, key, key_len, key_path, msg);
     crypto_pki_free_file(chain, chain_len);
     crypto_pki_free_file(key, key_len);
-    return st;
-}
-
-coaps_status crypto_trust_add_block(struct crypto_trust *t, const char *name, const uint8_t *der,
-                                    size_t len, size_t index, size_t *added, char *msg)
-{
-    coaps_status st;
-    if (strcmp(name, "CERTIFICATE") == 0) {
-        st = crypto_trust_add_der(t, der, len);
-        if (st == COAPS_E_MALFORMED)
-            crypto_pki_msg(msg, "PEM block %zu: CERTIFICATE does not decode", index);
-    } else if (strcmp(name, "PUBLIC KEY") == 0) {
-        st = crypto_trust_add_rpk_der(t, der, len);
-        if (st == COAPS_E_MALFORMED)
-            crypto_pki_msg(msg, "PEM block %zu: PUBLIC KEY does not decode", index);
-        else if (st == COAPS_E_UNSUPPORTED)
-            crypto_pki_msg(msg, "PEM block %zu: public key must be EC P-256/P-384 or RSA "
-                                "2048..8192 bits", index);
-        else if (st == COAPS_E_FULL)
-            crypto_pki_msg(msg, "more than %d pinned public keys", CRYPTO_TRUST_RPK_MAX);
-    } else {
-        return COAPS_OK;
-    }
-    *added += st == COAPS_OK;
     return st;
 }

@@ -21,6 +21,8 @@ _Static_assert(_Alignof(struct conn) <= _Alignof(coaps_dtls_conn) &&
                    _Alignof(struct conn_hs) <= _Alignof(coaps_dtls_hs_base) &&
                    _Alignof(struct conn_hs_pki) <= _Alignof(coaps_dtls_hs_pki),
                "the public storage is aligned for the internal structs");
+_Static_assert(DTLS_RECORD_HEADER_LEN + DTLS_EXPLICIT_NONCE_LEN <= COAPS_DTLS_WRITE_HEADROOM_MAX,
+               "COAPS_DTLS_WRITE_HEADROOM_MAX promised in coaps/dtls.h is too small");
 /* flight_cap and the flight entries' offsets are 16-bit. */
 _Static_assert(CONN_FLIGHT_BYTES <= UINT16_MAX, "flight offsets are 16-bit");
 
@@ -570,6 +572,14 @@ coaps_status coaps_dtls_close(coaps_dtls_conn *conn)
     c->retain = false;
     conn_hs_release(c);
     return COAPS_OK;
+}
+
+size_t coaps_dtls_write_headroom(const coaps_dtls_conn *conn)
+{
+    const struct conn *c = conn_of_const(conn);
+    if (c->state != COAPS_DTLS_ESTABLISHED)
+        return 0;
+    return dtls_record_payload_offset(&c->wr);
 }
 
 /* ---- queries -------------------------------------------------------------- */

@@ -48,18 +48,19 @@ coaps_status coaps_runtime_send(struct coaps_runtime *rt, const coaps_peer *to,
 }
 
 /* Every CoAP datagram waiting: plain ones to the port, coaps:// ones
- * through the secure transport. */
+ * through the secure transport, which seals them in place. */
 static void runtime_flush(struct coaps_runtime *rt, uint64_t now_ms)
 {
     coaps_peer to;
     size_t len;
-    while (coaps_coap_output(rt->coap, &to, rt->out, sizeof rt->out, &len, now_ms) == COAPS_OK) {
+    uint8_t *msg = rt->dgram + COAPS_RUNTIME_HEADROOM;
+    while (coaps_coap_output(rt->coap, &to, msg, COAPS_RUNTIME_MESSAGE_MAX, &len, now_ms) ==
+           COAPS_OK) {
         if (to.transport == COAPS_TRANSPORT_DTLS) {
-            if (!rt->secure.tx ||
-                rt->secure.tx(rt->secure.ctx, &to, rt->out, len, now_ms) != COAPS_OK)
+            if (!rt->secure.tx || rt->secure.tx(rt->secure.ctx, &to, msg, len, now_ms) != COAPS_OK)
                 rt->stats.send_errors++; /* e.g. the session ended meanwhile */
         } else {
-            (void)coaps_runtime_send(rt, &to, rt->out, len);
+            (void)coaps_runtime_send(rt, &to, msg, len);
         }
     }
 }

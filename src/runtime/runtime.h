@@ -21,6 +21,16 @@
 #ifndef COAPS_RUNTIME_MESSAGE_MAX
 #define COAPS_RUNTIME_MESSAGE_MAX 384u
 #endif
+/* Where a CoAP message out sits in the runtime's datagram buffer: after
+ * room for the most a secure transport puts before it, so that coaps://
+ * seals it where it lies (a DTLS record header and explicit nonce,
+ * coaps_dtls_write_headroom) and a device keeps one datagram buffer, not
+ * a plaintext one and a record one. */
+#define COAPS_RUNTIME_HEADROOM 21u
+/* Bytes of that buffer, the largest datagram the runtime sends: the
+ * headroom, a message and a record's tag (16) fit with margin; also the
+ * MTU of coaps:// handshake flights (PSK flights are far smaller). */
+#define COAPS_RUNTIME_DGRAM_MAX (COAPS_RUNTIME_MESSAGE_MAX + 64u)
 
 struct coaps_runtime_stats {
     uint32_t datagrams_in;
@@ -36,8 +46,10 @@ struct coaps_runtime_stats {
 };
 
 /* A secure transport under the CoAP endpoint (coaps://): datagrams from
- * COAPS_TRANSPORT_DTLS peers go to rx, CoAP messages to such peers to tx,
- * and its timers join the loop's. */
+ * COAPS_TRANSPORT_DTLS peers go to rx, CoAP messages to such peers to tx
+ * (msg lies in the runtime's dgram at COAPS_RUNTIME_HEADROOM; tx may use
+ * all of dgram around it, and the transport uses dgram for whatever else
+ * it sends), and its timers join the loop's. */
 struct coaps_runtime_transport {
     void (*rx)(void *ctx, const coaps_peer *from, uint8_t *data, size_t len,
                uint64_t now_ms); /* data: the port's, changed in place */
@@ -51,7 +63,7 @@ struct coaps_runtime_transport {
 struct coaps_runtime {
     coaps_coap_endpoint *coap;
     struct coaps_runtime_transport secure; /* rx NULL: coap:// only */
-    uint8_t out[COAPS_RUNTIME_MESSAGE_MAX];
+    uint8_t dgram[COAPS_RUNTIME_DGRAM_MAX]; /* the one datagram being sent */
     struct coaps_runtime_stats stats;
 };
 

@@ -11,8 +11,15 @@
 _Static_assert(COAPS_RUNTIME_SESSIONS <= INT8_MAX, "session indexes are int8_t");
 _Static_assert(COAPS_RUNTIME_HANDSHAKES >= 1 && COAPS_RUNTIME_HANDSHAKES <= INT8_MAX,
                "handshake owners are int8_t");
-/* The front door writes a HelloVerifyRequest of up to 256 bytes to tx. */
-_Static_assert(COAPS_RUNTIME_DTLS_DGRAM_MAX >= 256, "front door output fits tx");
+/* The front door writes a HelloVerifyRequest of up to 256 bytes to dgram. */
+_Static_assert(COAPS_RUNTIME_DTLS_DGRAM_MAX >= 256, "front door output fits dgram");
+/* A CoAP message sealed in place: the record's header and nonce before it
+ * (the headroom), the largest tag (16) after it. */
+_Static_assert(COAPS_RUNTIME_HEADROOM >= COAPS_DTLS_WRITE_HEADROOM_MAX,
+               "a record's header and nonce fit before the message");
+_Static_assert(COAPS_RUNTIME_DTLS_DGRAM_MAX >=
+                   COAPS_RUNTIME_HEADROOM + COAPS_RUNTIME_MESSAGE_MAX + 16u,
+               "a sealed CoAP message fits dgram");
 
 static coaps_status dtls_random(void *user, void *out, size_t len)
 {
@@ -32,8 +39,9 @@ static void flush(struct coaps_runtime_dtls *d, struct coaps_runtime_dtls_sessio
                   uint64_t now_ms)
 {
     size_t len;
-    while (coaps_dtls_output(&s->conn, d->tx, sizeof d->tx, &len, now_ms) == COAPS_OK) {
-        (void)coaps_runtime_send(d->rt, &s->peer, d->tx, len);
+    while (coaps_dtls_output(&s->conn, d->rt->dgram, sizeof d->rt->dgram, &len, now_ms) ==
+           COAPS_OK) {
+        (void)coaps_runtime_send(d->rt, &s->peer, d->rt->dgram, len);
         s->last_ms = now_ms;
     }
 }
@@ -141,12 +149,12 @@ static int front_door(struct coaps_runtime_dtls *d, const coaps_peer *from, int 
 {
     enum coaps_dtls_accept verdict = COAPS_DTLS_ACCEPT_DROP;
     size_t out_len = 0;
-    if (coaps_dtls_server_accept(&d->front, from, data, len, now_ms, d->tx, sizeof d->tx,
-                                 &out_len, &verdict) != COAPS_OK)
+    if (coaps_dtls_server_accept(&d->front, from, data, len, now_ms, d->rt->dgram,
+                                 sizeof d->rt->dgram, &out_len, &verdict) != COAPS_OK)
         verdict = COAPS_DTLS_ACCEPT_DROP;
     if (verdict == COAPS_DTLS_ACCEPT_SEND) {
         d->stats.hello_verify++;
-        (void)coaps_runtime_send(d->rt, from, d->tx, out_len);
+        (void)coaps_runtime_send(d->rt, from, d->rt->dgram, out_len);
         return SESSION_NONE;
     }
     if (verdict != COAPS_DTLS_ACCEPT_NEW)
@@ -175,7 +183,10 @@ static void service(struct coaps_runtime_dtls *d, int i, uint64_t now_ms)
     if (s->hs != SESSION_NONE && coaps_dtls_hs_released(&s->conn))
         hs_give_back(d, s); /* only needed while handshaking */
     if (st == COAPS_DTLS_FAILED || st == COAPS_DTLS_CLOSED) {
-        d->stats.failed += st == COAPS_DTLS_FAILED;
+        if (st == COAPS_DTLS_FAILED) {
+            d->stats.failed++;
+            d->stats.alert_last = coaps_dtls_error_reason(&s->conn).alert;
+        }
         session_end(d, i, false, now_ms);
     }
 }
@@ -229,10 +240,14 @@ static coaps_status dtls_tx(void *ctx, const coaps_peer *to, const uint8_t *msg,
     ENSURE(i != SESSION_NONE, COAPS_E_NOT_FOUND);
     struct coaps_runtime_dtls_session *s = &d->sessions[i];
     ENSURE(coaps_dtls_state(&s->conn) == COAPS_DTLS_ESTABLISHED, COAPS_E_STATE);
+    /* msg lies at COAPS_RUNTIME_HEADROOM in dgram: the record starts where
+     * its plaintext is msg, which is sealed there, not copied */
+    size_t skip = COAPS_RUNTIME_HEADROOM - coaps_dtls_write_headroom(&s->conn);
+    uint8_t *rec = d->rt->dgram + skip;
     size_t out_len;
-    TRY(coaps_dtls_write(&s->conn, msg, len, d->tx, sizeof d->tx, &out_len));
+    TRY(coaps_dtls_write(&s->conn, msg, len, rec, sizeof d->rt->dgram - skip, &out_len));
     s->last_ms = now_ms;
-    return coaps_runtime_send(d->rt, to, d->tx, out_len);
+    return coaps_runtime_send(d->rt, to, rec, out_len);
 }
 
 static uint64_t dtls_deadline(void *ctx)
@@ -281,6 +296,7 @@ coaps_status coaps_runtime_dtls_init(struct coaps_runtime_dtls *d, struct coaps_
         d->sessions[i].hs = SESSION_NONE;
     for (int h = 0; h < COAPS_RUNTIME_HANDSHAKES; h++)
         d->hs_owner[h] = SESSION_NONE;
+    d->stats.alert_last = -1;
     ENSURE(coaps_dtls_config_check(&d->cfg) == COAPS_OK, COAPS_E_CONFIG);
     TRY(coaps_dtls_server_init(&d->front, &d->cfg, now_ms));
     rt->secure = (struct coaps_runtime_transport){dtls_rx, dtls_tx, dtls_deadline, dtls_due, d};

@@ -38,9 +38,10 @@
 /* Bytes of one DTLS datagram: a CoAP message plus the record header (13),
  * explicit nonce (8) and the largest tag (16), with margin; also the MTU
  * of our handshake flights (PSK flights are far smaller). Those we send
- * are sealed in tx; those received are decrypted where the port keeps
- * them (port.h), which must take this many bytes. */
-#define COAPS_RUNTIME_DTLS_DGRAM_MAX (COAPS_RUNTIME_MESSAGE_MAX + 64u)
+ * are sealed in the runtime's dgram, a CoAP message where it lies; those
+ * received are decrypted where the port keeps them (port.h), which must
+ * take this many bytes. */
+#define COAPS_RUNTIME_DTLS_DGRAM_MAX COAPS_RUNTIME_DGRAM_MAX
 
 struct coaps_runtime_dtls_stats {
     uint32_t hello_verify;  /* cookies sent by the front door */
@@ -48,6 +49,9 @@ struct coaps_runtime_dtls_stats {
     uint32_t established;
     uint32_t failed;        /* handshake or session failed (alert, timeout) */
     uint32_t refused;       /* no slot */
+    int16_t alert_last;     /* the alert (RFC 5246 7.2) that ended the last
+                               failed handshake or session, sent or
+                               received; -1 when none did */
     uint64_t hs_cost_last;  /* coaps_port_cost() of the last handshake that
                                completed: the cookie-bearing ClientHello
                                through the server's Finished */
@@ -76,7 +80,6 @@ struct coaps_runtime_dtls {
 #endif
     int8_t hs_owner[COAPS_RUNTIME_HANDSHAKES]; /* session index, or -1 */
     uint64_t hs_started[COAPS_RUNTIME_HANDSHAKES];
-    uint8_t tx[COAPS_RUNTIME_DTLS_DGRAM_MAX];
     struct coaps_runtime_dtls_stats stats;
 };
 

@@ -618,6 +618,49 @@ static void replayed_record_dropped(void **state)
     h_free(n);
 }
 
+/* A record sealed where its plaintext lies: data at out +
+ * coaps_dtls_write_headroom (the record header and, for AES-GCM/CCM, the
+ * explicit nonce of RFC 5288 3; none for ChaCha20-Poly1305, RFC 7905 2)
+ * needs no second buffer, and the peer reads it back; data anywhere else
+ * inside out is refused. Before the handshake there is no headroom. */
+static void write_in_place_at_headroom(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < COAPS_ARRAY_LEN(all_suites); i++) {
+        struct h_net *n = h_new(70 + i);
+        static uint16_t one[1];
+        one[0] = all_suites[i];
+        n->ccfg.suites = one;
+        n->ccfg.suites_len = 1;
+        assert_int_equal(coaps_dtls_write_headroom(&n->cl), 0);
+        assert_int_equal(h_start(n), COAPS_OK);
+        h_run(n, 10000);
+        assert_established(n);
+        size_t room = coaps_dtls_write_headroom(&n->cl);
+        bool chacha = all_suites[i] == COAPS_DTLS_PSK_CHACHA20_POLY1305_SHA256;
+        assert_int_equal(room, chacha ? 13u : (size_t)COAPS_DTLS_WRITE_HEADROOM_MAX);
+        assert_int_equal(coaps_dtls_write_headroom(&n->sv), room);
+        static const char msg[] = "sealed in place";
+        uint8_t rec[H_DGRAM_MAX];
+        size_t len;
+        memcpy(rec + room + 1, msg, sizeof msg - 1);
+        assert_int_equal(coaps_dtls_write(&n->cl, rec + room + 1, sizeof msg - 1, rec, sizeof rec,
+                                          &len),
+                         COAPS_E_INVALID);
+        memcpy(rec + room, msg, sizeof msg - 1);
+        assert_int_equal(
+            coaps_dtls_write(&n->cl, rec + room, sizeof msg - 1, rec, sizeof rec, &len),
+            COAPS_OK);
+        assert_int_equal(coaps_dtls_input(&n->sv, rec, len, n->now), COAPS_OK);
+        const uint8_t *p;
+        size_t plen;
+        assert_int_equal(coaps_dtls_read(&n->sv, &p, &plen), COAPS_OK);
+        assert_int_equal(plen, sizeof msg - 1);
+        assert_memory_equal(p, msg, plen);
+        h_free(n);
+    }
+}
+
 /* RFC 6347 4.1.2.7: forged records are dropped silently and counted; at
  * the configured limit the session ends (RFC 9147 4.5.3), without an
  * alert and with its own reason. */
@@ -880,6 +923,7 @@ int main(void)
         cmocka_unit_test(dtls10_hello_to_connection),
         cmocka_unit_test(small_mtu_fragments_both_ways),
         cmocka_unit_test(replayed_record_dropped),
+        cmocka_unit_test(write_in_place_at_headroom),
         cmocka_unit_test(auth_failure_limit_closes),
         cmocka_unit_test(silent_peer_times_out),
         cmocka_unit_test(ems_required_or_tampering_detected),

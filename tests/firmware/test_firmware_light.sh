@@ -13,6 +13,7 @@
 # Skips (exit 77) only when the firmware was not built.
 set -euo pipefail
 . "${COAPS_SOURCE_DIR:?}/scripts/lib/common.sh"
+. "$COAPS_SOURCE_DIR/tests/firmware/firmware_lib.sh"
 
 ELF=${COAPS_FIRMWARE:-$COAPS_SOURCE_DIR/build/firmware/coaps-light.elf}
 if [ ! -f "$ELF" ]; then
@@ -22,29 +23,7 @@ fi
 need_program coap-client-notls
 need_program qemu-system-riscv32
 
-coap() { timeout 20 coap-client-notls -B 10 "$@" 2>"$TEST_TMP/err" || true; }
-# stat NAME [RESOURCE]: one number from GET /stats (or /stats/RESOURCE)
-stat() { coap "$BASE/stats${2:+/$2}" | tr ',{}' '\n\n\n' | sed -n "s/^ *\"$1\": //p"; }
-
-start_firmware() {
-    local try
-    for try in 1 2 3; do
-        SERVER_PORT=$(free_udp_port)
-        COAPS_PORT=$(free_udp_port)
-        INJECT_PORT=$(free_udp_port)
-        start_bg firmware bash "$COAPS_SOURCE_DIR/scripts/run-firmware" --firmware "$ELF" \
-            --bridge "$COAPS_BUILD_DIR/coaps-bridge" -A 127.0.0.1 -p "$SERVER_PORT" \
-            --coaps-port "$COAPS_PORT" --inject-port "$INJECT_PORT"
-        FW_PID=$LAST_PID
-        wait_for_line "$TEST_TMP/firmware.log" "listening on coap://" 30 && return 0
-        stop_bg firmware
-        log "firmware did not come up (try $try): $(cat "$TEST_TMP/firmware.log")"
-    done
-    die "could not start the firmware"
-}
-
-start_firmware
-BASE="coap://127.0.0.1:$SERVER_PORT"
+start_firmware "$ELF"
 check_contains "listening line" "listening on coap://127.0.0.1:$SERVER_PORT" \
     "$(cat "$TEST_TMP/firmware.log")"
 
@@ -102,7 +81,6 @@ check_eq "light answers after bad frames" '{"status": true, "scene": "observe"}'
 # coaps:// with the reference device's PSK (hint CoAP, key esp32c3_key),
 # when the firmware was built with it (its Mbed TLS, `make firmware`).
 if grep -q "listening on coaps://" "$TEST_TMP/firmware.log"; then
-    SBASE="coaps://127.0.0.1:$COAPS_PORT"
     for peer in openssl gnutls; do
         need_program "coap-client-$peer"
         got=$(timeout 30 "coap-client-$peer" -B 20 -k esp32c3_key -u "$peer-client" "$SBASE/light" \
@@ -169,11 +147,8 @@ fi
 stack=$(stat stack_used)
 stack_size=$(stat stack_size)
 log "stack high-water mark: $stack of $stack_size bytes"
-# The reservation (FW_STACK_SIZE) is sized from this figure: a path that
-# grows into its last quarter means the reservation needs a new look.
-if [ -n "$stack" ] && [ $((stack * 4)) -le $((stack_size * 3)) ]; then
-    pass "stack high-water within three quarters of the reservation"
-else fail "stack high-water within three quarters of the reservation" "$stack of $stack_size"; fi
+# The reservation (FW_STACK_SIZE) is sized from this figure.
+check_within_three_quarters "stack" "$stack" "$stack_size"
 log "instructions per request: min $(stat insn_min), max $(stat insn_max)"
 
 # Ctrl-C/SIGTERM stops QEMU and the bridge; the port is free again.

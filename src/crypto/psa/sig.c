@@ -218,6 +218,14 @@ static coaps_status ecdsa_raw(enum crypto_peer_key_type type, const uint8_t *sig
     return again_len == sig_len && memcmp(again, sig, sig_len) == 0 ? COAPS_OK : COAPS_E_VERIFY;
 }
 
+/* RSA above PSA's size limit, with Mbed TLS's own RSA code (called
+ * directly: with MBEDTLS_USE_PSA_CRYPTO, mbedtls_pk_verify_ext would hand
+ * the key to PSA again, and accept any PSS salt). The same paddings: PSS
+ * with MGF1 of the scheme's hash and salt = hash length. Both read exactly
+ * one modulus length of signature. An Mbed TLS without RSA (the
+ * ECDHE-ECDSA firmware's) parses no RSA key, so no big_rsa is ever made
+ * and there is nothing to verify with. */
+#if defined(MBEDTLS_RSA_C)
 static mbedtls_md_type_t scheme_md(const struct crypto_sig_scheme_info *row)
 {
     switch (row->hash) {
@@ -228,11 +236,6 @@ static mbedtls_md_type_t scheme_md(const struct crypto_sig_scheme_info *row)
     return MBEDTLS_MD_NONE;
 }
 
-/* RSA above PSA's size limit, with Mbed TLS's own RSA code (called
- * directly: with MBEDTLS_USE_PSA_CRYPTO, mbedtls_pk_verify_ext would hand
- * the key to PSA again, and accept any PSS salt). The same paddings: PSS
- * with MGF1 of the scheme's hash and salt = hash length. Both read exactly
- * one modulus length of signature. */
 static coaps_status verify_big_rsa(const mbedtls_pk_context *pk,
                                    const struct crypto_sig_scheme_info *row, const uint8_t *digest,
                                    const uint8_t *sig, size_t sig_len)
@@ -248,6 +251,15 @@ static coaps_status verify_big_rsa(const mbedtls_pk_context *pk,
                 : mbedtls_rsa_rsassa_pkcs1_v15_verify(rsa, md, hash_len, digest, sig);
     return r == 0 ? COAPS_OK : COAPS_E_VERIFY;
 }
+#else
+static coaps_status verify_big_rsa(const mbedtls_pk_context *pk,
+                                   const struct crypto_sig_scheme_info *row, const uint8_t *digest,
+                                   const uint8_t *sig, size_t sig_len)
+{
+    (void)pk, (void)row, (void)digest, (void)sig, (void)sig_len;
+    return COAPS_E_VERIFY;
+}
+#endif
 
 static coaps_status verify_hash(const struct crypto_peer_key *key,
                                 const struct crypto_sig_scheme_info *row, const uint8_t *digest,
