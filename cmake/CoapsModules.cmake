@@ -3,7 +3,7 @@
 # test of one module builds even while a sibling module is being written.
 
 function(coaps_module name)
-  cmake_parse_arguments(M "" "SUBDIR" "DEPS;LIBS" ${ARGN})
+  cmake_parse_arguments(M "NOT_IN_LIBRARY" "SUBDIR" "DEPS;LIBS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.c)
   if(M_SUBDIR) # one implementation of the module's interface (a crypto backend)
     file(GLOB sub_srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/${M_SUBDIR}/*.c)
@@ -28,6 +28,9 @@ function(coaps_module name)
     target_link_libraries(coaps_${name} PUBLIC ${M_LIBS})
   endif()
   set_property(GLOBAL APPEND PROPERTY COAPS_MODULES ${name})
+  if(NOT M_NOT_IN_LIBRARY) # NOT_IN_LIBRARY: the programs' own code (cli)
+    set_property(GLOBAL APPEND PROPERTY COAPS_LIBRARY_MODULES ${name})
+  endif()
   set_property(GLOBAL PROPERTY COAPS_DEPS_${name} ${M_DEPS})
 endfunction()
 
@@ -57,7 +60,7 @@ endfunction()
 
 # The installed library: libcoaps.a and libcoaps.so from every module.
 function(coaps_public_library)
-  get_property(mods GLOBAL PROPERTY COAPS_MODULES)
+  get_property(mods GLOBAL PROPERTY COAPS_LIBRARY_MODULES)
   set(objs)
   set(targets)
   foreach(m ${mods})

@@ -1,4 +1,4 @@
-/* fuzz_json.c - libFuzzer harness for the JSON validator (src/common/json.c).
+/* fuzz_json.c - libFuzzer harness for the JSON validator (src/light/json.c).
  * Any input must return a status without crashing, reading out of bounds or
  * recursing past JSON_MAX_DEPTH; a text accepted as an object must begin,
  * after whitespace, with '{'. */
@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "common/json.h"
+#include "light/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

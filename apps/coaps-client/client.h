@@ -1,21 +1,17 @@
 /* client.h - coaps-client's state, shared by its files. */
-#ifndef COAPS_CLIENT_H
-#define COAPS_CLIENT_H
+#ifndef COAPS_APP_CLIENT_H
+#define COAPS_APP_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli/cli.h"
+#include "coaps/client.h"
 #include "coaps/coap.h"
 #include "coaps/dtls.h"
-#include "net/cli.h"
-#include "net/dtls_client.h"
-#include "net/keylog.h"
-#include "net/edge.h"
-#include "net/log.h"
-#include "net/loop.h"
-#include "net/uri.h"
+#include "coaps/uri.h"
 
 #define PROG "coaps-client"
 
@@ -61,22 +57,16 @@ struct client_opts {
 
 struct client {
     struct client_opts opts;
-    struct net_log log;
+    int log_level;    /* -v */
     FILE *out;        /* stdout or the -o file */
-    struct net_loop loop;
-    struct net_edge *edge;
-    void *coap_mem;
+    coaps_client *cl; /* the runtime: socket, DTLS, loop (coaps/client.h) */
     coaps_coap_endpoint *coap;
-    struct net_uri uri;
-    struct net_dtls_client dtls; /* coaps:// only */
-    coaps_dtls_pki *pki;         /* NULL: PSK only */
-    struct net_keylog keylog;
-    bool handshake_done;
+    coaps_uri uri;
     uint8_t *payload; /* -e / -f body, heap */
     size_t payload_len;
     /* Uri-Path / Uri-Query segments of the request, pointing into uri */
-    coaps_coap_segment path[NET_URI_SEGMENTS_MAX];
-    coaps_coap_segment query[NET_URI_SEGMENTS_MAX];
+    coaps_coap_segment path[COAPS_URI_SEGMENTS_MAX];
+    coaps_coap_segment query[COAPS_URI_SEGMENTS_MAX];
     coaps_coap_request_id req_id;
     uint64_t end_ms;
     bool done;
@@ -96,4 +86,4 @@ int client_build_request(struct client *c, const coaps_peer *server,
 /* "Not Found" for 4.04 etc. (RFC 7252 12.1.2); "" for unknown codes. */
 const char *client_code_name(uint8_t code);
 
-#endif /* COAPS_CLIENT_H */
+#endif /* COAPS_APP_CLIENT_H */

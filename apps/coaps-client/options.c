@@ -6,8 +6,6 @@
 #include <string.h>
 
 #include "client.h"
-#include "common/try.h"
-#include "net/psk_store.h"
 
 static void usage(FILE *out)
 {
@@ -137,11 +135,11 @@ static int parse_one(struct client *c, int opt, const char *arg)
         return cli_parse_token(arg, o->token, &o->token_len)
                    ? 0 : bad_flag('T', arg, "not a token of 1-8 bytes (text, or 0x and hex)");
     case 'v':
-        return net_log_parse_level(arg, &c->log.level)
+        return cli_parse_log_level(arg, &c->log_level)
                    ? 0 : bad_flag('v', arg, "not a log level 0-7 or emerg..debug");
     case 'k': {
         const char *why = NULL;
-        if (net_psk_parse_key(arg, strlen(arg), o->psk_key, &o->psk_key_len, &why) != COAPS_OK)
+        if (coaps_dtls_psk_from_text(arg, strlen(arg), o->psk_key, &o->psk_key_len, &why) != COAPS_OK)
             return bad_flag('k', arg, why);
         o->have_key = true;
         return 0;
@@ -167,19 +165,19 @@ static int parse_one(struct client *c, int opt, const char *arg)
 static int parse_uri(struct client *c, const char *text)
 {
     const char *why = NULL;
-    coaps_status st = net_uri_parse(text, &c->uri, &why);
+    coaps_status st = coaps_uri_parse(text, &c->uri, &why);
     if (st != COAPS_OK) {
         fprintf(stderr, PROG ": bad URI '%s': %s\n", text, why ? why : coaps_status_str(st));
         return 2;
     }
     const struct client_opts *o = &c->opts;
-    if (c->uri.scheme == NET_URI_COAPS && !o->have_key && !o->pki_given) {
+    if (c->uri.scheme == COAPS_URI_COAPS && !o->have_key && !o->pki_given) {
         fprintf(stderr, PROG ": coaps:// needs credentials: -k KEY -u IDENTITY, or -C/--rpk-trust\n");
         return 2;
     }
     /* libcoap's coap-client refuses a PSK without an identity too
      * ("Identity (PSK) not defined"): there is no standard default. */
-    if (c->uri.scheme == NET_URI_COAPS && o->have_key && !o->have_identity) {
+    if (c->uri.scheme == COAPS_URI_COAPS && o->have_key && !o->have_identity) {
         fprintf(stderr, PROG ": coaps:// with -k needs -u IDENTITY\n");
         return 2;
     }
@@ -193,7 +191,7 @@ int client_parse_opts(struct client *c, int argc, char **argv, bool *help)
     o->content_format = COAPS_COAP_CF_NONE;
     o->accept = COAPS_COAP_CF_NONE;
     o->wait_s = CLIENT_DEFAULT_WAIT_S;
-    c->log.level = NET_LOG_DEFAULT;
+    c->log_level = 4; /* warning, the runtime's default */
     opterr = 0;
     static const struct option longs[] = {
         {"rpk-trust", required_argument, NULL, OPT_RPK_TRUST},
@@ -244,11 +242,11 @@ int client_parse_opts(struct client *c, int argc, char **argv, bool *help)
 
 /* RFC 7252 6.4 steps 8-9: one option per decoded segment, whatever bytes
  * it holds ('/', '&', NUL, or none). */
-static void uri_segments(const struct net_uri *u, const struct net_uri_seg *segs, size_t n,
+static void uri_segments(const coaps_uri *u, const coaps_uri_seg *segs, size_t n,
                          coaps_coap_segment *out)
 {
     for (size_t i = 0; i < n; i++) {
-        out[i].data = net_uri_seg_ptr(u, segs[i]);
+        out[i].data = coaps_uri_seg_ptr(u, segs[i]);
         out[i].len = segs[i].len;
     }
 }
@@ -257,7 +255,7 @@ int client_build_request(struct client *c, const coaps_peer *server,
                          coaps_coap_client_request *req)
 {
     const struct client_opts *o = &c->opts;
-    struct net_uri *u = &c->uri;
+    coaps_uri *u = &c->uri;
     coaps_coap_client_request_init(req);
     req->peer = *server;
     req->method = o->method;
@@ -317,7 +315,7 @@ const char *client_code_name(uint8_t code)
         {COAPS_COAP_GATEWAY_TIMEOUT, "Gateway Timeout"},
         {COAPS_COAP_PROXYING_NOT_SUPPORTED, "Proxying Not Supported"},
     };
-    for (size_t i = 0; i < COAPS_ARRAY_LEN(names); i++)
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (names[i].code == code)
             return names[i].name;
     return "";

@@ -15,17 +15,9 @@
 
 #include "coaps/coap.h"
 #include "coaps/dtls.h"
-#include "light.h"
-#include "net/addr.h"
-#include "net/cli.h"
-#include "net/clock.h"
-#include "net/dtls_server.h"
-#include "net/edge.h"
-#include "net/keylog.h"
-#include "net/log.h"
-#include "net/loop.h"
-#include "net/psk_store.h"
-#include "net/random.h"
+#include "coaps/server.h"
+#include "light/light.h"
+#include "cli/cli.h"
 #include "test_resources.h"
 
 #define PROG "coaps-server"
@@ -44,15 +36,7 @@
 /* Longest --idle-timeout: one day. */
 #define SERVER_IDLE_TIMEOUT_MAX_S 86400
 
-/* Receive buffer asked for each socket (--rcvbuf). Linux's default (208
- * KiB) holds about 250 small datagrams (the kernel charges each its
- * truesize, ~0.8 KiB on loopback), and a fleet's burst overflows it: at
- * 1,000 sessions 0.1-0.5 % of requests were dropped, each costing its
- * device a 2-3 s retransmission (RFC 7252 4.2). 4 MiB (which Linux doubles
- * for its bookkeeping) holds some 10,000: a request from each of the
- * default --max-sessions at once, or 50 ms of work at 200,000 datagrams/s.
- * Only pages that data reaches are used. */
-#define SERVER_DEFAULT_RCVBUF (4 * 1024 * 1024)
+/* --rcvbuf bounds (the default, 4 MiB, is coaps_server_config_default's). */
 #define SERVER_RCVBUF_MIN 4096
 #define SERVER_RCVBUF_MAX (1024 * 1024 * 1024)
 
@@ -63,36 +47,36 @@
 #define SERVER_DEFAULT_DEDUP_PEERS 4096
 #define SERVER_DEDUP_PEERS_MAX 65534
 
+/* Bounds of the coaps:// flags (src/net/dtls_server.h's limits). */
+#define SERVER_MAX_SESSIONS_LIMIT 1048576
+#define SERVER_MAX_HANDSHAKES_LIMIT 65536
+#define SERVER_MAX_CERT_HANDSHAKES_LIMIT 4096
+
+/* A credential flag, applied in order once the server exists. */
+struct psk_flag {
+    int opt; /* OPT_PSK, OPT_PSK_FILE or OPT_PSK_DEFAULT */
+    const char *arg;
+};
+
 struct server_opts {
     const char *bind_host; /* NULL: [::] dual stack (else 0.0.0.0) */
     uint16_t port;
-    int log_level;
-    uint16_t max_observers;
     bool test_resources;
-    int rcvbuf;       /* bytes asked for each socket's receive buffer */
     bool rcvbuf_set;  /* --rcvbuf given: say so if the kernel gives less */
-    uint16_t dedup_peers;
     bool no_coap, no_coaps;
     bool coaps_port_set;
     uint16_t coaps_port;
-    const char *hint;
-    struct net_psk_store *psk; /* heap: 48 KiB */
+    coaps_server_config cfg;
     coaps_dtls_pki_files pki_files; /* -c -j -C --rpk-trust */
     bool pki_given;
-    struct net_dtls_server_opts dtls;
+    struct psk_flag *psk; /* argc entries at most */
+    size_t n_psk;
 };
 
 struct server {
-    struct net_log log;
-    struct net_loop loop;
-    struct net_edge *edge;
-    void *coap_mem;
-    coaps_coap_endpoint *coap;
+    coaps_server *srv;
     struct light light;
     struct test_resources *test;
-    struct net_dtls_server *dtls; /* NULL: no coaps:// */
-    coaps_dtls_pki *pki;          /* NULL: PSK only */
-    struct net_keylog keylog;
 };
 
 static void usage(FILE *out)
@@ -171,11 +155,7 @@ enum {
 /* The coaps:// flags (credentials, session limits). 0, or 2 after a line. */
 static int parse_coaps_opt(int c, const char *arg, struct server_opts *o)
 {
-    char err[NET_PSK_ERR_MAX];
     uint64_t v;
-    const char *why = NULL;
-    uint8_t key[COAPS_DTLS_PSK_KEY_MAX];
-    size_t key_len = 0;
     switch (c) {
     case OPT_COAPS_PORT:
         o->coaps_port_set = true;
@@ -188,19 +168,9 @@ static int parse_coaps_opt(int c, const char *arg, struct server_opts *o)
         o->no_coaps = true;
         return 0;
     case OPT_PSK:
-        if (net_psk_store_add_arg(o->psk, arg, err, sizeof err) != COAPS_OK)
-            return bad_flag("--psk", arg, err);
-        return 0;
     case OPT_PSK_FILE:
-        if (net_psk_store_load_file(o->psk, arg, err, sizeof err) != COAPS_OK) {
-            fprintf(stderr, PROG ": --psk-file %s\n", err);
-            return 2;
-        }
-        return 0;
     case OPT_PSK_DEFAULT:
-        if (net_psk_parse_key(arg, strlen(arg), key, &key_len, &why) != COAPS_OK)
-            return bad_flag("--psk-default", arg, why);
-        net_psk_store_set_default(o->psk, key, key_len);
+        o->psk[o->n_psk++] = (struct psk_flag){c, arg};
         return 0;
     case 'c':
     case 'j':
@@ -214,27 +184,27 @@ static int parse_coaps_opt(int c, const char *arg, struct server_opts *o)
     case OPT_HINT:
         if (strlen(arg) > COAPS_DTLS_PSK_HINT_MAX)
             return bad_flag("--hint", arg, "longer than 128 bytes");
-        o->hint = arg;
+        o->cfg.psk_hint = arg;
         return 0;
     case OPT_MAX_SESSIONS:
-        if (!cli_parse_uint(arg, 1, NET_SESSION_TABLE_MAX, &v))
+        if (!cli_parse_uint(arg, 1, SERVER_MAX_SESSIONS_LIMIT, &v))
             return bad_flag("--max-sessions", arg, "not a number 1-1048576");
-        o->dtls.max_sessions = (uint32_t)v;
+        o->cfg.max_sessions = (uint32_t)v;
         return 0;
     case OPT_MAX_HANDSHAKES:
-        if (!cli_parse_uint(arg, 1, NET_DTLS_MAX_HANDSHAKES_LIMIT, &v))
+        if (!cli_parse_uint(arg, 1, SERVER_MAX_HANDSHAKES_LIMIT, &v))
             return bad_flag("--max-handshakes", arg, "not a number 1-65536");
-        o->dtls.max_handshakes = (uint32_t)v;
+        o->cfg.max_handshakes = (uint32_t)v;
         return 0;
     case OPT_MAX_CERT_HANDSHAKES:
-        if (!cli_parse_uint(arg, 1, NET_DTLS_MAX_CERT_HANDSHAKES_LIMIT, &v))
+        if (!cli_parse_uint(arg, 1, SERVER_MAX_CERT_HANDSHAKES_LIMIT, &v))
             return bad_flag("--max-cert-handshakes", arg, "not a number 1-4096");
-        o->dtls.max_cert_handshakes = (uint32_t)v;
+        o->cfg.max_cert_handshakes = (uint32_t)v;
         return 0;
     case OPT_IDLE_TIMEOUT:
         if (!cli_parse_uint(arg, 1, SERVER_IDLE_TIMEOUT_MAX_S, &v))
             return bad_flag("--idle-timeout", arg, "not a number of seconds 1-86400");
-        o->dtls.idle_timeout_ms = (uint32_t)v * 1000u;
+        o->cfg.idle_timeout_ms = (uint32_t)v * 1000u;
         return 0;
     default:
         return 2;
@@ -277,13 +247,13 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
                 return bad_flag("-p", optarg, "not a port number 0-65535");
             break;
         case 'v':
-            if (!net_log_parse_level(optarg, &o->log_level))
+            if (!cli_parse_log_level(optarg, &o->cfg.log_level))
                 return bad_flag("-v", optarg, "not a log level 0-7 or emerg..debug");
             break;
         case OPT_MAX_OBSERVERS:
             if (!cli_parse_uint(optarg, 1, SERVER_MAX_OBSERVERS_LIMIT, &v))
                 return bad_flag("--max-observers", optarg, "not a number 1-4096");
-            o->max_observers = (uint16_t)v;
+            o->cfg.max_observers = (uint16_t)v;
             break;
         case OPT_TEST_RESOURCES:
             o->test_resources = true;
@@ -291,13 +261,13 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
         case OPT_RCVBUF:
             if (!cli_parse_size(optarg, SERVER_RCVBUF_MIN, SERVER_RCVBUF_MAX, &v))
                 return bad_flag("--rcvbuf", optarg, "not a size of 4K-1024M (bytes, K or M)");
-            o->rcvbuf = (int)v;
+            o->cfg.rcvbuf = (int)v;
             o->rcvbuf_set = true;
             break;
         case OPT_DEDUP_PEERS:
             if (!cli_parse_uint(optarg, 1, SERVER_DEDUP_PEERS_MAX, &v))
                 return bad_flag("--dedup-peers", optarg, "not a number 1-65534");
-            o->dedup_peers = (uint16_t)v;
+            o->cfg.dedup_peers = (uint16_t)v;
             break;
         case OPT_COAPS_PORT:
         case OPT_NO_COAP:
@@ -339,7 +309,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
         fprintf(stderr, PROG ": --no-coap and --no-coaps leave nothing to serve\n");
         return 2;
     }
-    if (o->no_coap && !net_psk_store_usable(o->psk) && !o->pki_given) {
+    if (o->no_coap && o->n_psk == 0 && !o->pki_given) {
         fprintf(stderr, PROG ": --no-coap needs coaps:// credentials "
                         "(--psk, --psk-file, --psk-default or -c/-j)\n");
         return 2;
@@ -347,76 +317,74 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
     return 0;
 }
 
-static int server_setup_coap(struct server *s, const struct server_opts *o)
+/* The credential flags, in the order given: one line naming the flag on
+ * the first that is wrong. */
+static int server_add_psks(struct server *s, const struct server_opts *o)
 {
-    coaps_coap_config cfg;
-    coaps_coap_config_default(&cfg);
-    cfg.random = net_random_u32;
-    if (o->max_observers)
-        cfg.max_observers = o->max_observers;
-    cfg.dedup_peers = o->dedup_peers;
-    /* the default output queue: notifications that do not fit wait in the
-     * core for the next tick (coaps_coap_resource_notify) */
-    size_t size = coaps_coap_endpoint_size(&cfg);
-    s->coap_mem = size ? malloc(size) : NULL;
-    if (s->coap_mem == NULL ||
-        coaps_coap_endpoint_init(s->coap_mem, size, &cfg, &s->coap) != COAPS_OK) {
-        fprintf(stderr, PROG ": cannot set up the CoAP endpoint (%zu bytes)\n", size);
+    char err[256] = "";
+    char arg[512];
+    for (size_t i = 0; i < o->n_psk; i++) {
+        const struct psk_flag *f = &o->psk[i];
+        coaps_status st;
+        if (f->opt == OPT_PSK_FILE) {
+            st = coaps_server_load_psk_file(s->srv, f->arg, err, sizeof err);
+            if (st != COAPS_OK) {
+                fprintf(stderr, PROG ": --psk-file %s\n", err);
+                return 2;
+            }
+            continue;
+        }
+        /* --psk-default KEY is the identity "*" of --psk */
+        snprintf(arg, sizeof arg, "%s%s", f->opt == OPT_PSK_DEFAULT ? "*:" : "", f->arg);
+        st = coaps_server_add_psk_arg(s->srv, arg, err, sizeof err);
+        if (st != COAPS_OK)
+            return bad_flag(f->opt == OPT_PSK_DEFAULT ? "--psk-default" : "--psk", f->arg, err);
+    }
+    return 0;
+}
+
+static int server_setup(struct server *s, struct server_opts *o)
+{
+    char err[512] = "";
+    if (o->pki_given && !o->no_coaps)
+        o->cfg.pki = &o->pki_files;
+    if (coaps_server_new(&s->srv, &o->cfg, err, sizeof err) != COAPS_OK) {
+        fprintf(stderr, PROG ": %s\n", err);
         return 1;
     }
-    if (light_register(&s->light, s->coap) != COAPS_OK) {
+    coaps_coap_endpoint *coap = coaps_server_coap(s->srv);
+    if (light_register(&s->light, coap) != COAPS_OK) {
         fprintf(stderr, PROG ": cannot register /light\n");
         return 1;
     }
     if (o->test_resources) {
         s->test = calloc(1, sizeof *s->test);
-        if (s->test == NULL || test_resources_register(s->test, s->coap) != COAPS_OK) {
+        if (s->test == NULL || test_resources_register(s->test, coap) != COAPS_OK) {
             fprintf(stderr, PROG ": cannot register the test resources\n");
             return 1;
         }
     }
-    return 0;
+    return server_add_psks(s, o);
 }
 
-/* Bind one socket for transport on -A or, by default, on [::] dual
- * stack, falling back to 0.0.0.0 on hosts without IPv6. */
-static int server_bind(struct server *s, const struct server_opts *o, uint16_t port,
-                       enum coaps_transport transport)
+/* One socket for coap:// or coaps:// on -A (default: all addresses). */
+static int server_listen(struct server *s, const struct server_opts *o, uint16_t port, bool dtls)
 {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    const char *err = NULL;
-    const char *host = o->bind_host ? o->bind_host : "::";
-    const char *scheme = transport == COAPS_TRANSPORT_DTLS ? "coaps" : "coap";
-    if (net_addr_resolve(host, port, true, &ss, &len, &err) != COAPS_OK) {
-        fprintf(stderr, PROG ": cannot resolve -A '%s': %s\n", host, err ? err : "unknown");
+    char bound[64], err[512] = "";
+    coaps_status st = coaps_server_listen(s->srv, o->bind_host, port, dtls, bound, sizeof bound,
+                                          err, sizeof err);
+    if (st == COAPS_E_NOT_FOUND && o->bind_host) {
+        /* name the flag: "cannot resolve 'HOST': REASON" */
+        const char *why = strstr(err, "': ");
+        fprintf(stderr, PROG ": cannot resolve -A '%s': %s\n", o->bind_host,
+                why ? why + 3 : err);
         return 1;
-    }
-    int err_no = 0;
-    struct net_endpoint *ep = NULL;
-    coaps_status st = net_edge_open(s->edge, (struct sockaddr *)&ss, len, transport, &ep, &err_no);
-    if (st != COAPS_OK && o->bind_host == NULL && err_no == EAFNOSUPPORT) {
-        net_addr_resolve("0.0.0.0", port, true, &ss, &len, &err);
-        st = net_edge_open(s->edge, (struct sockaddr *)&ss, len, transport, &ep, &err_no);
     }
     if (st != COAPS_OK) {
-        char text[NET_ADDR_STR_MAX];
-        /* coap:// keeps the message scripts know; coaps:// names itself */
-        fprintf(stderr, PROG ": cannot bind %s%s%s: %s\n",
-                transport == COAPS_TRANSPORT_DTLS ? scheme : "",
-                transport == COAPS_TRANSPORT_DTLS ? "://" : "",
-                net_addr_format((struct sockaddr *)&ss, text, sizeof text), strerror(err_no));
+        fprintf(stderr, PROG ": %s\n", err);
         return 1;
     }
-    char text[NET_ADDR_STR_MAX];
-    fprintf(stderr, PROG ": listening on %s://%s\n", scheme,
-            net_addr_format((struct sockaddr *)&ep->local, text, sizeof text));
-    /* Linux reports twice what it granted (socket(7)) */
-    bool short_buf = ep->rcvbuf / 2 < o->rcvbuf;
-    NET_LOG(&s->log, short_buf && o->rcvbuf_set ? NET_LOG_WARN : NET_LOG_INFO,
-            "%s://: receive buffer %d KiB%s", scheme, ep->rcvbuf / 2 / 1024,
-            short_buf ? " (less than asked: raise net.core.rmem_max or run with CAP_NET_ADMIN)"
-                      : "");
+    fprintf(stderr, PROG ": listening on %s://%s\n", dtls ? "coaps" : "coap", bound);
     return 0;
 }
 
@@ -432,149 +400,39 @@ static void server_report_suites(void)
                     coaps_dtls_crypto_backend(), coaps_dtls_suite_name(all[i]));
 }
 
-/* coaps://: credentials, keylog, the DTLS layer, its socket. */
-static int server_setup_coaps(struct server *s, const struct server_opts *o)
+static int server_listen_coaps(struct server *s, const struct server_opts *o)
 {
     if (o->no_coaps)
         return 0;
     server_report_suites();
-    if (!net_psk_store_usable(o->psk) && !o->pki_given) {
+    if (!coaps_server_has_credentials(s->srv)) {
         fprintf(stderr, PROG ": coaps:// not started: no credentials "
                         "(give --psk, --psk-file, --psk-default or -c/-j)\n");
         return 0;
     }
-    if (o->pki_given) {
-        char err[256] = "";
-        coaps_status pst = coaps_dtls_pki_new(&s->pki, &o->pki_files, err, sizeof err);
-        if (pst != COAPS_OK) {
-            fprintf(stderr, PROG ": certificates: %s\n", err[0] ? err : coaps_status_str(pst));
-            return 1;
-        }
-    }
-    const char *keylog_path = NULL;
-    if (net_keylog_open(&s->keylog, &keylog_path) != COAPS_OK) {
-        fprintf(stderr, PROG ": SSLKEYLOGFILE '%s': %s\n", keylog_path, strerror(errno));
-        return 1;
-    }
-    if (keylog_path)
-        fprintf(stderr, PROG ": warning: writing DTLS secrets to %s (SSLKEYLOGFILE)\n",
-                keylog_path);
-    coaps_dtls_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.role = COAPS_DTLS_SERVER;
-    cfg.psk_hint = (const uint8_t *)o->hint;
-    cfg.psk_hint_len = strlen(o->hint);
-    cfg.pki = s->pki;
-    if (s->keylog.f) {
-        cfg.keylog = net_keylog_line;
-        cfg.keylog_user = &s->keylog;
-    }
-    s->dtls = calloc(1, sizeof *s->dtls);
-    if (s->dtls == NULL) {
-        fprintf(stderr, PROG ": out of memory\n");
-        return 1;
-    }
-    coaps_status st = net_dtls_server_init(s->dtls, s->edge, &s->log, &cfg, o->psk, &o->dtls,
-                                           net_now_ms());
-    if (st != COAPS_OK) {
-        fprintf(stderr, PROG ": cannot set up coaps://: %s\n", coaps_status_str(st));
-        free(s->dtls);
-        s->dtls = NULL;
+    if (!o->coaps_port_set && o->port == UINT16_MAX) {
+        fprintf(stderr, PROG ": -p 65535 leaves no port for coaps:// (give --coaps-port)\n");
         return 1;
     }
     uint16_t port = o->coaps_port_set ? o->coaps_port
                     : o->port == 0    ? 0
                                       : (uint16_t)(o->port + 1);
-    if (!o->coaps_port_set && o->port == UINT16_MAX) {
-        fprintf(stderr, PROG ": -p 65535 leaves no port for coaps:// (give --coaps-port)\n");
-        return 1;
-    }
-    return server_bind(s, o, port, COAPS_TRANSPORT_DTLS);
+    return server_listen(s, o, port, true);
 }
 
-static void server_log_stats(const struct server *s)
+static int server_run(struct server *s, struct server_opts *o)
 {
-    if (!NET_LOG_ENABLED(&s->log, NET_LOG_INFO))
-        return;
-    const coaps_coap_stats *st = coaps_coap_get_stats(s->coap);
-    net_log_print(&s->log, NET_LOG_INFO,
-                  "stats: rx %llu (malformed %llu, duplicates %llu), requests %llu, tx %llu "
-                  "(retransmissions %llu, rst %llu, notifications %llu, dropped %llu), "
-                  "timeouts %llu, table full %llu, dedup recycled %llu",
-                  (unsigned long long)st->rx_datagrams, (unsigned long long)st->rx_malformed,
-                  (unsigned long long)st->rx_duplicates, (unsigned long long)st->rx_requests,
-                  (unsigned long long)st->tx_datagrams, (unsigned long long)st->tx_retransmissions,
-                  (unsigned long long)st->tx_rst, (unsigned long long)st->tx_notifications,
-                  (unsigned long long)st->tx_dropped, (unsigned long long)st->timeouts,
-                  (unsigned long long)st->table_full, (unsigned long long)st->dedup_recycled);
-    if (s->dtls) {
-        const struct net_dtls_server_stats *d = &s->dtls->stats;
-        net_log_print(&s->log, NET_LOG_INFO,
-                      "coaps: hello-verify %llu, handshakes %llu, established %llu, failed %llu "
-                      "(unknown identity %llu, forgery limit %llu), closed %llu, restarted %llu, "
-                      "idle %llu, evicted %llu, handshakes evicted %llu, refused %llu",
-                      (unsigned long long)d->hello_verify, (unsigned long long)d->handshakes,
-                      (unsigned long long)d->established, (unsigned long long)d->failed,
-                      (unsigned long long)d->unknown_identity,
-                      (unsigned long long)d->auth_limit, (unsigned long long)d->closed,
-                      (unsigned long long)d->restarted, (unsigned long long)d->idle_expired,
-                      (unsigned long long)d->evicted, (unsigned long long)d->handshakes_evicted,
-                      (unsigned long long)d->refused);
-    }
-    for (size_t i = 0; i < s->edge->n_eps; i++) {
-        net_endpoint_update_drops(&s->edge->eps[i]);
-        const struct net_endpoint_stats *es = &s->edge->eps[i].stats;
-        char text[NET_ADDR_STR_MAX];
-        /* kernel: dropped before we could read them (receive buffer full) */
-        net_log_print(&s->log, NET_LOG_INFO,
-                      "socket %s: rx %llu (dropped %llu, kernel dropped %llu), "
-                      "tx %llu (dropped %llu)",
-                      net_addr_format((const struct sockaddr *)&s->edge->eps[i].local, text,
-                                      sizeof text),
-                      (unsigned long long)es->rx_datagrams, (unsigned long long)es->rx_dropped,
-                      (unsigned long long)es->rx_kernel_dropped,
-                      (unsigned long long)es->tx_datagrams, (unsigned long long)es->tx_dropped);
-    }
-}
-
-static int server_run(struct server *s, const struct server_opts *o)
-{
-    int rc = server_setup_coap(s, o);
-    if (rc)
-        return rc;
-    s->edge = calloc(1, sizeof *s->edge);
-    if (s->edge == NULL) {
-        fprintf(stderr, PROG ": out of memory\n");
-        return 1;
-    }
-    net_edge_init(s->edge, s->coap, &s->log);
-    s->edge->rcvbuf = o->rcvbuf;
-    if (net_loop_init(&s->loop, &s->log, true) != COAPS_OK) {
-        fprintf(stderr, PROG ": cannot set up the event loop: %s\n", strerror(errno));
-        return 1;
-    }
-    if (!o->no_coap)
-        rc = server_bind(s, o, o->port, COAPS_TRANSPORT_UDP);
+    int rc = server_setup(s, o);
+    if (rc == 0 && !o->no_coap)
+        rc = server_listen(s, o, o->port, false);
     if (rc == 0)
-        rc = server_setup_coaps(s, o);
-    if (rc == 0 && s->dtls && net_dtls_server_attach(s->dtls, &s->loop) != COAPS_OK) {
-        fprintf(stderr, PROG ": cannot add the coaps:// timer\n");
-        rc = 1;
-    }
-    if (rc == 0 && net_edge_attach(s->edge, &s->loop) != COAPS_OK) {
-        fprintf(stderr, PROG ": cannot watch the socket: %s\n", strerror(errno));
-        rc = 1;
-    }
-    if (rc == 0 && net_loop_run(&s->loop) != COAPS_OK) {
+        rc = server_listen_coaps(s, o);
+    if (rc == 0 && coaps_server_run(s->srv) != COAPS_OK) {
         fprintf(stderr, PROG ": event loop failed: %s\n", strerror(errno));
         rc = 1;
     }
     if (rc == 0)
-        server_log_stats(s);
-    if (s->dtls)
-        net_dtls_server_close(s->dtls, net_now_ms());
-    net_edge_close(s->edge);
-    net_loop_close(&s->loop);
+        coaps_server_log_stats(s->srv);
     return rc;
 }
 
@@ -583,16 +441,16 @@ int main(int argc, char **argv)
     struct server_opts o;
     memset(&o, 0, sizeof o);
     o.port = SERVER_DEFAULT_PORT;
-    o.log_level = NET_LOG_DEFAULT;
-    o.hint = SERVER_DEFAULT_HINT;
-    o.rcvbuf = SERVER_DEFAULT_RCVBUF;
-    o.dedup_peers = SERVER_DEFAULT_DEDUP_PEERS;
-    o.psk = malloc(sizeof *o.psk);
+    coaps_server_config_default(&o.cfg);
+    o.cfg.log_name = PROG;
+    o.cfg.psk_hint = SERVER_DEFAULT_HINT;
+    o.cfg.dedup_peers = SERVER_DEFAULT_DEDUP_PEERS;
+    o.cfg.keylog_from_env = true;
+    o.psk = calloc((size_t)argc, sizeof *o.psk);
     if (o.psk == NULL) {
         fprintf(stderr, PROG ": out of memory\n");
         return 1;
     }
-    net_psk_store_init(o.psk);
     bool help = false;
     int rc = parse_opts(argc, argv, &o, &help);
     if (rc || help) {
@@ -603,17 +461,9 @@ int main(int argc, char **argv)
     }
     struct server s;
     memset(&s, 0, sizeof s);
-    s.log.level = o.log_level;
-    s.log.prog = PROG;
-    s.loop.epfd = -1;
-    s.loop.sigfd = -1;
     rc = server_run(&s, &o);
-    net_keylog_close(&s.keylog);
-    coaps_dtls_pki_free(s.pki);
-    free(s.dtls);
-    free(o.psk);
-    free(s.edge);
+    coaps_server_free(s.srv);
     free(s.test);
-    free(s.coap_mem);
+    free(o.psk);
     return rc;
 }

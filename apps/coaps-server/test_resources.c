@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/try.h"
 
 static coaps_status large_get(void *user, const coaps_coap_request *req,
                               coaps_coap_response *resp)
@@ -15,7 +14,9 @@ static coaps_status large_get(void *user, const coaps_coap_request *req,
     for (unsigned i = 0; i < TEST_LARGE_LINES; i++) {
         char line[48]; /* TEST_LARGE_LINE_LEN + NUL, with room for gcc's range analysis */
         int n = snprintf(line, sizeof line, "line %04u abcdefghijklmnopqrstuvwxyz\n", i);
-        TRY(coaps_coap_response_append(resp, line, (size_t)n));
+        coaps_status st = coaps_coap_response_append(resp, line, (size_t)n);
+        if (st != COAPS_OK)
+            return st;
     }
     return COAPS_OK;
 }
@@ -62,14 +63,16 @@ static coaps_status counter_post(void *user, const coaps_coap_request *req,
 {
     struct test_resources *t = user;
     t->counter++;
-    TRY(counter_get(user, req, resp));
+    coaps_status st = counter_get(user, req, resp);
+    if (st != COAPS_OK)
+        return st;
     coaps_coap_response_set_code(resp, COAPS_COAP_CHANGED);
     return COAPS_OK;
 }
 
 static void no_accept_filter(coaps_coap_resource_def *def)
 {
-    for (size_t i = 0; i < COAPS_ARRAY_LEN(def->accept_cf); i++)
+    for (size_t i = 0; i < sizeof def->accept_cf / sizeof def->accept_cf[0]; i++)
         def->accept_cf[i] = COAPS_COAP_CF_NONE;
 }
 
@@ -82,7 +85,9 @@ coaps_status test_resources_register(struct test_resources *t, coaps_coap_endpoi
     def.ct = COAPS_COAP_CF_TEXT_PLAIN;
     def.sz = TEST_LARGE_LINES * TEST_LARGE_LINE_LEN;
     no_accept_filter(&def);
-    TRY(coaps_coap_resource_add(ep, &def, NULL));
+    coaps_status st = coaps_coap_resource_add(ep, &def, NULL);
+    if (st != COAPS_OK)
+        return st;
 
     t->upload_len = 0;
     memset(&def, 0, sizeof def);
@@ -93,7 +98,9 @@ coaps_status test_resources_register(struct test_resources *t, coaps_coap_endpoi
     def.user = t;
     def.ct = COAPS_COAP_CF_OCTET_STREAM;
     no_accept_filter(&def);
-    TRY(coaps_coap_resource_add(ep, &def, NULL));
+    st = coaps_coap_resource_add(ep, &def, NULL);
+    if (st != COAPS_OK)
+        return st;
 
     t->counter = 0;
     memset(&def, 0, sizeof def);

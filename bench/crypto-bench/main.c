@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cbench.h"
-#include "net/cli.h"
+#include "cli/cli.h"
 
 /* Default CPU time per figure: the 26 figures take about 6 s. */
 #define TIME_MS_DEFAULT 200

@@ -101,7 +101,7 @@ static void parse_psk(struct opts *o, const char *arg)
     memcpy(o->identity, arg, id_len);
     o->identity_len = id_len;
     const char *k = colon + 1, *why = NULL;
-    if (net_psk_parse_key(k, strlen(k), o->key, &o->key_len, &why) != COAPS_OK)
+    if (coaps_dtls_psk_from_text(k, strlen(k), o->key, &o->key_len, &why) != COAPS_OK)
         die("--psk key '%s': %s", k, why);
 }
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "light.h"
+#include "light/light.h"
 #include "link/frame.h"
 #include "runtime/runtime.h"
 #include "stats.h"

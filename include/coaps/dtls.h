@@ -78,6 +78,12 @@ COAPS_API const char *coaps_dtls_crypto_backend(void);
 #define COAPS_DTLS_PSK_KEY_MAX 64
 #define COAPS_DTLS_PSK_HINT_MAX 128
 
+/* A key as people type it: text (1..64 bytes) or "0x" + 2..128 hex digits
+ * (an even count) into key (COAPS_DTLS_PSK_KEY_MAX bytes). COAPS_E_INVALID
+ * with a one-line reason in *why (static text). Linux edge only. */
+COAPS_API coaps_status coaps_dtls_psk_from_text(const char *text, size_t text_len, uint8_t *key,
+                                                size_t *key_len, const char **why);
+
 /* Server: find the key for a client's identity. Write it to key (key_cap =
  * COAPS_DTLS_PSK_KEY_MAX bytes) and its length to *key_len, return COAPS_OK;
  * return COAPS_E_PSK_IDENTITY when the identity is unknown (the handshake then

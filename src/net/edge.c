@@ -170,8 +170,14 @@ static void edge_due(void *ctx, uint64_t now_ms)
 coaps_status net_edge_attach(struct net_edge *edge, struct net_loop *loop)
 {
     for (size_t i = 0; i < edge->n_eps; i++)
-        TRY(net_loop_watch(loop, edge->eps[i].fd, edge_on_readable, &edge->eps[i]));
+        TRY(net_edge_watch(edge, loop, &edge->eps[i]));
     return net_loop_add_timer(loop, edge_deadline, edge_due, edge);
+}
+
+coaps_status net_edge_watch(struct net_edge *edge, struct net_loop *loop, struct net_endpoint *ep)
+{
+    (void)edge;
+    return net_loop_watch(loop, ep->fd, edge_on_readable, ep);
 }
 
 void net_edge_close(struct net_edge *edge)

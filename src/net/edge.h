@@ -92,6 +92,10 @@ void net_edge_set_hooks(struct net_edge *edge, enum coaps_transport transport,
 /* Watch every endpoint in loop and add the CoAP endpoint's timer. */
 coaps_status net_edge_attach(struct net_edge *edge, struct net_loop *loop);
 
+/* Watch one endpoint opened after net_edge_attach (a socket added to a
+ * running server). */
+coaps_status net_edge_watch(struct net_edge *edge, struct net_loop *loop, struct net_endpoint *ep);
+
 /* Hand one plaintext CoAP datagram from `from` to the CoAP endpoint. */
 void net_edge_deliver(struct net_edge *edge, const coaps_peer *from, const uint8_t *data,
                       size_t len, uint64_t now_ms);

@@ -1,7 +1,9 @@
 /* keylog.c - NSS key log file for Wireshark (see keylog.h). */
 #include "net/keylog.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 coaps_status net_keylog_open(struct net_keylog *k, const char **path)
 {
@@ -29,4 +31,18 @@ void net_keylog_close(struct net_keylog *k)
     if (k->f)
         fclose(k->f);
     k->f = NULL;
+}
+
+coaps_status net_keylog_start(struct net_keylog *k, const struct net_log *log,
+                              coaps_dtls_config *cfg, char *err, size_t cap)
+{
+    const char *path = NULL;
+    if (net_keylog_open(k, &path) != COAPS_OK)
+        return net_fail(COAPS_E_IO, err, cap, "SSLKEYLOGFILE '%s': %s", path, strerror(errno));
+    if (k->f == NULL)
+        return COAPS_OK;
+    NET_LOG(log, NET_LOG_WARN, "writing DTLS secrets to %s (SSLKEYLOGFILE)", path);
+    cfg->keylog = net_keylog_line;
+    cfg->keylog_user = k;
+    return COAPS_OK;
 }

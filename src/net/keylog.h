@@ -10,7 +10,9 @@
 
 #include <stdio.h>
 
+#include "coaps/dtls.h"
 #include "coaps/status.h"
+#include "net/log.h"
 
 /* The environment variable, as in NSS, OpenSSL's s_client and curl. */
 #define NET_KEYLOG_ENV "SSLKEYLOGFILE"
@@ -26,6 +28,12 @@ coaps_status net_keylog_open(struct net_keylog *k, const char **path);
 
 /* A coaps_dtls_keylog_fn: user = struct net_keylog *. One line, flushed. */
 void net_keylog_line(void *user, const char *line);
+
+/* For a runtime (server.c, client.c): open as net_keylog_open, warn once
+ * in log that secrets are written, and point cfg's keylog at k. COAPS_E_IO
+ * with one line in err when the file cannot be opened. */
+coaps_status net_keylog_start(struct net_keylog *k, const struct net_log *log,
+                              coaps_dtls_config *cfg, char *err, size_t cap);
 
 void net_keylog_close(struct net_keylog *k);
 

@@ -10,6 +10,9 @@
 #define COAPS_NET_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "coaps/status.h"
 
 enum net_log_level {
     NET_LOG_EMERG = 0,
@@ -42,10 +45,10 @@ struct net_log {
 void net_log_print(const struct net_log *log, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Parse a -v argument: a number 0..7 or a name (emerg, alert, crit, err,
- * error, warn, warning, notice, info, debug). Larger numbers (libcoap goes
- * to 9 for TLS library chatter) are clamped to debug. Returns false if s
- * is neither. */
-bool net_log_parse_level(const char *s, int *level);
+/* The runtime's errors for its user (include/coaps/server.h, client.h):
+ * write one line into err (cap bytes; err may be NULL) and return st. */
+coaps_status net_fail(coaps_status st, char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 
 #endif /* COAPS_NET_LOG_H */

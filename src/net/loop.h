@@ -80,6 +80,16 @@ void net_loop_stop(struct net_loop *loop);
 /* Run until net_loop_stop() or a caught signal. COAPS_E_IO if epoll fails. */
 coaps_status net_loop_run(struct net_loop *loop);
 
+/* The earliest deadline of the loop's timers (NET_NO_DEADLINE: none), and
+ * as an epoll timeout from now_ms (-1: none; 0: one is due). */
+uint64_t net_loop_next_deadline(const struct net_loop *loop);
+int net_loop_timeout_ms(const struct net_loop *loop, uint64_t now_ms);
+
+/* One turn, for a caller's own loop: the due timers, then what is ready
+ * within max_wait_ms (-1: until the next deadline; 0: only what is ready
+ * now), then the timers again. A signal read stops the loop (stop_signal). */
+coaps_status net_loop_turn(struct net_loop *loop, int max_wait_ms);
+
 /* Close the loop's own fds (not the watched ones) and unblock signals. */
 void net_loop_close(struct net_loop *loop);
 

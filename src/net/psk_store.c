@@ -22,8 +22,8 @@ bool net_psk_store_usable(const struct net_psk_store *s)
     return s->n > 0 || s->has_default;
 }
 
-coaps_status net_psk_parse_key(const char *text, size_t n, uint8_t *key, size_t *key_len,
-                               const char **why)
+coaps_status coaps_dtls_psk_from_text(const char *text, size_t n, uint8_t *key,
+                                      size_t *key_len, const char **why)
 {
     if (n >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
         text += 2;
@@ -94,7 +94,7 @@ static coaps_status store_pair(struct net_psk_store *s, const char *id, size_t i
         snprintf(err, cap, "identity longer than 128 bytes (RFC 4279 5.3)");
         return COAPS_E_INVALID;
     }
-    if (net_psk_parse_key(key_text, key_text_len, key, &key_len, &why) != COAPS_OK) {
+    if (coaps_dtls_psk_from_text(key_text, key_text_len, key, &key_len, &why) != COAPS_OK) {
         snprintf(err, cap, "%s", why);
         return COAPS_E_INVALID;
     }

@@ -56,10 +56,7 @@ void net_psk_store_init(struct net_psk_store *s);
 /* True when the store holds at least one key (named or default). */
 bool net_psk_store_usable(const struct net_psk_store *s);
 
-/* Parse a key: text (1..64 bytes) or "0x" + 2..128 hex digits (even count).
- * COAPS_E_INVALID with a reason in *why (static text). */
-coaps_status net_psk_parse_key(const char *text, size_t text_len, uint8_t *key, size_t *key_len,
-                               const char **why);
+/* coaps_dtls_psk_from_text (include/coaps/dtls.h) is implemented in psk_store.c. */
 
 /* Add identity -> key; a second entry for the same identity replaces the
  * first. COAPS_E_FULL past NET_PSK_STORE_MAX, COAPS_E_INVALID for an empty

@@ -1,5 +1,5 @@
 /* uri.c - coap:// URI decomposition (RFC 7252 6.4, RFC 3986). */
-#include "net/uri.h"
+#include "coaps/uri.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -18,8 +18,8 @@
     } while (0)
 
 /* Percent-decode s[0..n) into u->buf as a new segment (RFC 3986 2.1). */
-static coaps_status uri_add_segment(struct net_uri *u, const char *s, size_t n,
-                                    struct net_uri_seg *seg, const char **why)
+static coaps_status uri_add_segment(coaps_uri *u, const char *s, size_t n,
+                                    coaps_uri_seg *seg, const char **why)
 {
     size_t start = u->buf_len;
     for (size_t i = 0; i < n; i++) {
@@ -37,7 +37,7 @@ static coaps_status uri_add_segment(struct net_uri *u, const char *s, size_t n,
             FAIL(COAPS_E_FULL, "URI too long");
         u->buf[u->buf_len++] = b;
     }
-    if (u->buf_len - start > NET_URI_SEGMENT_MAX)
+    if (u->buf_len - start > COAPS_URI_SEGMENT_MAX)
         FAIL(COAPS_E_FULL, "path or query segment longer than 255 bytes");
     seg->off = (uint16_t)start;
     seg->len = (uint16_t)(u->buf_len - start);
@@ -45,14 +45,14 @@ static coaps_status uri_add_segment(struct net_uri *u, const char *s, size_t n,
 }
 
 /* Split s[0..n) at sep into segments (RFC 7252 6.4 steps 8 and 9). */
-static coaps_status uri_split(struct net_uri *u, const char *s, size_t n, char sep,
-                              struct net_uri_seg *segs, size_t *count, const char **why)
+static coaps_status uri_split(coaps_uri *u, const char *s, size_t n, char sep,
+                              coaps_uri_seg *segs, size_t *count, const char **why)
 {
     size_t begin = 0;
     for (size_t i = 0; i <= n; i++) {
         if (i < n && s[i] != sep)
             continue;
-        if (*count >= NET_URI_SEGMENTS_MAX)
+        if (*count >= COAPS_URI_SEGMENTS_MAX)
             FAIL(COAPS_E_FULL, "too many path or query segments");
         TRY(uri_add_segment(u, s + begin, i - begin, &segs[*count], why));
         (*count)++;
@@ -62,7 +62,7 @@ static coaps_status uri_split(struct net_uri *u, const char *s, size_t n, char s
 }
 
 /* host [":" port] from authority s[0..n) (RFC 3986 3.2.2, 3.2.3). */
-static coaps_status uri_authority(struct net_uri *u, const char *s, size_t n, const char **why)
+static coaps_status uri_authority(coaps_uri *u, const char *s, size_t n, const char **why)
 {
     const char *host = s, *port = NULL;
     size_t host_len;
@@ -95,7 +95,7 @@ static coaps_status uri_authority(struct net_uri *u, const char *s, size_t n, co
     u->host[host_len] = '\0';
     if (u->host_is_literal) {
         struct in6_addr a6;
-        char addr[NET_URI_HOST_MAX];
+        char addr[COAPS_URI_HOST_MAX];
         memcpy(addr, u->host, host_len + 1);
         char *zone = strchr(addr, '%'); /* RFC 6874 zone: not checked here */
         if (zone)
@@ -125,15 +125,15 @@ static coaps_status uri_authority(struct net_uri *u, const char *s, size_t n, co
     return COAPS_OK;
 }
 
-static coaps_status uri_scheme(struct net_uri *u, const char *s, size_t *after, const char **why)
+static coaps_status uri_scheme(coaps_uri *u, const char *s, size_t *after, const char **why)
 {
     static const struct {
         const char *prefix;
-        enum net_uri_scheme scheme;
+        enum coaps_uri_scheme scheme;
         uint16_t port;
     } schemes[] = {
-        {"coap://", NET_URI_COAP, NET_URI_COAP_PORT},
-        {"coaps://", NET_URI_COAPS, NET_URI_COAPS_PORT},
+        {"coap://", COAPS_URI_COAP, COAPS_URI_COAP_PORT},
+        {"coaps://", COAPS_URI_COAPS, COAPS_URI_COAPS_PORT},
     };
     for (size_t i = 0; i < COAPS_ARRAY_LEN(schemes); i++) {
         size_t n = strlen(schemes[i].prefix);
@@ -149,12 +149,12 @@ static coaps_status uri_scheme(struct net_uri *u, const char *s, size_t *after, 
     FAIL(COAPS_E_INVALID, "not an absolute coap:// URI");
 }
 
-coaps_status net_uri_parse(const char *s, struct net_uri *u, const char **why)
+coaps_status coaps_uri_parse(const char *s, coaps_uri *u, const char **why)
 {
     ENSURE(s != NULL && u != NULL, COAPS_E_INVALID);
     memset(u, 0, sizeof *u);
     size_t len = strlen(s);
-    if (len >= NET_URI_MAX)
+    if (len >= COAPS_URI_MAX)
         FAIL(COAPS_E_FULL, "URI too long");
     if (strchr(s, '#'))
         FAIL(COAPS_E_INVALID, "fragments are not allowed in a coap URI"); /* 6.4 step 3 */

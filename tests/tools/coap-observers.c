@@ -19,7 +19,7 @@
 
 #include "common/wire.h"
 #include "net/addr.h"
-#include "net/cli.h"
+#include "cli/cli.h"
 #include "net/clock.h"
 
 /* Observers one run opens: enough to go past the server's default tables

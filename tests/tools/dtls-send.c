@@ -29,7 +29,7 @@
 
 #include "coaps/dtls.h"
 #include "common/hex.h"
-#include "net/cli.h"
+#include "cli/cli.h"
 #include "net/clock.h"
 
 /* Largest datagram sent or received: a test input, not a stream. */

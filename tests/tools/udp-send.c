@@ -26,7 +26,7 @@
 
 #include "common/hex.h"
 #include "net/addr.h"
-#include "net/cli.h"
+#include "cli/cli.h"
 #include "net/clock.h"
 
 /* Largest datagram sent or printed: a test input, not a stream. */

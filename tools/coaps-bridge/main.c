@@ -30,7 +30,7 @@
 
 #include "link/frame.h"
 #include "net/addr.h"
-#include "net/cli.h"
+#include "cli/cli.h"
 
 #define PROG "coaps-bridge"
 #define BRIDGE_DEFAULT_HOST "127.0.0.1"

@@ -1,4 +1,4 @@
-/* test_json.c - the bounded JSON validator (src/common/json.c, RFC 8259). */
+/* test_json.c - the bounded JSON validator (src/light/json.c, RFC 8259). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "common/json.h"
+#include "light/json.h"
 
 static coaps_status check(const char *s, enum json_kind *kind)
 {

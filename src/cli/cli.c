@@ -1,6 +1,7 @@
 /* cli.c - command-line value parsing shared by the programs (see cli.h). */
-#include "net/cli.h"
+#include "cli/cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -164,5 +165,46 @@ bool cli_pki_file(int letter, const char *path, coaps_dtls_pki_files *f)
         f->use_rpk = true;
         return true;
     }
+    return false;
+}
+
+/* syslog's names, index = level (as src/net/log.c prints them). */
+static const char *const log_level_names[] = {
+    "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
+};
+
+/* Highest -v number libcoap's tools accept (its 8 and 9 add TLS library
+ * logging); we treat them as debug. */
+#define CLI_LOG_LIBCOAP_MAX 9
+#define CLI_LOG_ERR 3
+#define CLI_LOG_WARN 4
+#define CLI_LOG_DEBUG 7
+
+bool cli_parse_log_level(const char *s, int *level)
+{
+    static const struct {
+        const char *name;
+        int level;
+    } aliases[] = {{"err", CLI_LOG_ERR}, {"warn", CLI_LOG_WARN}};
+    if (s == NULL || *s == '\0')
+        return false;
+    if (s[0] >= '0' && s[0] <= '9') {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (*end != '\0' || v > CLI_LOG_LIBCOAP_MAX)
+            return false;
+        *level = v > CLI_LOG_DEBUG ? CLI_LOG_DEBUG : (int)v;
+        return true;
+    }
+    for (size_t i = 0; i < COAPS_ARRAY_LEN(log_level_names); i++)
+        if (strcasecmp(s, log_level_names[i]) == 0) {
+            *level = (int)i;
+            return true;
+        }
+    for (size_t i = 0; i < COAPS_ARRAY_LEN(aliases); i++)
+        if (strcasecmp(s, aliases[i].name) == 0) {
+            *level = aliases[i].level;
+            return true;
+        }
     return false;
 }

@@ -1,10 +1,9 @@
 /* light.c - the smart-light resource (see light.h). */
-#include "light.h"
+#include "light/light.h"
 
 #include <string.h>
 
-#include "common/json.h"
-#include "common/try.h"
+#include "light/json.h"
 
 _Static_assert(sizeof LIGHT_INITIAL_STATE - 1 <= LIGHT_STATE_MAX, "initial state fits");
 
@@ -70,7 +69,7 @@ coaps_status light_register(struct light *light, coaps_coap_endpoint *ep)
     def.rt = "light";
     def.ct = COAPS_COAP_CF_JSON;
     def.observable = true;
-    for (size_t i = 0; i < COAPS_ARRAY_LEN(def.accept_cf); i++)
+    for (size_t i = 0; i < sizeof def.accept_cf / sizeof def.accept_cf[0]; i++)
         def.accept_cf[i] = COAPS_COAP_CF_NONE; /* checked in light_put */
     return coaps_coap_resource_add(ep, &def, &light->res);
 }

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "net/cli.h"
+#include "cli/cli.h"
 #include "net/log.h"
 
 static void parses_bounded_unsigned_integers(void **state)
@@ -134,22 +134,22 @@ static void parses_log_levels(void **state)
 {
     (void)state;
     int lvl;
-    assert_true(net_log_parse_level("0", &lvl));
+    assert_true(cli_parse_log_level("0", &lvl));
     assert_int_equal(lvl, NET_LOG_EMERG);
-    assert_true(net_log_parse_level("7", &lvl));
+    assert_true(cli_parse_log_level("7", &lvl));
     assert_int_equal(lvl, NET_LOG_DEBUG);
-    assert_true(net_log_parse_level("9", &lvl)); /* libcoap's TLS levels */
+    assert_true(cli_parse_log_level("9", &lvl)); /* libcoap's TLS levels */
     assert_int_equal(lvl, NET_LOG_DEBUG);
-    assert_false(net_log_parse_level("10", &lvl));
-    assert_true(net_log_parse_level("debug", &lvl));
+    assert_false(cli_parse_log_level("10", &lvl));
+    assert_true(cli_parse_log_level("debug", &lvl));
     assert_int_equal(lvl, NET_LOG_DEBUG);
-    assert_true(net_log_parse_level("WARN", &lvl));
+    assert_true(cli_parse_log_level("WARN", &lvl));
     assert_int_equal(lvl, NET_LOG_WARN);
-    assert_true(net_log_parse_level("err", &lvl));
+    assert_true(cli_parse_log_level("err", &lvl));
     assert_int_equal(lvl, NET_LOG_ERR);
-    assert_false(net_log_parse_level("loud", &lvl));
-    assert_false(net_log_parse_level("", &lvl));
-    assert_false(net_log_parse_level("-1", &lvl));
+    assert_false(cli_parse_log_level("loud", &lvl));
+    assert_false(cli_parse_log_level("", &lvl));
+    assert_false(cli_parse_log_level("-1", &lvl));
 }
 
 int main(void)

@@ -8,8 +8,8 @@
  * larger than LIGHT_STATE_MAX; 4.15 a Content-Format other than
  * application/json.
  */
-#ifndef COAPS_SERVER_LIGHT_H
-#define COAPS_SERVER_LIGHT_H
+#ifndef COAPS_LIGHT_LIGHT_H
+#define COAPS_LIGHT_LIGHT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -34,4 +34,4 @@ struct light {
  * must outlive the endpoint. Returns what coaps_coap_resource_add does. */
 coaps_status light_register(struct light *light, coaps_coap_endpoint *ep);
 
-#endif /* COAPS_SERVER_LIGHT_H */
+#endif /* COAPS_LIGHT_LIGHT_H */

@@ -1,5 +1,5 @@
 /* json.c - bounded JSON validator (see json.h, RFC 8259). */
-#include "common/json.h"
+#include "light/json.h"
 
 #include <stdbool.h>
 

@@ -1,0 +1,398 @@
+/* server.c - the public server runtime (include/coaps/server.h): the
+ * CoAP endpoint, the edge's sockets, the DTLS server and the event loop
+ * put together the way coaps-server needs them, so that a user's program
+ * (and coaps-server itself) gets them from the public API. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coaps/server.h"
+#include "common/try.h"
+#include "net/addr.h"
+#include "net/clock.h"
+#include "net/credentials.h"
+#include "net/dtls_server.h"
+#include "net/edge.h"
+#include "net/keylog.h"
+#include "net/log.h"
+#include "net/loop.h"
+#include "net/psk_store.h"
+#include "net/random.h"
+
+/* Receive buffer asked for each socket by default. Linux's default (208
+ * KiB) holds about 250 small datagrams (the kernel charges each its
+ * truesize, ~0.8 KiB on loopback), and a fleet's burst overflows it: at
+ * 1,000 sessions 0.1-0.5 % of requests were dropped, each costing its
+ * device a 2-3 s retransmission (RFC 7252 4.2). 4 MiB (which Linux doubles
+ * for its bookkeeping) holds some 10,000: a request from each of the
+ * default max_sessions at once, or 50 ms of work at 200,000 datagrams/s.
+ * Only pages that data reaches are used. */
+#define SERVER_DEFAULT_RCVBUF (4 * 1024 * 1024)
+
+/* The reference device's PSK identity hint (RFC 4279 2); libcoap's
+ * coap-server examples use "CoAP" too. */
+#define SERVER_DEFAULT_HINT "CoAP"
+
+#define SERVER_LOG_NAME_MAX 32
+
+struct coaps_server {
+    char log_name[SERVER_LOG_NAME_MAX];
+    struct net_log log;
+    struct net_loop loop;
+    struct net_edge *edge; /* large (a recvmmsg batch): its own block */
+    void *coap_mem;
+    coaps_coap_endpoint *coap;
+    int rcvbuf;
+    coaps_dtls_config dtls_cfg;
+    char hint[COAPS_DTLS_PSK_HINT_MAX + 1];
+    struct net_dtls_server_opts dtls_opts;
+    struct net_dtls_server *dtls; /* NULL until the first coaps:// listen */
+    struct net_psk_store *psk;
+    coaps_dtls_pki *pki;
+    bool keylog_from_env;
+    struct net_keylog keylog;
+};
+
+void coaps_server_config_default(coaps_server_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->log_level = NET_LOG_DEFAULT;
+    cfg->log_name = "coaps";
+    cfg->rcvbuf = SERVER_DEFAULT_RCVBUF;
+    cfg->psk_hint = SERVER_DEFAULT_HINT;
+    cfg->catch_signals = true;
+}
+
+static coaps_status server_check_config(const coaps_server_config *cfg, char *err, size_t cap)
+{
+    if (cfg->log_level < 0 || cfg->log_level > NET_LOG_DEBUG)
+        return net_fail(COAPS_E_INVALID, err, cap, "log level %d is not 0-7", cfg->log_level);
+    if (cfg->psk_hint != NULL && strlen(cfg->psk_hint) > COAPS_DTLS_PSK_HINT_MAX)
+        return net_fail(COAPS_E_INVALID, err, cap, "PSK identity hint longer than %d bytes",
+                    COAPS_DTLS_PSK_HINT_MAX);
+    if (cfg->rcvbuf < 0)
+        return net_fail(COAPS_E_INVALID, err, cap, "negative receive buffer size");
+    if (cfg->max_handshakes > NET_DTLS_MAX_HANDSHAKES_LIMIT ||
+        cfg->max_cert_handshakes > NET_DTLS_MAX_CERT_HANDSHAKES_LIMIT ||
+        cfg->max_sessions > NET_SESSION_TABLE_MAX)
+        return net_fail(COAPS_E_INVALID, err, cap, "session or handshake bound beyond its limit");
+    return COAPS_OK;
+}
+
+static coaps_status server_setup_coap(coaps_server *s, const coaps_server_config *cfg, char *err,
+                                      size_t cap)
+{
+    coaps_coap_config cc;
+    coaps_coap_config_default(&cc);
+    cc.random = net_random_u32;
+    if (cfg->max_observers)
+        cc.max_observers = cfg->max_observers;
+    if (cfg->dedup_peers)
+        cc.dedup_peers = cfg->dedup_peers;
+    size_t size = coaps_coap_endpoint_size(&cc);
+    s->coap_mem = size ? malloc(size) : NULL;
+    if (s->coap_mem == NULL)
+        return net_fail(COAPS_E_NOMEM, err, cap, "no memory for the CoAP endpoint (%zu bytes)", size);
+    coaps_status st = coaps_coap_endpoint_init(s->coap_mem, size, &cc, &s->coap);
+    if (st != COAPS_OK)
+        return net_fail(st, err, cap, "cannot set up the CoAP endpoint: %s", coaps_status_str(st));
+    return COAPS_OK;
+}
+
+static void server_keep_dtls_config(coaps_server *s, const coaps_server_config *cfg)
+{
+    snprintf(s->hint, sizeof s->hint, "%s", cfg->psk_hint ? cfg->psk_hint : "");
+    s->dtls_opts.max_sessions = cfg->max_sessions;
+    s->dtls_opts.max_handshakes = cfg->max_handshakes;
+    s->dtls_opts.max_cert_handshakes = cfg->max_cert_handshakes;
+    s->dtls_opts.idle_timeout_ms = cfg->idle_timeout_ms;
+    s->keylog_from_env = cfg->keylog_from_env;
+    s->rcvbuf = cfg->rcvbuf;
+}
+
+coaps_status coaps_server_new(coaps_server **out, const coaps_server_config *cfg, char *err,
+                              size_t cap)
+{
+    *out = NULL;
+    TRY(server_check_config(cfg, err, cap));
+    coaps_server *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return net_fail(COAPS_E_NOMEM, err, cap, "out of memory");
+    snprintf(s->log_name, sizeof s->log_name, "%s", cfg->log_name ? cfg->log_name : "coaps");
+    s->log.level = cfg->log_level;
+    s->log.prog = s->log_name;
+    s->loop.epfd = -1;
+    s->loop.sigfd = -1;
+    server_keep_dtls_config(s, cfg);
+    s->edge = calloc(1, sizeof *s->edge);
+    s->psk = malloc(sizeof *s->psk);
+    coaps_status st = COAPS_OK;
+    if (s->edge == NULL || s->psk == NULL)
+        st = net_fail(COAPS_E_NOMEM, err, cap, "out of memory");
+    if (st == COAPS_OK)
+        st = server_setup_coap(s, cfg, err, cap);
+    if (st == COAPS_OK)
+        st = net_pki_load(&s->pki, cfg->pki, err, cap);
+    if (st == COAPS_OK && net_loop_init(&s->loop, &s->log, cfg->catch_signals) != COAPS_OK)
+        st = net_fail(COAPS_E_IO, err, cap, "cannot set up the event loop: %s", strerror(errno));
+    if (st == COAPS_OK) {
+        net_psk_store_init(s->psk);
+        net_edge_init(s->edge, s->coap, &s->log);
+        s->edge->rcvbuf = s->rcvbuf;
+        if (net_edge_attach(s->edge, &s->loop) != COAPS_OK)
+            st = net_fail(COAPS_E_FULL, err, cap, "cannot add the CoAP timer");
+    }
+    if (st != COAPS_OK) {
+        coaps_server_free(s);
+        return st;
+    }
+    *out = s;
+    return COAPS_OK;
+}
+
+void coaps_server_free(coaps_server *s)
+{
+    if (s == NULL)
+        return;
+    if (s->dtls)
+        net_dtls_server_close(s->dtls, net_now_ms());
+    if (s->edge)
+        net_edge_close(s->edge);
+    net_loop_close(&s->loop);
+    net_keylog_close(&s->keylog);
+    coaps_dtls_pki_free(s->pki);
+    free(s->dtls);
+    free(s->edge);
+    free(s->psk);
+    free(s->coap_mem);
+    free(s);
+}
+
+coaps_coap_endpoint *coaps_server_coap(coaps_server *s)
+{
+    return s->coap;
+}
+
+/* ---- coaps:// credentials ------------------------------------------------ */
+
+/* The PSK store is read at each handshake: keys added while the server
+ * runs are used from the next handshake on. */
+
+coaps_status coaps_server_add_psk(coaps_server *s, const uint8_t *id, size_t id_len,
+                                  const uint8_t *key, size_t key_len)
+{
+    if (id == NULL)
+        return net_psk_store_set_default(s->psk, key, key_len);
+    return net_psk_store_add(s->psk, id, id_len, key, key_len);
+}
+
+coaps_status coaps_server_add_psk_arg(coaps_server *s, const char *arg, char *err, size_t cap)
+{
+    char why[NET_PSK_ERR_MAX] = "";
+    coaps_status st = net_psk_store_add_arg(s->psk, arg, why, sizeof why);
+    return st == COAPS_OK ? COAPS_OK : net_fail(st, err, cap, "%s", why);
+}
+
+coaps_status coaps_server_load_psk_file(coaps_server *s, const char *path, char *err, size_t cap)
+{
+    char why[NET_PSK_ERR_MAX] = "";
+    coaps_status st = net_psk_store_load_file(s->psk, path, why, sizeof why);
+    return st == COAPS_OK ? COAPS_OK : net_fail(st, err, cap, "%s", why);
+}
+
+bool coaps_server_has_credentials(const coaps_server *s)
+{
+    return s->pki != NULL || net_psk_store_usable(s->psk);
+}
+
+/* The DTLS server, at the first coaps:// listen: the credentials are
+ * complete by then, and a server without coaps:// never pays for its
+ * session table. */
+static coaps_status server_start_dtls(coaps_server *s, char *err, size_t cap)
+{
+    if (s->dtls != NULL)
+        return COAPS_OK;
+    if (!coaps_server_has_credentials(s))
+        return net_fail(COAPS_E_INVALID, err, cap,
+                        "no credentials for coaps:// (a PSK or certificates)");
+    coaps_dtls_config *cfg = &s->dtls_cfg;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->role = COAPS_DTLS_SERVER;
+    cfg->psk_hint = (const uint8_t *)s->hint;
+    cfg->psk_hint_len = strlen(s->hint);
+    cfg->pki = s->pki;
+    if (s->keylog_from_env)
+        TRY(net_keylog_start(&s->keylog, &s->log, cfg, err, cap));
+    s->dtls = calloc(1, sizeof *s->dtls);
+    if (s->dtls == NULL)
+        return net_fail(COAPS_E_NOMEM, err, cap, "out of memory");
+    coaps_status st = net_dtls_server_init(s->dtls, s->edge, &s->log, cfg, s->psk, &s->dtls_opts,
+                                           net_now_ms());
+    if (st == COAPS_OK && net_dtls_server_attach(s->dtls, &s->loop) != COAPS_OK)
+        st = COAPS_E_FULL;
+    if (st != COAPS_OK) {
+        free(s->dtls);
+        s->dtls = NULL;
+        return net_fail(st, err, cap, "cannot set up coaps://: %s", coaps_status_str(st));
+    }
+    return COAPS_OK;
+}
+
+/* ---- sockets ---------------------------------------------------------------- */
+
+static coaps_status server_open(coaps_server *s, const char *host, uint16_t port,
+                                enum coaps_transport transport, struct net_endpoint **ep,
+                                char *err, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    const char *why = NULL;
+    const char *name = host ? host : "::";
+    if (net_addr_resolve(name, port, true, &ss, &len, &why) != COAPS_OK)
+        return net_fail(COAPS_E_NOT_FOUND, err, cap, "cannot resolve '%s': %s", name,
+                    why ? why : "unknown");
+    int err_no = 0;
+    coaps_status st = net_edge_open(s->edge, (struct sockaddr *)&ss, len, transport, ep, &err_no);
+    if (st != COAPS_OK && host == NULL && err_no == EAFNOSUPPORT) {
+        /* a host without IPv6: all IPv4 addresses */
+        net_addr_resolve("0.0.0.0", port, true, &ss, &len, &why);
+        st = net_edge_open(s->edge, (struct sockaddr *)&ss, len, transport, ep, &err_no);
+    }
+    if (st == COAPS_E_FULL)
+        return net_fail(st, err, cap, "more than %d sockets", NET_EDGE_MAX_ENDPOINTS);
+    if (st != COAPS_OK) {
+        char text[NET_ADDR_STR_MAX];
+        return net_fail(COAPS_E_IO, err, cap, "cannot bind %s%s: %s",
+                    transport == COAPS_TRANSPORT_DTLS ? "coaps://" : "",
+                    net_addr_format((struct sockaddr *)&ss, text, sizeof text), strerror(err_no));
+    }
+    return COAPS_OK;
+}
+
+/* Linux reports twice the receive buffer it granted (socket(7)). */
+static void server_log_rcvbuf(const coaps_server *s, const struct net_endpoint *ep,
+                              const char *scheme)
+{
+    bool short_buf = ep->rcvbuf / 2 < s->rcvbuf;
+    NET_LOG(&s->log, short_buf ? NET_LOG_WARN : NET_LOG_INFO, "%s://: receive buffer %d KiB%s",
+            scheme, ep->rcvbuf / 2 / 1024,
+            short_buf ? " (less than asked: raise net.core.rmem_max or run with CAP_NET_ADMIN)"
+                      : "");
+}
+
+coaps_status coaps_server_listen(coaps_server *s, const char *host, uint16_t port, bool dtls,
+                                 char *bound, size_t bound_cap, char *err, size_t cap)
+{
+    if (dtls)
+        TRY(server_start_dtls(s, err, cap));
+    struct net_endpoint *ep = NULL;
+    enum coaps_transport transport = dtls ? COAPS_TRANSPORT_DTLS : COAPS_TRANSPORT_UDP;
+    TRY(server_open(s, host, port, transport, &ep, err, cap));
+    if (net_edge_watch(s->edge, &s->loop, ep) != COAPS_OK) {
+        return net_fail(COAPS_E_FULL, err, cap, "cannot watch the socket: %s", strerror(errno));
+    }
+    if (bound != NULL)
+        net_addr_format((const struct sockaddr *)&ep->local, bound, bound_cap);
+    if (s->rcvbuf > 0)
+        server_log_rcvbuf(s, ep, dtls ? "coaps" : "coap");
+    return COAPS_OK;
+}
+
+/* ---- running ------------------------------------------------------------- */
+
+coaps_status coaps_server_run(coaps_server *s)
+{
+    return net_loop_run(&s->loop);
+}
+
+void coaps_server_stop(coaps_server *s)
+{
+    net_loop_stop(&s->loop);
+}
+
+int coaps_server_stop_signal(const coaps_server *s)
+{
+    return s->loop.stop_signal;
+}
+
+int coaps_server_fd(const coaps_server *s)
+{
+    return s->loop.epfd;
+}
+
+int coaps_server_timeout_ms(const coaps_server *s)
+{
+    return net_loop_timeout_ms(&s->loop, net_now_ms());
+}
+
+coaps_status coaps_server_process(coaps_server *s, int wait_ms)
+{
+    return net_loop_turn(&s->loop, wait_ms);
+}
+
+uint32_t coaps_server_sessions(const coaps_server *s)
+{
+    return s->dtls ? net_dtls_server_sessions(s->dtls) : 0;
+}
+
+/* ---- statistics ------------------------------------------------------------ */
+
+static void server_log_coap_stats(const coaps_server *s)
+{
+    const coaps_coap_stats *st = coaps_coap_get_stats(s->coap);
+    net_log_print(&s->log, NET_LOG_INFO,
+                  "stats: rx %llu (malformed %llu, duplicates %llu), requests %llu, tx %llu "
+                  "(retransmissions %llu, rst %llu, notifications %llu, dropped %llu), "
+                  "timeouts %llu, table full %llu, dedup recycled %llu",
+                  (unsigned long long)st->rx_datagrams, (unsigned long long)st->rx_malformed,
+                  (unsigned long long)st->rx_duplicates, (unsigned long long)st->rx_requests,
+                  (unsigned long long)st->tx_datagrams, (unsigned long long)st->tx_retransmissions,
+                  (unsigned long long)st->tx_rst, (unsigned long long)st->tx_notifications,
+                  (unsigned long long)st->tx_dropped, (unsigned long long)st->timeouts,
+                  (unsigned long long)st->table_full, (unsigned long long)st->dedup_recycled);
+}
+
+static void server_log_dtls_stats(const coaps_server *s)
+{
+    if (s->dtls == NULL)
+        return;
+    const struct net_dtls_server_stats *d = &s->dtls->stats;
+    net_log_print(&s->log, NET_LOG_INFO,
+                  "coaps: hello-verify %llu, handshakes %llu, established %llu, failed %llu "
+                  "(unknown identity %llu, forgery limit %llu), closed %llu, restarted %llu, "
+                  "idle %llu, evicted %llu, handshakes evicted %llu, refused %llu",
+                  (unsigned long long)d->hello_verify, (unsigned long long)d->handshakes,
+                  (unsigned long long)d->established, (unsigned long long)d->failed,
+                  (unsigned long long)d->unknown_identity, (unsigned long long)d->auth_limit,
+                  (unsigned long long)d->closed, (unsigned long long)d->restarted,
+                  (unsigned long long)d->idle_expired, (unsigned long long)d->evicted,
+                  (unsigned long long)d->handshakes_evicted, (unsigned long long)d->refused);
+}
+
+static void server_log_socket_stats(coaps_server *s)
+{
+    for (size_t i = 0; i < s->edge->n_eps; i++) {
+        struct net_endpoint *ep = &s->edge->eps[i];
+        net_endpoint_update_drops(ep);
+        const struct net_endpoint_stats *es = &ep->stats;
+        char text[NET_ADDR_STR_MAX];
+        /* kernel: dropped before we could read them (receive buffer full) */
+        net_log_print(&s->log, NET_LOG_INFO,
+                      "socket %s: rx %llu (dropped %llu, kernel dropped %llu), "
+                      "tx %llu (dropped %llu)",
+                      net_addr_format((const struct sockaddr *)&ep->local, text, sizeof text),
+                      (unsigned long long)es->rx_datagrams, (unsigned long long)es->rx_dropped,
+                      (unsigned long long)es->rx_kernel_dropped,
+                      (unsigned long long)es->tx_datagrams, (unsigned long long)es->tx_dropped);
+    }
+}
+
+void coaps_server_log_stats(coaps_server *s)
+{
+    if (!NET_LOG_ENABLED(&s->log, NET_LOG_INFO))
+        return;
+    server_log_coap_stats(s);
+    server_log_dtls_stats(s);
+    server_log_socket_stats(s);
+}
