@@ -414,12 +414,6 @@ COAPS_API size_t coaps_dtls_max_plaintext(const coaps_dtls_conn *conn);
 COAPS_API coaps_status coaps_dtls_write(coaps_dtls_conn *conn, const uint8_t *data, size_t len,
                                         uint8_t *out, size_t cap, size_t *out_len);
 
-/* Send close_notify (queued for coaps_dtls_output) and move to CLOSED. */
-COAPS_API coaps_status coaps_dtls_close(coaps_dtls_conn *conn);
-
-COAPS_API enum coaps_dtls_state coaps_dtls_state(const coaps_dtls_conn *conn);
-COAPS_API coaps_dtls_error coaps_dtls_error_reason(const coaps_dtls_conn *conn);
-/* A one-line description of the error, e.g. "alert received: bad_record_mac". */
 /* Most bytes a record puts before its plaintext: the record header (13,
  * RFC 6347 4.1) and the explicit nonce of AES-GCM and AES-CCM (8,
  * RFC 5288 3, RFC 6655 3). */
@@ -429,6 +423,12 @@ COAPS_API coaps_dtls_error coaps_dtls_error_reason(const coaps_dtls_conn *conn);
  * 0 unless established. */
 COAPS_API size_t coaps_dtls_write_headroom(const coaps_dtls_conn *conn);
 
+/* Send close_notify (queued for coaps_dtls_output) and move to CLOSED. */
+COAPS_API coaps_status coaps_dtls_close(coaps_dtls_conn *conn);
+
+COAPS_API enum coaps_dtls_state coaps_dtls_state(const coaps_dtls_conn *conn);
+COAPS_API coaps_dtls_error coaps_dtls_error_reason(const coaps_dtls_conn *conn);
+/* A one-line description of the error, e.g. "alert received: bad_record_mac". */
 COAPS_API const char *coaps_dtls_error_str(const coaps_dtls_conn *conn, char *buf, size_t cap);
 /* Name of an alert description ("handshake_failure"), never NULL. */
 COAPS_API const char *coaps_dtls_alert_name(int alert);
