@@ -104,6 +104,10 @@ struct bench_opts {
     bool ecdhe; /* the suite is ECDHE_ECDSA (set by bench_opts_parse) */
     bool json;
     bool gso;       /* UDP_SEGMENT sends and UDP_GRO receives (default on) */
+    /* --fleet: the load of a device fleet, each session one CoAP client
+     * at NSTART = 1 (RFC 7252 4.7): window 1, no GSO/GRO, so every request
+     * is one datagram in one system call, as a device sends it. */
+    bool fleet;
     int server_pid; /* 0: no server sampling */
 };
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "bench.h"
-#include "net/cli.h"
+#include "cli/cli.h"
 
 /* RFC 7252 6.1 / 6.2: default ports of coap:// and coaps://. */
 #define BENCH_PORT_COAP 5683
@@ -23,7 +23,8 @@ static void usage(FILE *out)
             "           [--sessions S] [--window W] [--duration SEC] [--path PATH]\n"
             "           [--psk-identity ID] [--psk-key KEY] [--suite NAME]\n"
             "           [--ca FILE | --rpk-trust FILE]\n"
-            "           [--ack-timeout MS] [--server-pid PID] [--no-gso] [--json | --text]\n"
+            "           [--ack-timeout MS] [--server-pid PID] [--no-gso] [--fleet]\n"
+            "           [--json | --text]\n"
             "MODE:\n"
             "  requests    S sessions with W outstanding CON GETs each, for SEC seconds\n"
             "  handshakes  S slots looping: new DTLS session, one GET, close_notify (coaps)\n"
@@ -50,6 +51,9 @@ static void usage(FILE *out)
             "                   the measured window\n"
             "  --no-gso         one system-call trip per datagram: no UDP_SEGMENT sends\n"
             "                   of a session's burst, no UDP_GRO receives\n"
+            "  --fleet          the load of a device fleet: each session one outstanding\n"
+            "                   CON (NSTART = 1: --window 1), one datagram per system\n"
+            "                   call (--no-gso); sessions = devices\n"
             "  --json           one JSON line on stdout (default)\n"
             "  --text           a human-readable summary instead\n"
             "  -h, --help       this help\n",
@@ -88,7 +92,7 @@ static bool parse_mode(const char *s, enum bench_mode *m)
 enum {
     OPT_HOST = 256, OPT_PORT, OPT_SCHEME, OPT_SESSIONS, OPT_WINDOW, OPT_DURATION,
     OPT_PSK_IDENTITY, OPT_PSK_KEY, OPT_SUITE, OPT_PATH, OPT_JSON, OPT_TEXT, OPT_SERVER_PID,
-    OPT_ACK_TIMEOUT, OPT_NO_GSO, OPT_RPK_TRUST,
+    OPT_ACK_TIMEOUT, OPT_NO_GSO, OPT_RPK_TRUST, OPT_FLEET,
 };
 
 static const struct option longs[] = {
@@ -107,6 +111,7 @@ static const struct option longs[] = {
     {"server-pid", required_argument, NULL, OPT_SERVER_PID},
     {"ack-timeout", required_argument, NULL, OPT_ACK_TIMEOUT},
     {"no-gso", no_argument, NULL, OPT_NO_GSO},
+    {"fleet", no_argument, NULL, OPT_FLEET},
     {"ca", required_argument, NULL, 'C'},
     {"rpk-trust", required_argument, NULL, OPT_RPK_TRUST},
     {"help", no_argument, NULL, 'h'},
@@ -226,6 +231,14 @@ static int check_credentials(struct bench_opts *o)
 
 static int check_combination(struct bench_opts *o)
 {
+    if (o->fleet) {
+        if (o->window > 1) {
+            fprintf(stderr, BENCH_PROG ": --fleet is one outstanding request per session: "
+                            "no --window above 1\n");
+            return 2;
+        }
+        o->gso = false; /* a device sends one datagram per system call */
+    }
     if (o->mode == BENCH_HANDSHAKES && o->scheme != BENCH_COAPS) {
         fprintf(stderr, BENCH_PROG ": handshakes needs --scheme coaps (coap:// has none)\n");
         return 2;
@@ -289,6 +302,10 @@ int bench_opts_parse(int argc, char **argv, struct bench_opts *o)
         }
         if (c == OPT_NO_GSO) {
             o->gso = false;
+            continue;
+        }
+        if (c == OPT_FLEET) {
+            o->fleet = true;
             continue;
         }
         int rc = parse_value(c, optarg, o);

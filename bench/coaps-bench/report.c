@@ -33,7 +33,7 @@ static void report_json(const struct bench_opts *o, const struct bench_result *r
     if (o->scheme == BENCH_COAPS)
         printf(",\"suite\":\"%s\",\"auth\":\"%s\"", coaps_dtls_suite_name(o->suite),
                auth_name(o));
-    printf(",\"gso\":%s", o->gso ? "true" : "false");
+    printf(",\"gso\":%s,\"fleet\":%s", o->gso ? "true" : "false", o->fleet ? "true" : "false");
     printf(",\"sessions\":%" PRIu32 ",\"window\":%" PRIu32 ",\"duration_s\":%" PRIu32
            ",\"elapsed_s\":%.3f",
            o->sessions, o->window, o->duration_s, (double)r->elapsed_us / 1e6);

@@ -371,7 +371,7 @@ uint64_t coaps_coap_next_deadline(const coaps_coap_endpoint *ep)
     if (coap_observe_pending(ep))
         return 0;
     uint64_t t = UINT64_MAX;
-    for (size_t i = 0; i < ep->cfg.max_exchanges; i++) {
+    for (size_t i = 0; ep->xchg_live > 0 && i < ep->cfg.max_exchanges; i++) {
         const struct coap_exchange *x = &ep->xchg[i];
         if (x->kind != COAP_X_FREE && x->deadline_ms < t)
             t = x->deadline_ms;
@@ -400,7 +400,7 @@ void coaps_coap_tick(coaps_coap_endpoint *ep, uint64_t now_ms)
 {
     if (ep == NULL)
         return;
-    for (size_t i = 0; i < ep->cfg.max_exchanges; i++) {
+    for (size_t i = 0; ep->xchg_live > 0 && i < ep->cfg.max_exchanges; i++) {
         struct coap_exchange *x = &ep->xchg[i];
         if (x->kind != COAP_X_FREE && x->deadline_ms <= now_ms)
             xchg_due(ep, x, now_ms);

@@ -222,6 +222,14 @@ struct coaps_coap_endpoint {
     uint16_t dedup_free;                 /* forgotten slots, through hash_next */
     uint16_t dedup_fresh;                /* first never-used slot */
     struct coap_exchange *xchg;
+    /* Exchanges not COAP_X_FREE (exchange.c), and whether an observer may
+     * have a notification pending (set by coap_observe_mark, cleared by a
+     * tick that leaves none): the event loop asks next_deadline() on
+     * every wake-up, and without these it scanned both tables each time,
+     * O(max_exchanges + max_observers) per datagram for a server that
+     * mostly has neither in use. */
+    uint32_t xchg_live;
+    bool obs_marked;
     struct coap_body *body;
     struct coap_observer *obs;
     struct coaps_coap_resource *res; /* max_resources + 1 (well-known) */

@@ -18,6 +18,7 @@ struct coap_exchange *coap_xchg_alloc(coaps_coap_endpoint *ep, uint8_t kind)
         x->gen = gen;
         x->buf = buf;
         x->kind = kind;
+        ep->xchg_live++;
         x->seq = ep->next_seq++;
         x->deadline_ms = UINT64_MAX;
         x->body = COAP_NONE;
@@ -30,7 +31,8 @@ struct coap_exchange *coap_xchg_alloc(coaps_coap_endpoint *ep, uint8_t kind)
 
 void coap_xchg_free(coaps_coap_endpoint *ep, struct coap_exchange *x)
 {
-    (void)ep;
+    if (x->kind != COAP_X_FREE)
+        ep->xchg_live--;
     x->kind = COAP_X_FREE;
     x->gen++;
     x->deadline_ms = UINT64_MAX;

@@ -153,12 +153,16 @@ void coap_observe_mark(coaps_coap_endpoint *ep, const struct coaps_coap_resource
      * no observers at all leaves nothing behind. */
     uint16_t idx = (uint16_t)(res - ep->res);
     for (size_t i = 0; i < ep->cfg.max_observers && res->observers > 0; i++)
-        if (ep->obs[i].used && ep->obs[i].resource == idx)
+        if (ep->obs[i].used && ep->obs[i].resource == idx) {
             ep->obs[i].pending = true;
+            ep->obs_marked = true;
+        }
 }
 
 bool coap_observe_pending(const coaps_coap_endpoint *ep)
 {
+    if (!ep->obs_marked)
+        return false;
     for (size_t i = 0; i < ep->cfg.max_observers; i++)
         if (ep->obs[i].used && ep->obs[i].pending)
             return true;
@@ -250,12 +254,20 @@ void coap_observe_tick(coaps_coap_endpoint *ep, uint64_t now_ms)
      * handler runs when the notification is built. Each one needs a slot
      * of the output queue: when it is full the rest stay pending, and
      * next_deadline() keeps saying 0 so that the caller drains the queue
-     * and ticks again. */
+     * and ticks again. obs_marked is cleared first: what stays pending
+     * here, or is marked again by a handler meanwhile, sets it again. */
+    if (!ep->obs_marked)
+        return;
+    ep->obs_marked = false;
     for (size_t i = 0; i < ep->cfg.max_observers; i++) {
         if (!ep->obs[i].used || !ep->obs[i].pending)
             continue;
-        if (ep->outq_count >= ep->cfg.outq_entries)
+        if (ep->outq_count >= ep->cfg.outq_entries) {
+            ep->obs_marked = true;
             break;
+        }
         notify_one(ep, &ep->obs[i], now_ms);
+        if (ep->obs[i].used && ep->obs[i].pending)
+            ep->obs_marked = true;
     }
 }

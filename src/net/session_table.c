@@ -145,6 +145,12 @@ void net_session_lru_add(struct net_session_table *t, uint32_t i, uint64_t now_m
 void net_session_touch(struct net_session_table *t, uint32_t i, uint64_t now_ms)
 {
     struct net_session_slot *s = &t->slots[i];
+    /* Touched already this millisecond: every slot in front of it was
+     * touched since, so at now_ms too, and the list is still ordered by
+     * last_ms. A busy session (a request and its response every few
+     * microseconds) moves once per millisecond, not twice per request. */
+    if (s->last_ms == now_ms)
+        return;
     s->last_ms = now_ms;
     if (s->in_lru && t->lru_head != i) {
         lru_unlink(t, i);

@@ -149,16 +149,21 @@ int net_udp_recv_batch(int fd, struct net_rx_dgram *d, size_t n)
     } ctl[NET_UDP_BATCH];
     if (n > NET_UDP_BATCH)
         n = NET_UDP_BATCH;
-    memset(msgs, 0, sizeof msgs);
+    /* Only the n headers this call uses, field by field: at one datagram
+     * per wake-up (devices at NSTART = 1) this set-up is paid per
+     * datagram. */
     for (size_t i = 0; i < n; i++) {
         iov[i].iov_base = d[i].data;
         iov[i].iov_len = sizeof d[i].data;
-        msgs[i].msg_hdr.msg_name = &d[i].addr;
-        msgs[i].msg_hdr.msg_namelen = sizeof d[i].addr;
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_control = ctl[i].buf;
-        msgs[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
+        msgs[i].msg_hdr = (struct msghdr){
+            .msg_name = &d[i].addr,
+            .msg_namelen = sizeof d[i].addr,
+            .msg_iov = &iov[i],
+            .msg_iovlen = 1,
+            .msg_control = ctl[i].buf,
+            .msg_controllen = sizeof ctl[i].buf,
+        };
+        msgs[i].msg_len = 0;
     }
     int got;
     do {

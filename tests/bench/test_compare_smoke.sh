@@ -3,7 +3,9 @@
 # server and libcoap's three, runs every mode against each, and leaves one
 # JSON file whose summary has a number for us, for libcoap and for the ratio
 # on every row, one SVG chart with a bar per ratio, and the table on stdout.
-# Also: a bad flag is refused in one line. No timing assertions: the
+# The fleet section (NSTART = 1 at 64 and 1,000 sessions, the PSK handshake
+# op) has a row per figure with a ratio. Also: a bad flag is refused in
+# one line. No timing assertions: the
 # numbers of a one-second run under sanitizers mean nothing.
 # The backend section (our server and crypto-bench from this build and from
 # a PSA build) is checked when build/release-psa is built (make check builds
@@ -70,6 +72,28 @@ if [ "$bars" -ge 15 ]; then pass "chart has a bar per ratio ($bars)"; else fail 
 
 check_contains "table has the no-gso row" "requests/s_no-gso" "$(cat "$TEST_TMP/stdout")"
 check_contains "table names the files" "chart: $OUT_DIR/" "$(cat "$TEST_TMP/stdout")"
+
+# ---- fleet section: NSTART = 1, server CPU per operation ------------------------------
+
+# frow SCHEME MODE METRIC: the fleet summary entry has numbers for us,
+# libcoap and the ratio, and the ratio's spread over the rounds.
+frow() {
+    local want="\"scheme\":\"$1\",\"mode\":\"$2\",\"metric\":\"$3\",\"better\":\"[a-z]+\",\"coaps\":$num,\"libcoap\":$num,\"libcoap_gnutls\":($num|null),\"ratio\":$num,\"ratio_gnutls\":($num|null),\"ratio_spread\":\"[0-9.]+-[0-9.]+\""
+    if grep -Eq "$want" <<<"$json"; then pass "fleet $1 $2 $3"
+    else fail "fleet $1 $2 $3" "no numbers in $(grep -o "\"scheme\":\"$1\",\"mode\":\"$2\",\"metric\":\"$3\"[^}]*" <<<"$json")"; fi
+}
+check_contains "fleet section in the JSON" '"fleet":{"skipped":null,"sessions":[64,1000]' "$json"
+for n in 64 1000; do
+    frow coap "fleet$n" server_cpu_us_per_op
+    frow coaps "fleet$n" server_cpu_us_per_op
+done
+frow coaps fleet_hs server_cpu_us_per_op
+# the fleet runs are what --fleet makes: window 1, no GSO, one per size
+n=$(grep -Eo '"mode":"requests","scheme":"coaps?"[^}]*"gso":false,"fleet":true,"sessions":(64|1000),"window":1' <<<"$json" | wc -l)
+if [ "$n" -ge 10 ]; then pass "fleet request runs in the file ($n)"; else fail "fleet request runs" "$n"; fi
+check_contains "fleet table printed" "fleet: NSTART = 1" "$(cat "$TEST_TMP/stdout")"
+check_contains "fleet table has the handshake row" "server_cpu_us/PSK_handshake" \
+    "$(sed -n '/^fleet: NSTART/,$p' "$TEST_TMP/stdout")"
 
 # ---- backend section ---------------------------------------------------------------
 
