@@ -7,6 +7,7 @@ install(TARGETS coaps coaps_shared EXPORT coapsTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/coaps DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/coap3 DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 get_property(app_progs GLOBAL PROPERTY COAPS_PROGRAMS_apps)
 get_property(example_progs GLOBAL PROPERTY COAPS_PROGRAMS_examples)
 if(app_progs OR example_progs)
@@ -27,3 +28,7 @@ file(RELATIVE_PATH COAPS_PC_TO_PREFIX
   ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
 configure_file(${PROJECT_SOURCE_DIR}/cmake/coaps.pc.in ${PROJECT_BINARY_DIR}/coaps.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/coaps.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# The libcoap 4.3 API (src/compat): pkg-config libcoap-3-coaps.
+configure_file(${PROJECT_SOURCE_DIR}/cmake/libcoap-3-coaps.pc.in
+  ${PROJECT_BINARY_DIR}/libcoap-3-coaps.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/libcoap-3-coaps.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

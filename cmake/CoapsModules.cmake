@@ -95,12 +95,17 @@ function(coaps_public_library)
 endfunction()
 
 # Each directory <dir>/<program>/ holding *.c becomes the executable <program>,
-# linked with every module.
+# linked with every module; a directory with its own CMakeLists.txt is added
+# as a subdirectory instead.
 function(coaps_programs dir)
   file(GLOB entries LIST_DIRECTORIES true ${PROJECT_SOURCE_DIR}/${dir}/*)
   get_property(mods GLOBAL PROPERTY COAPS_MODULES)
   foreach(e ${entries})
     if(NOT IS_DIRECTORY ${e})
+      continue()
+    endif()
+    if(EXISTS ${e}/CMakeLists.txt) # builds its programs itself
+      add_subdirectory(${e})
       continue()
     endif()
     file(GLOB srcs CONFIGURE_DEPENDS ${e}/*.c)
