@@ -87,7 +87,9 @@ run-firmware: firmware build
 	@bash scripts/run-firmware --firmware $(FIRMWARE_RUN_DIR)/coaps-light.elf \
 	    --bridge $(RELEASE_DIR)/coaps-bridge $(FIRMWARE_ARGS)
 
-# A long fuzzing campaign (not part of check): FUZZ_SECONDS per harness.
+# A long fuzzing campaign (not part of check): every corpus replayed, then
+# FUZZ_SECONDS per harness, one after the other (docs/fuzzing.md; new finds
+# go to build/fuzz/fuzz-corpus/, crashes to crash-* in build/fuzz).
 fuzz: deps
 	cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
 	      -DCOAPS_SANITIZE=ON -DCOAPS_FUZZ=ON -DCOAPS_FUZZ_SECONDS=$(FUZZ_SECONDS)

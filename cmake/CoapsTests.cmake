@@ -6,8 +6,9 @@
 #   tests/*/test_*.sh         scripted tests (interop, fault, bad input); run
 #                             with bash, env COAPS_BUILD_DIR/COAPS_SOURCE_DIR;
 #                             exit 77 = skipped (say why on stderr)
-#   fuzz/fuzz_<name>.c        libFuzzer harness; with COAPS_FUZZ a bounded
-#                             smoke run over fuzz/corpus/<name>/
+#   fuzz/fuzz_<name>.c        libFuzzer harness; with COAPS_FUZZ a replay of
+#                             fuzz/corpus/<name>/ (fuzz-replay/<name>) and a
+#                             COAPS_FUZZ_SECONDS run from it (fuzz/<name>)
 
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
@@ -62,8 +63,19 @@ if(COAPS_FUZZ)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
     coaps_link_modules(${name} ${all_mods})
     set(out ${PROJECT_BINARY_DIR}/fuzz-corpus/${short})
+    set(corpus ${PROJECT_SOURCE_DIR}/fuzz/corpus/${short})
+    # Replay: every file of the kept corpus once, alone (a regression input
+    # that crashes fails here, by name, before any fuzzing).
+    add_test(NAME fuzz-replay/${short}
+      COMMAND sh -c "exec '$<TARGET_FILE:${name}>' -timeout=10 -rss_limit_mb=2048 '${corpus}'/*")
+    set_tests_properties(fuzz-replay/${short} PROPERTIES TIMEOUT 300 LABELS fuzz
+      ENVIRONMENT "COAPS_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    # Fuzz for COAPS_FUZZ_SECONDS from the kept corpus, new finds into the
+    # build tree (never into fuzz/corpus: docs/fuzzing.md says how to merge).
+    math(EXPR fuzz_timeout "${COAPS_FUZZ_SECONDS} + 300")
     add_test(NAME fuzz/${short}
-      COMMAND sh -c "mkdir -p '${out}' && exec '$<TARGET_FILE:${name}>' -max_total_time=${COAPS_FUZZ_SECONDS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 '${out}' '${PROJECT_SOURCE_DIR}/fuzz/corpus/${short}'")
-    set_tests_properties(fuzz/${short} PROPERTIES TIMEOUT 300 LABELS fuzz)
+      COMMAND sh -c "mkdir -p '${out}' && exec '$<TARGET_FILE:${name}>' -max_total_time=${COAPS_FUZZ_SECONDS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 '${out}' '${corpus}'")
+    set_tests_properties(fuzz/${short} PROPERTIES TIMEOUT ${fuzz_timeout} LABELS fuzz
+      ENVIRONMENT "COAPS_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
   endforeach()
 endif()
