@@ -173,6 +173,23 @@ static bool server_first_fragment(struct conn *c, const struct dtls_hs_header *h
     return true;
 }
 
+static bool epoch1_readable(const struct conn *c);
+
+/* Once the peer's CCS has switched what we read to epoch 1 and only its
+ * Finished is still to come, a new epoch-0 handshake message belongs to
+ * the earlier epoch and is discarded (RFC 6347 4.1), so a forged one
+ * cannot end the handshake; a repeat still asks for our flight again.
+ * (A client's CertificateVerify is epoch 0 after the keys exist, and its
+ * CCS may overtake it: hence the states, not the CCS alone.) */
+static bool earlier_epoch_message(const struct conn *c, const struct dtls_hs_header *h,
+                                  uint16_t epoch)
+{
+    const struct conn_hs *hs = c->hs;
+    return epoch == 0 && epoch1_readable(c) &&
+           (hs->state == HS_S_WAIT_FINISHED || hs->state == HS_C_WAIT_FINISHED) &&
+           h->message_seq >= dtls_reasm_next_seq(&hs->reasm);
+}
+
 static coaps_status handshake_record(struct conn *c, const uint8_t *body, size_t len,
                                      uint16_t epoch, struct rx *rx)
 {
@@ -198,9 +215,13 @@ static coaps_status handshake_record(struct conn *c, const uint8_t *body, size_t
             continue;
         }
         /* Initial handshake: Finished is the only message protected under
-         * epoch 1, everything before it is epoch 0. */
+         * epoch 1, everything before it is epoch 0. A client ignores a
+         * HelloRequest while negotiating (RFC 5246 7.4.1.1) before it takes
+         * a message_seq: a forged one would otherwise make the server's
+         * real message of that number look like a repeat and stall us. */
         if ((h.msg_type == DTLS_HS_FINISHED) != (epoch == 1) ||
-            !server_first_fragment(c, &h, rx)) {
+            (c->role == COAPS_DTLS_CLIENT && h.msg_type == DTLS_HS_HELLO_REQUEST) ||
+            earlier_epoch_message(c, &h, epoch) || !server_first_fragment(c, &h, rx)) {
             c->stats.records_dropped++;
             continue;
         }
@@ -359,8 +380,12 @@ static coaps_status process_record(struct conn *c, uint8_t *dgram, size_t dgram_
             return handshake_record(c, body, len, 0, rx);
         case DTLS_CT_ALERT:
             /* Unprotected alerts count only during the handshake (the peer
-             * may fail before it has keys, e.g. unknown_psk_identity). */
-            if (c->state == COAPS_DTLS_HANDSHAKING)
+             * may fail before it has keys, e.g. unknown_psk_identity), and
+             * only until the peer's CCS has switched what we read to epoch
+             * 1: after it epoch 0 is the earlier epoch, whose records are
+             * discarded (RFC 6347 4.1), and one forged datagram must not
+             * end a handshake its peer has keyed. */
+            if (c->state == COAPS_DTLS_HANDSHAKING && !epoch1_readable(c))
                 return conn_alert_received(c, body, len);
             break;
         case DTLS_CT_CHANGE_CIPHER_SPEC:
@@ -559,6 +584,14 @@ coaps_status coaps_dtls_write(coaps_dtls_conn *conn, const uint8_t *data, size_t
     return COAPS_OK;
 }
 
+size_t coaps_dtls_write_headroom(const coaps_dtls_conn *conn)
+{
+    const struct conn *c = conn_of_const(conn);
+    if (c->state != COAPS_DTLS_ESTABLISHED)
+        return 0;
+    return dtls_record_payload_offset(&c->wr);
+}
+
 coaps_status coaps_dtls_close(coaps_dtls_conn *conn)
 {
     struct conn *c = conn_of(conn);
@@ -572,14 +605,6 @@ coaps_status coaps_dtls_close(coaps_dtls_conn *conn)
     c->retain = false;
     conn_hs_release(c);
     return COAPS_OK;
-}
-
-size_t coaps_dtls_write_headroom(const coaps_dtls_conn *conn)
-{
-    const struct conn *c = conn_of_const(conn);
-    if (c->state != COAPS_DTLS_ESTABLISHED)
-        return 0;
-    return dtls_record_payload_offset(&c->wr);
 }
 
 /* ---- queries -------------------------------------------------------------- */
