@@ -6,9 +6,11 @@
  * unchanged against libcoap and against coaps's layer.
  *
  *   light-client [-m get|put|post|delete] [-e DATA] [-u IDENTITY -k KEY]
- *                [-s SECONDS] URI
+ *                [-c CERT -j KEY] [-C CA] [-s SECONDS] URI
  *
- * URI is coap:// or coaps:// with a numeric host; coaps:// needs -k.
+ * URI is coap:// or coaps:// with a numeric host; coaps:// needs -k (PSK)
+ * or certificates: -C CA checks the server's certificate, -c/-j (PEM
+ * files) present ours (coap_new_client_session_pki).
  * Exit status 0 when a response arrived (within 10 s, or -s), else 1.
  */
 #include <coap3/coap.h>
@@ -39,6 +41,23 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
     fflush(stdout);
     answered = 1;
     return COAP_RESPONSE_OK;
+}
+
+static coap_session_t *pki_session(coap_context_t *ctx, const coap_address_t *server,
+                                   const char *cert, const char *key, const char *ca)
+{
+    coap_dtls_pki_t pki;
+    memset(&pki, 0, sizeof pki);
+    pki.version = COAP_DTLS_PKI_SETUP_VERSION;
+    pki.verify_peer_cert = ca != NULL;
+    pki.check_common_ca = ca != NULL;
+    pki.cert_chain_validation = 1;
+    pki.cert_chain_verify_depth = 2;
+    pki.pki_key.key_type = COAP_PKI_KEY_PEM;
+    pki.pki_key.key.pem.public_cert = cert;
+    pki.pki_key.key.pem.private_key = key;
+    pki.pki_key.key.pem.ca_file = ca;
+    return coap_new_client_session_pki(ctx, NULL, server, COAP_PROTO_DTLS, &pki);
 }
 
 static int method_of(const char *m)
@@ -91,7 +110,8 @@ int main(int argc, char **argv)
 {
     int method = COAP_REQUEST_GET, opt, observe_s = 0;
     const char *data = NULL, *identity = "light-client", *key = NULL;
-    while ((opt = getopt(argc, argv, "m:e:u:k:s:")) != -1) {
+    const char *cert = NULL, *cert_key = NULL, *ca = NULL;
+    while ((opt = getopt(argc, argv, "m:e:u:k:s:c:j:C:")) != -1) {
         if (opt == 'm' && (method = method_of(optarg)) > 0)
             continue;
         if (opt == 's' && (observe_s = atoi(optarg)) > 0)
@@ -100,8 +120,12 @@ int main(int argc, char **argv)
             *(opt == 'e' ? &data : opt == 'u' ? &identity : &key) = optarg;
             continue;
         }
+        if (opt == 'c' || opt == 'j' || opt == 'C') {
+            *(opt == 'c' ? &cert : opt == 'j' ? &cert_key : &ca) = optarg;
+            continue;
+        }
         fprintf(stderr, "usage: light-client [-m get|put|post|delete] [-e DATA] "
-                        "[-u IDENTITY -k KEY] [-s SECONDS] URI\n");
+                        "[-u IDENTITY -k KEY] [-c CERT -j KEY] [-C CA] [-s SECONDS] URI\n");
         return 2;
     }
     if (optind != argc - 1) {
@@ -118,8 +142,13 @@ int main(int argc, char **argv)
         return 2;
     }
     int secure = uri.scheme == COAP_URI_SCHEME_COAPS;
-    if (secure && key == NULL) {
-        fprintf(stderr, "light-client: coaps:// needs a key (-k)\n");
+    int use_pki = cert != NULL || ca != NULL;
+    if ((cert == NULL) != (cert_key == NULL)) {
+        fprintf(stderr, "light-client: -c and -j go together\n");
+        return 2;
+    }
+    if (secure && key == NULL && !use_pki) {
+        fprintf(stderr, "light-client: coaps:// needs a key (-k) or certificates (-c/-j, -C)\n");
         return 2;
     }
 
@@ -131,7 +160,9 @@ int main(int argc, char **argv)
     if (ctx == NULL)
         goto done;
     coap_register_response_handler(ctx, on_response);
-    if (secure) {
+    if (secure && use_pki) {
+        session = pki_session(ctx, &server, cert, cert_key, ca);
+    } else if (secure) {
         coap_dtls_cpsk_t psk;
         memset(&psk, 0, sizeof psk);
         psk.version = COAP_DTLS_CPSK_SETUP_VERSION;

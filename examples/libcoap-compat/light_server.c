@@ -9,7 +9,12 @@
  *   cc light_server.c $(pkg-config --cflags --libs libcoap-3-openssl)
  *   cc light_server.c $(pkg-config --cflags --libs libcoap-3-coaps)
  *
- *   light-server [UDP_PORT [DTLS_PORT]]     (tests pass free ports)
+ * With -c CERT -j KEY (PEM files) the coaps:// endpoint also offers
+ * certificates (coap_context_set_pki); with -C CA it asks the clients for
+ * theirs and refuses one that CA did not sign (verify_peer_cert).
+ *
+ *   light-server [-c CERT -j KEY [-C CA]] [UDP_PORT [DTLS_PORT]]
+ *                                          (tests pass free ports)
  */
 #include <coap3/coap.h>
 
@@ -17,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LIGHT_PSK_HINT "CoAP"
 #define LIGHT_PSK_KEY "esp32c3_key"
@@ -83,6 +89,24 @@ static void light_put(coap_resource_t *resource, coap_session_t *session,
     coap_pdu_set_code(response, COAP_RESPONSE_CODE_CHANGED);
 }
 
+/* Certificates as ESP-IDF's example sets them: PEM files, the peer's
+ * certificate checked against the CA when one is given. */
+static int set_pki(coap_context_t *ctx, const char *cert, const char *key, const char *ca)
+{
+    static coap_dtls_pki_t pki; /* libcoap may keep pointers into it */
+    memset(&pki, 0, sizeof pki);
+    pki.version = COAP_DTLS_PKI_SETUP_VERSION;
+    pki.verify_peer_cert = ca != NULL;
+    pki.check_common_ca = ca != NULL;
+    pki.cert_chain_validation = 1;
+    pki.cert_chain_verify_depth = 2;
+    pki.pki_key.key_type = COAP_PKI_KEY_PEM;
+    pki.pki_key.key.pem.public_cert = cert;
+    pki.pki_key.key.pem.private_key = key;
+    pki.pki_key.key.pem.ca_file = ca;
+    return coap_context_set_pki(ctx, &pki);
+}
+
 static int add_endpoint(coap_context_t *ctx, uint16_t port, coap_proto_t proto)
 {
     coap_address_t addr;
@@ -95,6 +119,22 @@ static int add_endpoint(coap_context_t *ctx, uint16_t port, coap_proto_t proto)
 
 int main(int argc, char **argv)
 {
+    const char *cert = NULL, *key = NULL, *ca = NULL;
+    int opt;
+    while ((opt = getopt(argc, argv, "c:j:C:")) != -1) {
+        if (opt == 'c' || opt == 'j' || opt == 'C') {
+            *(opt == 'c' ? &cert : opt == 'j' ? &key : &ca) = optarg;
+            continue;
+        }
+        fprintf(stderr, "usage: light-server [-c CERT -j KEY [-C CA]] [UDP_PORT [DTLS_PORT]]\n");
+        return 2;
+    }
+    if ((cert == NULL) != (key == NULL) || (ca != NULL && cert == NULL)) {
+        fprintf(stderr, "light-server: -c and -j go together, -C needs them\n");
+        return 2;
+    }
+    argc -= optind - 1;
+    argv += optind - 1;
     uint16_t udp_port = argc > 1 ? (uint16_t)atoi(argv[1]) : COAP_DEFAULT_PORT;
     uint16_t dtls_port = argc > 2 ? (uint16_t)atoi(argv[2]) : COAPS_DEFAULT_PORT;
     int rc = 1;
@@ -111,6 +151,8 @@ int main(int argc, char **argv)
     if (coap_dtls_is_supported() &&
         !coap_context_set_psk(ctx, LIGHT_PSK_HINT, (const uint8_t *)LIGHT_PSK_KEY,
                               sizeof LIGHT_PSK_KEY - 1))
+        goto done;
+    if (cert != NULL && (!coap_dtls_is_supported() || !set_pki(ctx, cert, key, ca)))
         goto done;
     if (!add_endpoint(ctx, udp_port, COAP_PROTO_UDP))
         goto done;

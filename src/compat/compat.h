@@ -76,6 +76,7 @@ struct compat_inflight {
     coaps_coap_request_id id;
     coap_session_t *session;
     bool used;
+    bool queued; /* waits for the DTLS handshake (coap_send before it ended) */
 };
 
 struct coap_session_t {
@@ -85,6 +86,7 @@ struct coap_session_t {
     coaps_peer peer;
     uint16_t next_mid;
     bool established;
+    bool failed;      /* the DTLS handshake failed: coap_send refuses */
     bool server_view; /* the one a server handler gets: not the program's */
     struct compat_inflight inflight[COMPAT_INFLIGHT_MAX];
 };
@@ -123,6 +125,9 @@ void compat_resources_free(coap_context_t *ctx);
 
 /* session.c */
 void compat_sessions_free(coap_context_t *ctx);
+/* After the session's client has processed: when its DTLS handshake has
+ * ended, send the requests coap_send queued, or drop them if it failed. */
+void compat_session_progress(coap_session_t *s);
 
 /* context.c: the server, created at the first endpoint. */
 int compat_context_server(coap_context_t *ctx);

@@ -306,8 +306,11 @@ int coap_io_process(coap_context_t *ctx, uint32_t timeout_ms)
         return -1;
     for (size_t i = 0; i < COMPAT_SESSIONS_MAX; i++) {
         coap_session_t *s = ctx->sessions[i];
-        if (s != NULL && s->client != NULL && coaps_client_process(s->client, 0) != COAPS_OK)
+        if (s == NULL || s->client == NULL)
+            continue;
+        if (coaps_client_process(s->client, 0) != COAPS_OK)
             return -1;
+        compat_session_progress(s);
     }
     uint64_t spent = now_ms() - start;
     return spent > INT32_MAX ? INT32_MAX : (int)spent;

@@ -9,10 +9,6 @@
 
 #include "compat/compat.h"
 
-/* How long coap_send waits for a coaps:// handshake to complete; the DTLS
- * engine's own handshake timeout (RFC 6347 4.2.4.1) ends it sooner. */
-#define SESSION_HANDSHAKE_WAIT_MS 60000u
-
 /* coaps_client_connect takes the server as text. */
 static int server_text(const coap_address_t *a, char *host, size_t cap, uint16_t *port)
 {
@@ -123,6 +119,13 @@ coap_session_t *coap_new_client_session_pki(coap_context_t *ctx, const coap_addr
         setup->pki_key.key_type != COAP_PKI_KEY_PEM) {
         COMPAT_BAD("coap_new_client_session_pki",
                    "only version 1 with COAP_PKI_KEY_PEM files is supported");
+        return NULL;
+    }
+    /* libcoap with verify_peer_cert 0 takes any server certificate; coaps's
+     * DTLS engine has no such mode: the server is always checked */
+    if (setup->pki_key.key.pem.ca_file == NULL) {
+        COMPAT_BAD("coap_new_client_session_pki",
+                   "coaps always checks the server's certificate: set pki_key.key.pem.ca_file");
         return NULL;
     }
     coaps_dtls_pki_files files;
@@ -299,17 +302,42 @@ static void request_from_pdu(coaps_coap_client_request *r, struct request_parts 
     }
 }
 
-static int session_ready(coap_session_t *s)
+/* A coaps:// session's handshake, started by coaps_client_connect, runs in
+ * coap_io_process as in libcoap; 1 once established, 0 while it runs, -1
+ * when it failed (logged once). */
+static int session_state(coap_session_t *s)
 {
     if (s->established)
         return 1;
+    if (s->failed)
+        return -1;
     char err[256] = "";
-    if (coaps_client_handshake(s->client, SESSION_HANDSHAKE_WAIT_MS, err, sizeof err) !=
-        COAPS_OK) {
-        coap_log(LOG_WARNING, "coap_send: DTLS handshake failed: %s\n", err);
+    enum coaps_dtls_state st = coaps_client_dtls_state(s->client, err, sizeof err);
+    if (st == COAPS_DTLS_HANDSHAKING)
+        return 0;
+    if (st == COAPS_DTLS_ESTABLISHED) {
+        s->established = true;
+        return 1;
+    }
+    coap_log(LOG_WARNING, "coap_session: DTLS handshake failed: %s\n", err);
+    s->failed = true;
+    return -1;
+}
+
+/* Hand an in-flight slot's PDU to the core; on failure the slot is freed. */
+static int inflight_send(struct compat_inflight *f)
+{
+    coaps_coap_client_request r;
+    struct request_parts parts;
+    request_from_pdu(&r, &parts, f->session, f->pdu);
+    r.cb = on_response;
+    r.user = f;
+    coaps_status st = coaps_client_request(f->session->client, &r, &f->id);
+    if (st != COAPS_OK) {
+        coap_log(LOG_WARNING, "coap_send: %s\n", coaps_status_str(st));
+        inflight_free(f);
         return 0;
     }
-    s->established = true;
     return 1;
 }
 
@@ -334,23 +362,35 @@ coap_mid_t coap_send(coap_session_t *s, coap_pdu_t *pdu)
         coap_delete_pdu(pdu);
         return COAP_INVALID_MID;
     }
-    if (!session_ready(s)) {
+    int ready = session_state(s);
+    if (ready < 0) {
         coap_delete_pdu(pdu);
         return COAP_INVALID_MID;
     }
-    coaps_coap_client_request r;
-    struct request_parts parts;
-    request_from_pdu(&r, &parts, s, pdu);
-    r.cb = on_response;
-    r.user = f;
     f->pdu = pdu; /* the request borrows its option values until the end */
     f->session = s;
     f->used = true;
-    coaps_status st = coaps_client_request(s->client, &r, &f->id);
-    if (st != COAPS_OK) {
-        coap_log(LOG_WARNING, "coap_send: %s\n", coaps_status_str(st));
-        inflight_free(f);
+    f->queued = ready == 0;
+    coap_mid_t mid = pdu->mid;
+    if (!f->queued && !inflight_send(f))
         return COAP_INVALID_MID;
+    return mid;
+}
+
+void compat_session_progress(coap_session_t *s)
+{
+    int was_ready = s->established || s->failed;
+    int ready = session_state(s);
+    if (was_ready || ready == 0)
+        return;
+    for (size_t i = 0; i < COMPAT_INFLIGHT_MAX; i++) {
+        struct compat_inflight *f = &s->inflight[i];
+        if (!f->used || !f->queued)
+            continue;
+        f->queued = false;
+        if (ready < 0)
+            inflight_free(f); /* libcoap drops them too (its NACK handler) */
+        else
+            inflight_send(f);
     }
-    return pdu->mid;
 }

@@ -198,6 +198,13 @@ static void test_pdu_bad_use(void **state)
     ONE_LINE(assert_null(coap_new_client_session(ctx, NULL, &server, COAP_PROTO_TLS)));
     ONE_LINE(assert_null(coap_new_client_session_psk2(ctx, NULL, &server, COAP_PROTO_DTLS, NULL)));
     ONE_LINE(assert_null(coap_new_client_session_pki(ctx, NULL, &server, COAP_PROTO_DTLS, NULL)));
+    coap_dtls_pki_t pki; /* certificates but no CA to check the server with */
+    memset(&pki, 0, sizeof pki);
+    pki.version = COAP_DTLS_PKI_SETUP_VERSION;
+    pki.pki_key.key_type = COAP_PKI_KEY_PEM;
+    pki.pki_key.key.pem.public_cert = "client.pem";
+    pki.pki_key.key.pem.private_key = "client.key";
+    ONE_LINE(assert_null(coap_new_client_session_pki(ctx, NULL, &server, COAP_PROTO_DTLS, &pki)));
     coap_session_t *s = coap_new_client_session(ctx, NULL, &server, COAP_PROTO_UDP);
     assert_non_null(s);
     assert_ptr_equal(coap_session_get_context(s), ctx);

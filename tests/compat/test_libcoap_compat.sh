@@ -10,7 +10,14 @@
 #     resource, a method without handler, /info (coap_add_data_large_response);
 #     and asked by both client builds over coap:// and coaps://, and
 #     observed by both (the notification after a PUT);
-#   - each client build against coaps-server over coap:// and coaps://.
+#   - each client build against coaps-server over coap:// and coaps://;
+#   - certificates (coap_context_set_pki, coap_new_client_session_pki; the
+#     files of tests/crypto/certs): each server build with a certificate and
+#     the CA for clients, asked by coap-client-openssl with a client
+#     certificate (GET, PUT then GET), without one and with one of another
+#     CA (both refused), with the PSK on the same endpoint, and by both
+#     client builds with certificates (served), with an untrusted client
+#     certificate and trusting another CA (both refused).
 # The two answer sets must be identical, and the coaps build's must be the
 # expected ones (so that two builds broken alike do not pass).
 set -euo pipefail
@@ -49,7 +56,9 @@ libdir=$(dirname "$(find "$prefix" -name libcoaps.so | head -1)")
 "$cc_build" $flags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$TEST_TMP/installed-light-server" \
     "$SRC/light_server.c" $(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs libcoap-3-coaps) \
     -Wl,-rpath,"$libdir" || die "light_server.c does not build with pkg-config libcoap-3-coaps"
-ldd "$TEST_TMP/installed-light-server" | grep -q "$libdir/libcoaps.so" \
+# (ldd's output read whole: grep -q stopping early would SIGPIPE ldd, and
+# pipefail would take that for a failure)
+grep -q "$libdir/libcoaps.so" <<<"$(ldd "$TEST_TMP/installed-light-server")" \
     || die "the pkg-config build is not linked with the installed libcoaps.so"
 pass "light_server.c builds unchanged with pkg-config libcoap-3-coaps on the installed library"
 
@@ -67,13 +76,14 @@ ask() {
         | grep -Eo '^[0-9]\.[0-9]{2}( [A-Za-z ]+)?$|^[^ ]*$' | tr '\n' '|' || true
 }
 
-start_light() { # variant -> PORT, PORT2, PID
+start_light() { # variant [server options...] -> PORT, PORT2, PID
     local v=$1 try
+    shift
     for try in 1 2 3 4 5; do
         PORT=$(free_udp_port)
         PORT2=$(free_udp_port)
         [ "$PORT" != "$PORT2" ] || continue
-        start_bg "light-$v" "${SERVER[$v]}" "$PORT" "$PORT2"
+        start_bg "light-$v" "${SERVER[$v]}" "$@" "$PORT" "$PORT2"
         PID=$LAST_PID
         wait_for_line "$TEST_TMP/light-$v.log" "light-server: coap" 10 && return 0
         kill "$PID" 2>/dev/null || true
@@ -134,9 +144,76 @@ server_answers() {
     check_eq "$v light-server exits 0 on SIGTERM" 0 "$status"
 }
 
+# "refused" unless the output has an answer in it: a 2.0x code (light-client)
+# or a state of the light (ask's "off|", "on|", or a "pki-*" state).
+refused_or() { # output -> "refused" / "ANSWERED: output" / "CRASHED: output"
+    case "$1" in
+        *Sanitizer* | *"runtime error"*) echo "CRASHED: $(echo "$1" | tr '\n' '|')" ;;
+        *2.0[0-9]* | *"off|"* | *"on|"* | *pki-*) echo "ANSWERED: $(echo "$1" | tr '\n' '|')" ;;
+        *) echo "refused" ;;
+    esac
+}
+
+CERTS=$COAPS_SOURCE_DIR/tests/crypto/certs
+MINE=(-c "$CERTS/client.pem" -j "$CERTS/client.key")
+UNTRUSTED=(-c "$CERTS/other-server.pem" -j "$CERTS/other-server.key")
+
+# Everything the clients get from one build of the light server with
+# certificates (-c/-j, and -C: client certificates required).
+pki_answers() {
+    local v=$1
+    start_light "$v" -c "$CERTS/server.pem" -j "$CERTS/server.key" -C "$CERTS/ca.pem"
+    local s=coaps://127.0.0.1:$PORT2/light ca=(-C "$CERTS/ca.pem")
+    {
+        echo "GET with certificates: $(ask "${ca[@]}" "${MINE[@]}" "$s")"
+        echo "PUT with certificates: $(ask "${ca[@]}" "${MINE[@]}" -m put -e on "$s")"
+        echo "GET after PUT: $(ask "${ca[@]}" "${MINE[@]}" "$s")"
+        echo "no client certificate: $(refused_or "$(ask -B 3 "${ca[@]}" "$s")")"
+        echo "untrusted client certificate: $(refused_or "$(ask -B 3 "${ca[@]}" "${UNTRUSTED[@]}" "$s")")"
+        echo "PSK on the same endpoint: $(ask -u someone -k "$KEY" "$s")"
+        local c
+        for c in libcoap coaps; do
+            local run=(timeout 20 "${CLIENT[$c]}")
+            echo "$c client with certificates: $("${run[@]}" "${ca[@]}" "${MINE[@]}" "$s" 2>&1 || true)"
+            echo "$c client PUT with certificates: $("${run[@]}" "${ca[@]}" "${MINE[@]}" -m put -e "pki-$c" "$s" 2>/dev/null || true)"
+            echo "$c client untrusted certificate: $(refused_or "$("${run[@]}" "${ca[@]}" "${UNTRUSTED[@]}" "$s" 2>&1 || true)")"
+            echo "$c client trusting another CA: $(refused_or "$("${run[@]}" -C "$CERTS/other-ca.pem" "${MINE[@]}" "$s" 2>&1 || true)")"
+        done
+    } > "$TEST_TMP/pki.$v"
+    kill -TERM "$PID"
+    local status=0
+    wait "$PID" 2>/dev/null || status=$?
+    check_eq "$v light-server with certificates exits 0 on SIGTERM" 0 "$status"
+}
+
 server_answers libcoap
 server_answers coaps
 server_answers installed
+pki_answers libcoap
+pki_answers coaps
+log "answers of the libcoap build with certificates:"
+sed 's/^/    /' "$TEST_TMP/pki.libcoap" >&2
+if diff -u "$TEST_TMP/pki.libcoap" "$TEST_TMP/pki.coaps" >&2; then
+    pass "the libcoap and the coaps builds of light-server answer alike with certificates"
+else
+    fail "the two builds of light-server answer differently with certificates (diff above)"
+fi
+expected_pki="GET with certificates: off|
+PUT with certificates: 
+GET after PUT: on|
+no client certificate: refused
+untrusted client certificate: refused
+PSK on the same endpoint: on|
+libcoap client with certificates: 2.05 on
+libcoap client PUT with certificates: 2.04 
+libcoap client untrusted certificate: refused
+libcoap client trusting another CA: refused
+coaps client with certificates: 2.05 pki-libcoap
+coaps client PUT with certificates: 2.04 
+coaps client untrusted certificate: refused
+coaps client trusting another CA: refused"
+check_eq "the coaps build answers as expected with certificates" "$expected_pki" \
+    "$(cat "$TEST_TMP/pki.coaps")"
 if diff -u "$TEST_TMP/answers.coaps" "$TEST_TMP/answers.installed" >&2; then
     pass "the installed libcoaps.so answers as the build's programs"
 else

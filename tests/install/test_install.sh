@@ -45,7 +45,8 @@ PKG_CONFIG_PATH=$pcdir pkg-config --exists coaps || fail "pkg-config does not fi
 "$cc" $flags -o "$work/hello_pc" "$COAPS_SOURCE_DIR/tests/install/hello_server.c" \
   $(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs coaps) -lcrypto \
   -Wl,-rpath,"$libdir" || fail "pkg-config consumer does not build"
-ldd "$work/hello_pc" | grep -q "$libdir/libcoaps.so" || fail "pkg-config consumer is not linked with the installed libcoaps.so"
+# ldd's output read whole: grep -q stopping early can SIGPIPE ldd (pipefail)
+grep -q "$libdir/libcoaps.so" <<<"$(ldd "$work/hello_pc")" || fail "pkg-config consumer is not linked with the installed libcoaps.so"
 
 export ASAN_OPTIONS=detect_leaks=0
 for bin in "$work/consumer/hello_server" "$work/hello_pc"; do
