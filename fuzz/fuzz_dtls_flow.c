@@ -57,6 +57,7 @@
 #include "common/wire.h"
 #include "dtls/conn.h"
 #include "fuzz_check.h"
+#include "fuzz_pki.h"
 #include "fuzz_rng.h"
 
 #define FLOW_DGRAM_MAX 1500
@@ -115,46 +116,16 @@ struct flow {
 
 static coaps_dtls_pki *pkis[4]; /* server, server+client required, client CA, client cert */
 
-static void certs_dir(char *out, size_t cap)
-{
-    const char *src = getenv("COAPS_SOURCE_DIR");
-    if (src) {
-        snprintf(out, cap, "%s/tests/crypto/certs", src);
-        return;
-    }
-    const char *f = __FILE__;
-    const char *slash = strrchr(f, '/');
-    snprintf(out, cap, "%.*s/../tests/crypto/certs", slash ? (int)(slash - f) : 1,
-             slash ? f : ".");
-}
-
-static coaps_dtls_pki *load(const char *dir, const char *cert, const char *key, const char *ca,
-                            bool req)
-{
-    char a[600], b[600], c[600], err[256];
-    coaps_dtls_pki_files f = {.require_client_cert = req};
-    if (cert)
-        snprintf(a, sizeof a, "%s/%s", dir, cert), f.cert_file = a;
-    if (key)
-        snprintf(b, sizeof b, "%s/%s", dir, key), f.key_file = b;
-    if (ca)
-        snprintf(c, sizeof c, "%s/%s", dir, ca), f.ca_file = c;
-    coaps_dtls_pki *p = NULL;
-    if (coaps_dtls_pki_new(&p, &f, err, sizeof err) != COAPS_OK) {
-        fprintf(stderr, "fuzz_dtls_flow: %s\n", err);
-        abort();
-    }
-    return p;
-}
-
 static void load_pkis(void)
 {
-    char dir[512];
-    certs_dir(dir, sizeof dir);
-    pkis[0] = load(dir, "server.pem", "server.key", NULL, false);
-    pkis[1] = load(dir, "server.pem", "server.key", "ca.pem", true);
-    pkis[2] = load(dir, NULL, NULL, "ca.pem", false);
-    pkis[3] = load(dir, "client.pem", "client.key", "ca.pem", false);
+    static const struct fuzz_pki_spec specs[4] = {
+        {.cert = "server.pem", .key = "server.key"},
+        {.cert = "server.pem", .key = "server.key", .ca = "ca.pem", .require_client_cert = true},
+        {.ca = "ca.pem"},
+        {.cert = "client.pem", .key = "client.key", .ca = "ca.pem"},
+    };
+    for (size_t i = 0; i < 4; i++)
+        pkis[i] = fuzz_pki_load(&specs[i]);
 }
 
 /* ---- reading the input: missing bytes are 0 ---------------------------- */

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "coaps/dtls.h"
+#include "fuzz_pki.h"
 #include "fuzz_rng.h"
 
 #define FUZZ_DGRAM_MAX 1500
@@ -38,50 +39,18 @@
  * 3 client cert, 4 server RPK, 5 client RPK */
 static coaps_dtls_pki *pkis[6];
 
-static void certs_dir(char *out, size_t cap)
-{
-    const char *src = getenv("COAPS_SOURCE_DIR");
-    if (src) {
-        snprintf(out, cap, "%s/tests/crypto/certs", src);
-        return;
-    }
-    const char *f = __FILE__;
-    const char *slash = strrchr(f, '/');
-    snprintf(out, cap, "%.*s/../tests/crypto/certs", slash ? (int)(slash - f) : 1,
-             slash ? f : ".");
-}
-
-static coaps_dtls_pki *load(const char *dir, const char *cert, const char *key, const char *ca,
-                            const char *rpk, bool req, bool use_rpk)
-{
-    char a[600], b[600], c[600], d[600], err[256];
-    coaps_dtls_pki_files f = {.require_client_cert = req, .use_rpk = use_rpk};
-    if (cert)
-        snprintf(a, sizeof a, "%s/%s", dir, cert), f.cert_file = a;
-    if (key)
-        snprintf(b, sizeof b, "%s/%s", dir, key), f.key_file = b;
-    if (ca)
-        snprintf(c, sizeof c, "%s/%s", dir, ca), f.ca_file = c;
-    if (rpk)
-        snprintf(d, sizeof d, "%s/%s", dir, rpk), f.rpk_trust_file = d;
-    coaps_dtls_pki *p = NULL;
-    if (coaps_dtls_pki_new(&p, &f, err, sizeof err) != COAPS_OK) {
-        fprintf(stderr, "fuzz_dtls_pki_server: %s\n", err);
-        abort();
-    }
-    return p;
-}
-
 static void load_all(void)
 {
-    char dir[512];
-    certs_dir(dir, sizeof dir);
-    pkis[0] = load(dir, "server.pem", "server.key", NULL, NULL, false, false);
-    pkis[1] = load(dir, "server.pem", "server.key", "ca.pem", NULL, true, false);
-    pkis[2] = load(dir, NULL, NULL, "ca.pem", NULL, false, false);
-    pkis[3] = load(dir, "client.pem", "client.key", "ca.pem", NULL, false, false);
-    pkis[4] = load(dir, NULL, "server.key", NULL, "client-pub.pem", true, true);
-    pkis[5] = load(dir, NULL, "client.key", NULL, "server-pub.pem", false, true);
+    static const struct fuzz_pki_spec specs[6] = {
+        {.cert = "server.pem", .key = "server.key"},
+        {.cert = "server.pem", .key = "server.key", .ca = "ca.pem", .require_client_cert = true},
+        {.ca = "ca.pem"},
+        {.cert = "client.pem", .key = "client.key", .ca = "ca.pem"},
+        {.key = "server.key", .rpk = "client-pub.pem", .require_client_cert = true, .use_rpk = true},
+        {.key = "client.key", .rpk = "server-pub.pem", .use_rpk = true},
+    };
+    for (size_t i = 0; i < 6; i++)
+        pkis[i] = fuzz_pki_load(&specs[i]);
 }
 
 struct edit {
