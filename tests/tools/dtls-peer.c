@@ -10,6 +10,9 @@
  *   -S: send what is injected from a raw socket with the honest peer's
  *       address and port forged as its source (IPv4; needs CAP_NET_RAW,
  *       exit 77 without it) instead of from the honest peer's own socket
+ *   -N NETNS: with -S, open that raw socket in the network namespace NETNS
+ *       (a path, e.g. /run/netns/NAME): the forged datagrams then leave
+ *       from another host's stack and link, not from the honest peer's
  *   dtls-peer [-R client] -M -c CATALOGUE   (print the catalogue as markdown;
  *                                            exit 1 if the matrix has a hole)
  *
@@ -71,6 +74,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -101,7 +105,7 @@
 #define PEER_HELD_FDS 512    /* past cases' sockets kept open (ports not reused) */
 
 #define USAGE                                                                          \
-    "usage: dtls-peer [-k KEY] [-u IDENTITY] [-w WINDOW_MS] [-A] [-r] [-S] [-f FILTER] " \
+    "usage: dtls-peer [-k KEY] [-u IDENTITY] [-w WINDOW_MS] [-A] [-r] [-S [-N NETNS]] [-f FILTER] " \
     "-c CATALOGUE ADDRESS PORT\n"                                                  \
     "       dtls-peer -R client -C COAPS_CLIENT [-k KEY] [-u IDENTITY] [-w WINDOW_MS] " \
     "[-r] [-S] [-f FILTER] -c CATALOGUE\n"                                         \
@@ -287,6 +291,33 @@ static coaps_status spoofed_packet(struct wire_wr *w, const struct sockaddr_in *
     TRY(wire_wr_u16(w, (uint16_t)(8 + len)));
     TRY(wire_wr_u16(w, 0)); /* no UDP checksum */
     return wire_wr_bytes(w, b, len);
+}
+
+/* -S: the raw socket, with -N made in another network namespace (a
+ * socket stays in the namespace it was made in, so the process goes there
+ * for the socket() call only and comes back). -1 on failure, errno set. */
+static int open_raw(const char *netns)
+{
+    int home = -1, there = -1, fd = -1;
+    if (netns != NULL) {
+        home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        there = open(netns, O_RDONLY | O_CLOEXEC);
+        if (home < 0 || there < 0 || setns(there, CLONE_NEWNET) != 0)
+            goto out;
+    }
+    fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+    if (netns != NULL && setns(home, CLONE_NEWNET) != 0) {
+        fprintf(stderr, "dtls-peer: cannot return to our network namespace: %s\n", strerror(errno));
+        exit(2);
+    }
+out:;
+    int e = errno;
+    if (home >= 0)
+        close(home);
+    if (there >= 0)
+        close(there);
+    errno = e;
+    return fd;
 }
 
 static void send_spoofed(struct peer *p, const uint8_t *b, size_t len)
@@ -1069,13 +1100,13 @@ int main(int argc, char **argv)
     p.identity = "dtls-peer";
     p.window_ms = 300;
     p.app_check = true;
-    const char *catalogue = NULL, *filter = NULL;
+    const char *catalogue = NULL, *filter = NULL, *netns = NULL;
     bool record = false, markdown = false;
     uint64_t v;
     int opt;
     p.raw_fd = -1;
     bool spoof = false;
-    while ((opt = getopt(argc, argv, "k:u:w:Arf:c:MR:C:S")) != -1) {
+    while ((opt = getopt(argc, argv, "k:u:w:Arf:c:MR:C:SN:")) != -1) {
         switch (opt) {
         case 'k': p.key = optarg; break;
         case 'u': p.identity = optarg; break;
@@ -1100,6 +1131,7 @@ int main(int argc, char **argv)
             break;
         case 'C': p.client_bin = optarg; break;
         case 'S': spoof = true; break;
+        case 'N': netns = optarg; break;
         default: fprintf(stderr, USAGE); return 2;
         }
     }
@@ -1109,12 +1141,18 @@ int main(int argc, char **argv)
     }
     if (catalogue == NULL || (!markdown && !role_client && argc - optind != 2) ||
         (!markdown && role_client && (argc != optind || p.client_bin == NULL)) || strlen(p.key) == 0 ||
-        strlen(p.key) > COAPS_DTLS_PSK_KEY_MAX || strlen(p.identity) > COAPS_DTLS_PSK_IDENTITY_MAX) {
+        strlen(p.key) > COAPS_DTLS_PSK_KEY_MAX || strlen(p.identity) > COAPS_DTLS_PSK_IDENTITY_MAX ||
+        (netns != NULL && !spoof)) {
         fprintf(stderr, USAGE);
         return 2;
     }
-    if (spoof && (p.raw_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW)) < 0) {
-        fprintf(stderr, "dtls-peer: -S needs a raw socket (CAP_NET_RAW): %s\n", strerror(errno));
+    if (netns != NULL && access(netns, R_OK) != 0) {
+        fprintf(stderr, "dtls-peer: -N %s: %s\n", netns, strerror(errno));
+        return 2;
+    }
+    if (spoof && (p.raw_fd = open_raw(netns)) < 0) {
+        fprintf(stderr, "dtls-peer: -S needs a raw socket (CAP_NET_RAW%s): %s\n",
+                netns ? ", and CAP_SYS_ADMIN for -N" : "", strerror(errno));
         return 77;
     }
     FILE *f = fopen(catalogue, "r");
