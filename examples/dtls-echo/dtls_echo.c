@@ -60,6 +60,7 @@ struct opts {
     uint16_t suites[COAPS_DTLS_SUITES_MAX];
     size_t suites_len;
     unsigned mtu, wait_ms, timeout_ms;
+    int cid_len; /* --cid LEN (RFC 9146); -1: no Connection ID */
     int verbose;
 };
 
@@ -140,10 +141,10 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: dtls-echo -s [-A ADDRESS] -p PORT --psk IDENTITY:KEY [--hint TEXT]\n"
-            "                 [--mtu N] [--ciphers LIST] [--require-ems] [-v]\n"
+            "                 [--mtu N] [--ciphers LIST] [--require-ems] [--cid LEN] [-v]\n"
             "       dtls-echo -c HOST -p PORT --psk IDENTITY:KEY [--mtu N] [--ciphers LIST]\n"
             "                 [--no-echo] [--wait MS] [--timeout MS] [--sni NAME]\n"
-            "                 [--require-ems] [-v]\n"
+            "                 [--require-ems] [--cid LEN] [-v]\n"
             "  certificates instead of / with --psk: [--cert CERTFILE] [-j KEYFILE]\n"
             "                 [-C CAFILE] [--ca-dir DIR] [--rpk-trust FILE] [--rpk]\n"
             "                 [--require-client-cert] [--server-name NAME] [--no-name-check]\n");
@@ -164,11 +165,13 @@ static void parse_args(struct opts *o, int argc, char **argv)
         {"require-client-cert", no_argument, NULL, 'Q'},
         {"server-name", required_argument, NULL, 'N'},
         {"no-name-check", no_argument, NULL, 'K'},
+        {"cid", required_argument, NULL, 'I'},
         {NULL, 0, NULL, 0},
     };
     bool psk = false;
     int ch;
     o->wait_ms = 3000;
+    o->cid_len = -1;
     coaps_dtls_pki_files *pf = &o->pki_files;
     while ((ch = getopt_long(argc, argv, "sc:A:p:j:C:vh", longs, NULL)) != -1) {
         switch (ch) {
@@ -195,6 +198,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
         case 't': o->timeout_ms = parse_uint("--timeout", optarg, 1, 600000); break;
         case 'S': o->sni = optarg; break;
         case 'E': o->require_ems = true; break;
+        case 'I': o->cid_len = (int)parse_uint("--cid", optarg, 0, COAPS_DTLS_CID_MAX); break;
         case 'v': o->verbose++; break;
         default: usage();
         }
@@ -270,6 +274,8 @@ static void base_config(const struct opts *o, coaps_dtls_config *cfg)
     cfg->keylog = keylog_line;
     cfg->handshake_timeout_ms = o->timeout_ms;
     cfg->require_ems = o->require_ems;
+    cfg->cid = o->cid_len >= 0;
+    cfg->cid_len = (uint8_t)(o->cid_len > 0 ? o->cid_len : 0);
     cfg->pki = o->pki;
 }
 

@@ -39,4 +39,11 @@
 #define COAPS_WITH_KEYLOG 1
 #endif
 
+/* Connection ID (RFC 9146): the connection_id extension, tls12_cid
+ * records, and the CIDs a connection keeps (src/dtls/cid.c). A device
+ * that never moves between addresses leaves it out (the light does). */
+#ifndef COAPS_WITH_CID
+#define COAPS_WITH_CID 1
+#endif
+
 #endif /* COAPS_CONFIG_H */

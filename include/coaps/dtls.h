@@ -173,6 +173,11 @@ COAPS_API coaps_status coaps_dtls_pki_new_pem(coaps_dtls_pki **out, const coaps_
 /* Free what coaps_dtls_pki_new or _new_pem made; NULL is fine. */
 COAPS_API void coaps_dtls_pki_free(coaps_dtls_pki *pki);
 
+/* Longest Connection ID (RFC 9146) we use in either direction: 128 random
+ * bits never collide. A peer asking for a longer one gets no CID from a
+ * server, and a client refuses it (illegal_parameter). */
+#define COAPS_DTLS_CID_MAX 16
+
 /* Source of randomness; NULL in the config means the crypto backend's. */
 typedef coaps_status (*coaps_dtls_random_fn)(void *user, void *out, size_t len);
 
@@ -265,6 +270,19 @@ typedef struct coaps_dtls_config {
      * secp256r1 then x25519 (RFC 7252 9.1.3.2 mandates secp256r1). */
     const uint16_t *groups;
     size_t groups_len;
+
+    /* Connection ID (RFC 9146), so that a session survives the peer's
+     * address changing (NAT rebinding). With cid a client offers the
+     * connection_id extension and a server accepts it; either side names
+     * the CID it wants to receive: cid_len bytes (0..COAPS_DTLS_CID_MAX;
+     * 0 = "I send with your CID but need none"), the first cid_prefix_len
+     * of them cid_prefix (a routing tag: worker or node), the rest random.
+     * A server's edge finds sessions by CID, so all its connections use
+     * one length. Builds without COAPS_WITH_CID refuse cid. */
+    bool cid;
+    uint8_t cid_len;
+    const uint8_t *cid_prefix;
+    size_t cid_prefix_len;
 } coaps_dtls_config;
 
 /* Check a config before use: COAPS_OK or COAPS_E_CONFIG. */
@@ -416,11 +434,14 @@ COAPS_API coaps_status coaps_dtls_write(coaps_dtls_conn *conn, const uint8_t *da
 
 /* Most bytes a record puts before its plaintext: the record header (13,
  * RFC 6347 4.1) and the explicit nonce of AES-GCM and AES-CCM (8,
- * RFC 5288 3, RFC 6655 3). */
+ * RFC 5288 3, RFC 6655 3); with a Connection ID (RFC 9146 4) the peer's
+ * CID on top, at most COAPS_DTLS_CID_MAX bytes. */
 #define COAPS_DTLS_WRITE_HEADROOM_MAX 21
+#define COAPS_DTLS_WRITE_HEADROOM_CID_MAX (COAPS_DTLS_WRITE_HEADROOM_MAX + COAPS_DTLS_CID_MAX)
 /* Bytes coaps_dtls_write puts before the plaintext with this connection's
- * suite: 21, or 13 for ChaCha20-Poly1305 (no explicit nonce, RFC 7905 2);
- * 0 unless established. */
+ * suite: 21, or 13 for ChaCha20-Poly1305 (no explicit nonce, RFC 7905 2),
+ * plus the length of the peer's CID when one is in use; 0 unless
+ * established. */
 COAPS_API size_t coaps_dtls_write_headroom(const coaps_dtls_conn *conn);
 
 /* Send close_notify (queued for coaps_dtls_output) and move to CLOSED. */
@@ -448,7 +469,7 @@ COAPS_API uint16_t coaps_dtls_suite(const coaps_dtls_conn *conn);
 
 /* Counters for operators and tests. */
 typedef struct coaps_dtls_stats {
-    uint32_t records_dropped;  /* unparsable, wrong epoch, replayed */
+    uint32_t records_dropped;  /* unparsable, wrong epoch, replayed, wrong CID */
     uint32_t retransmits;      /* flights we resent */
     uint32_t replays;          /* records dropped by the replay window */
     uint64_t auth_failures;    /* AEAD tag failures under the current read key */
@@ -461,6 +482,30 @@ COAPS_API coaps_dtls_stats coaps_dtls_get_stats(const coaps_dtls_conn *conn);
 /* SHA-256 of the key block (RFC 5246 6.3) both sides derived: tests compare
  * the two ends. COAPS_E_STATE before keys exist. */
 COAPS_API coaps_status coaps_dtls_key_digest(const coaps_dtls_conn *conn, uint8_t out[32]);
+
+/* ---- Connection ID (RFC 9146) ------------------------------------------------ */
+
+/* Our CID: the one the peer puts in the records it sends us (before the
+ * handshake, the one we will ask for). Returns its length and points *cid
+ * at it; 0 when the config asks for none. */
+COAPS_API size_t coaps_dtls_own_cid(const coaps_dtls_conn *conn, const uint8_t **cid);
+/* Replace our CID (len must be the config's cid_len) before the hello that
+ * carries it: a server's edge calls it after init, before the first input,
+ * to keep CIDs unique in its table. COAPS_E_STATE later. */
+COAPS_API coaps_status coaps_dtls_set_own_cid(coaps_dtls_conn *conn, const uint8_t *cid,
+                                              size_t len);
+/* True once a CID was negotiated (both hellos carried connection_id). */
+COAPS_API bool coaps_dtls_cid_negotiated(const coaps_dtls_conn *conn);
+/* For a receiver whose CIDs are cid_len (> 0) bytes: true when dgram starts
+ * with a tls12_cid record, with *cid pointing at its CID (RFC 9146 4); the
+ * edge looks the session up by it. */
+COAPS_API bool coaps_dtls_datagram_cid(const uint8_t *dgram, size_t len, size_t cid_len,
+                                       const uint8_t **cid);
+/* True when the last coaps_dtls_input authenticated a record whose
+ * sequence number is newer than any before: the only datagram from which
+ * the peer's address may be updated (RFC 9146 6), never a forged,
+ * replayed or reordered one. */
+COAPS_API bool coaps_dtls_input_newest(const coaps_dtls_conn *conn);
 
 /* ---- server front door --------------------------------------------------- */
 

@@ -20,6 +20,7 @@
 #include "coaps/config.h"
 #include "coaps/dtls.h"
 #include "crypto/crypto.h"
+#include "dtls/cid.h"
 #include "dtls/handshake_msg.h"
 #include "dtls/key_schedule.h"
 #include "dtls/pki.h"
@@ -64,11 +65,11 @@ enum conn_hs_state {
  * base context). The largest is the client's ClientHello with a cookie:
  * fixed fields 2+32+1+1 + cookie 255 + suites 2+2*COAPS_DTLS_SUITES_MAX(12)
  * + compression 2 + extensions 2 + EMS 4 + renegotiation_info 5 + SNI
- * 9+255 = 593 bytes. The server's PSK flight is ServerHello (38 + 2+4+5
+ * 9+255 + connection_id 5+16 = 614 bytes. The server's PSK flight is ServerHello (38 + 2+4+5
  * extensions) + ServerKeyExchange (2 + hint 128) + ServerHelloDone, then
  * Finished: 191 bytes; the client's flight 5 CKE (2 + identity 128) +
  * Finished 12. */
-#define CONN_FLIGHT_PSK_BYTES 600
+#define CONN_FLIGHT_PSK_BYTES 616
 /* The largest handshake message body this build writes: the bound of the
  * stack scratch that handshake.c and flight.c build messages in. Without
  * certificates (COAPS_WITH_PKI 0) every message fits the base context's
@@ -243,6 +244,8 @@ struct conn {
     bool write_keys;          /* epoch 1 write keys exist */
     uint64_t write_seq0;      /* next epoch-0 sequence number */
     struct dtls_replay_window replay; /* epoch 1, RFC 6347 4.1.2.6 */
+    bool rx_newest; /* the last input authenticated a record newer than all
+                     * before it (RFC 9146 6: coaps_dtls_input_newest) */
     struct dtls_cipher_state rd, wr;  /* epoch 1 */
     coaps_dtls_stats stats; /* auth_failures, auth_fail_limit: per read key */
     uint8_t key_digest[32];
@@ -266,6 +269,9 @@ struct conn {
         uint16_t off, len;
     } app[CONN_APP_RECORDS];
     uint16_t mtu;
+#if COAPS_WITH_CID
+    struct conn_cid cid; /* Connection ID (cid.h) */
+#endif
     /* why the peer's certificate or signature was refused (enum
      * crypto_x509_reason), for coaps_dtls_error_str */
     uint8_t x509_reason;
@@ -304,10 +310,12 @@ coaps_status conn_write_record(struct conn *c, struct wire_wr *w, uint8_t type, 
 /* Overhead a record adds at epoch (header + explicit nonce + tag). */
 size_t conn_record_overhead(const struct conn *c, uint16_t epoch);
 /* Decrypt an epoch-1 record in place inside dgram. On success pt and
- * pt_len give the plaintext (inside dgram). Counts failures; checks and
- * updates the replay window. */
+ * pt_len give the plaintext (inside dgram) and *type its content type (a
+ * tls12_cid record's inner one). Counts failures; checks and updates the
+ * replay window; COAPS_E_NOT_FOUND for a record whose CID (or lack of
+ * one) does not fit the connection (cid.h). */
 coaps_status conn_open_record(struct conn *c, const struct dtls_record *rec, uint8_t *dgram,
-                              size_t dgram_len, uint8_t **pt, size_t *pt_len);
+                              size_t dgram_len, uint8_t **pt, size_t *pt_len, uint8_t *type);
 
 /* ---- flight.c ------------------------------------------------------------- */
 
@@ -343,6 +351,8 @@ coaps_status conn_retained_output(struct conn *c, uint8_t *buf, size_t cap, size
 
 /* ---- handshake.c ---------------------------------------------------------- */
 
+/* Random bytes from the config's source, or the crypto backend's. */
+coaps_status conn_random(const struct conn *c, void *out, size_t len);
 /* Client: build and queue the first ClientHello. */
 coaps_status conn_hs_client_start(struct conn *c, uint64_t now_ms);
 /* A complete handshake message in message_seq order. epoch is that of the

@@ -37,6 +37,7 @@ coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg)
         ENSURE(dtls_suite_find(cfg->suites[i]), COAPS_E_CONFIG);
     ENSURE(cfg->groups_len <= COAPS_DTLS_GROUPS_MAX, COAPS_E_CONFIG);
     ENSURE(cfg->groups_len == 0 || cfg->groups, COAPS_E_CONFIG);
+    TRY(conn_cid_config_check(cfg));
     for (size_t i = 0; i < cfg->groups_len; i++)
         ENSURE(cfg->groups[i] == COAPS_DTLS_GROUP_SECP256R1 ||
                    cfg->groups[i] == COAPS_DTLS_GROUP_X25519,
@@ -93,11 +94,13 @@ coaps_status coaps_dtls_conn_init_split(coaps_dtls_conn *conn, const coaps_dtls_
     c->mtu = cfg->mtu ? cfg->mtu : COAPS_DTLS_MTU_DEFAULT;
     hs->started_ms = now_ms;
     hs->deadline_ms = UINT64_MAX;
-    if (cfg->role == COAPS_DTLS_SERVER) {
+    coaps_status st = conn_cid_init(c);
+    if (st == COAPS_OK && cfg->role == COAPS_DTLS_SERVER) {
         hs->state = HS_S_WAIT_CH;
         return COAPS_OK;
     }
-    coaps_status st = conn_hs_client_start(c, now_ms);
+    if (st == COAPS_OK)
+        st = conn_hs_client_start(c, now_ms);
     if (st != COAPS_OK)
         conn_hs_release(c);
     return st;
@@ -354,7 +357,10 @@ static coaps_status open_failed(struct conn *c, uint8_t type, coaps_status st)
         return COAPS_OK;
     if (c->stats.auth_failures >= c->stats.auth_fail_limit)
         return conn_fail(c, COAPS_E_AUTH_LIMIT, -1);
-    if (c->hs && type == DTLS_CT_HANDSHAKE && psk_mismatch(c->hs))
+    /* (a tls12_cid record hides its type: during the handshake it is the
+     * peer's Finished) */
+    if (c->hs && (type == DTLS_CT_HANDSHAKE || type == DTLS_CT_TLS12_CID) &&
+        psk_mismatch(c->hs))
         return conn_fail(c, COAPS_E_AUTH, DTLS_ALERT_BAD_RECORD_MAC);
     return COAPS_OK;
 }
@@ -364,7 +370,7 @@ static coaps_status process_record(struct conn *c, uint8_t *dgram, size_t dgram_
 {
     /* Plaintext views into the mutable datagram (records of epoch 0 are
      * not protected, so their fragment is the plaintext). */
-    uint8_t *body = dgram + rec->offset + DTLS_RECORD_HEADER_LEN;
+    uint8_t *body = dgram + rec->offset + rec->header_len;
     size_t len = rec->fragment_len;
     rx->rec_seq = rec->seq;
     /* RFC 6347 4.1: records of other versions are dropped; the first
@@ -402,15 +408,15 @@ static coaps_status process_record(struct conn *c, uint8_t *dgram, size_t dgram_
         return COAPS_OK;
     }
     if (!epoch1_readable(c)) {
-        keep_early(c, rec->type, rec->header, DTLS_RECORD_HEADER_LEN + len);
+        keep_early(c, rec->type, rec->header, rec->header_len + len);
         return COAPS_OK;
     }
-    uint8_t *pt;
+    uint8_t *pt, type;
     size_t pt_len;
-    coaps_status st = conn_open_record(c, rec, dgram, dgram_len, &pt, &pt_len);
+    coaps_status st = conn_open_record(c, rec, dgram, dgram_len, &pt, &pt_len, &type);
     if (st != COAPS_OK)
         return open_failed(c, rec->type, st);
-    switch (rec->type) {
+    switch (type) {
     case DTLS_CT_HANDSHAKE:
         return handshake_record(c, pt, pt_len, 1, rx);
     case DTLS_CT_ALERT:
@@ -431,7 +437,7 @@ static coaps_status process_datagram(struct conn *c, uint8_t *dgram, size_t len,
     struct wire_rd r = wire_rd_init(dgram, len);
     while (wire_rd_left(&r) > 0 && c->state <= COAPS_DTLS_ESTABLISHED) {
         struct dtls_record rec;
-        if (dtls_record_next(&r, &rec) != COAPS_OK) {
+        if (dtls_record_next_cid(&r, &rec, conn_cid_rx_len(c)) != COAPS_OK) {
             c->stats.records_dropped++;
             break; /* the rest of the datagram cannot be framed */
         }
@@ -470,6 +476,7 @@ coaps_status coaps_dtls_input(coaps_dtls_conn *conn, uint8_t *dgram, size_t len,
     ENSURE(dgram || len == 0, COAPS_E_INVALID);
     c->app_n = c->app_next = 0;
     c->app_base = dgram;
+    c->rx_newest = false;
     if (c->state > COAPS_DTLS_ESTABLISHED)
         return end_status(c);
     struct rx rx = {now_ms, 0, false};
@@ -589,7 +596,8 @@ size_t coaps_dtls_write_headroom(const coaps_dtls_conn *conn)
     const struct conn *c = conn_of_const(conn);
     if (c->state != COAPS_DTLS_ESTABLISHED)
         return 0;
-    return dtls_record_payload_offset(&c->wr);
+    const uint8_t *cid;
+    return dtls_record_payload_offset(&c->wr) + conn_cid_tx(c, &cid);
 }
 
 coaps_status coaps_dtls_close(coaps_dtls_conn *conn)
@@ -657,4 +665,39 @@ coaps_status coaps_dtls_key_digest(const coaps_dtls_conn *conn, uint8_t out[32])
     ENSURE(c->write_keys || c->state == COAPS_DTLS_ESTABLISHED, COAPS_E_STATE);
     memcpy(out, c->key_digest, 32);
     return COAPS_OK;
+}
+
+/* ---- Connection ID (cid.c) ------------------------------------------------ */
+
+size_t coaps_dtls_own_cid(const coaps_dtls_conn *conn, const uint8_t **cid)
+{
+    return conn_cid_own(conn_of_const(conn), cid);
+}
+
+coaps_status coaps_dtls_set_own_cid(coaps_dtls_conn *conn, const uint8_t *cid, size_t len)
+{
+    return conn_cid_set_own(conn_of(conn), cid, len);
+}
+
+bool coaps_dtls_cid_negotiated(const coaps_dtls_conn *conn)
+{
+    return conn_cid_negotiated(conn_of_const(conn));
+}
+
+bool coaps_dtls_input_newest(const coaps_dtls_conn *conn)
+{
+    return conn_of_const(conn)->rx_newest;
+}
+
+bool coaps_dtls_datagram_cid(const uint8_t *dgram, size_t len, size_t cid_len,
+                             const uint8_t **cid)
+{
+    if (!dgram || cid_len == 0 || cid_len > COAPS_DTLS_CID_MAX)
+        return false;
+    struct wire_rd r = wire_rd_init(dgram, len);
+    struct dtls_record rec;
+    if (dtls_record_next_cid(&r, &rec, cid_len) != COAPS_OK || rec.type != DTLS_CT_TLS12_CID)
+        return false;
+    *cid = rec.cid;
+    return true;
 }

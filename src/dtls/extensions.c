@@ -97,6 +97,7 @@ static uint32_t flag_of(uint16_t type)
     case DTLS_EXT_EXTENDED_MASTER_SECRET: return DTLS_EXTF_EXTENDED_MASTER_SECRET;
     case DTLS_EXT_SESSION_TICKET: return DTLS_EXTF_SESSION_TICKET;
     case DTLS_EXT_RENEGOTIATION_INFO: return DTLS_EXTF_RENEGOTIATION_INFO;
+    case DTLS_EXT_CONNECTION_ID: return DTLS_EXTF_CONNECTION_ID;
     default: return 0;
     }
 }
@@ -126,6 +127,8 @@ static coaps_status parse_one(uint16_t type, struct wire_rd *d, enum dtls_ext_ct
     case DTLS_EXT_ENCRYPT_THEN_MAC: /* RFC 7366 2: empty; AEAD ignores it */
         ENSURE(wire_rd_left(d) == 0, COAPS_E_MALFORMED);
         return COAPS_OK;
+    case DTLS_EXT_CONNECTION_ID: /* RFC 9146 3: opaque cid<0..2^8-1> */
+        return read_vector(d, 1, 0, 0xff, false, &e->connection_id);
     default: /* session_ticket and unknown types: content ignored */
         return COAPS_OK;
     }
@@ -288,6 +291,19 @@ coaps_status dtls_ext_write_cert_type(struct wire_wr *w, uint16_t ext_type, uint
     TRY(wire_wr_u16(&t, ext_type));
     TRY(wire_wr_u16(&t, 1));
     TRY(wire_wr_u8(&t, type));
+    *w = t;
+    return COAPS_OK;
+}
+
+coaps_status dtls_ext_write_connection_id(struct wire_wr *w, const uint8_t *cid, size_t len)
+{
+    ENSURE(len <= 0xff && (cid != NULL || len == 0), COAPS_E_INVALID);
+    struct wire_wr t = *w;
+    TRY(wire_wr_u16(&t, DTLS_EXT_CONNECTION_ID));
+    TRY(wire_wr_u16(&t, (uint16_t)(1 + len)));
+    TRY(wire_wr_u8(&t, (uint8_t)len));
+    if (len)
+        TRY(wire_wr_bytes(&t, cid, len));
     *w = t;
     return COAPS_OK;
 }

@@ -8,7 +8,7 @@
  * (server_name), RFC 8422 (supported_groups, ec_point_formats), RFC 5246
  * 7.4.1.4.1 (signature_algorithms), RFC 7250 (certificate types), RFC 7366
  * (encrypt_then_mac, meaningless for the AEAD suites we use), RFC 5077
- * (session_ticket, ignored).
+ * (session_ticket, ignored), RFC 9146 (connection_id).
  *
  * Ownership: every struct dtls_view filled by a parser points into the
  * caller's input buffer; it is valid only while that buffer is. Nothing here
@@ -43,6 +43,7 @@ enum dtls_ext_type {
     DTLS_EXT_EXTENDED_MASTER_SECRET = 23, /* RFC 7627 5.1 */
     DTLS_EXT_RECORD_SIZE_LIMIT = 28,      /* RFC 8449 (not handled: skipped) */
     DTLS_EXT_SESSION_TICKET = 35,         /* RFC 5077 (ignored) */
+    DTLS_EXT_CONNECTION_ID = 54,          /* RFC 9146 3 */
     DTLS_EXT_RENEGOTIATION_INFO = 0xff01, /* RFC 5746 3.2 */
 };
 
@@ -58,6 +59,7 @@ enum dtls_ext_flag {
     DTLS_EXTF_EXTENDED_MASTER_SECRET = 1u << 7,
     DTLS_EXTF_SESSION_TICKET = 1u << 8,
     DTLS_EXTF_RENEGOTIATION_INFO = 1u << 9,
+    DTLS_EXTF_CONNECTION_ID = 1u << 10,
 };
 
 /* NamedGroup values (RFC 8422 5.1.1, RFC 7748). */
@@ -107,6 +109,9 @@ struct dtls_exts {
      * ServerHello: exactly one byte, the selected type. */
     struct dtls_view client_cert_types;
     struct dtls_view server_cert_types;
+    /* connection_id (RFC 9146 3): the cid<0..2^8-1> body without its
+     * length byte; may be empty (a zero-length CID). */
+    struct dtls_view connection_id;
 };
 
 /*
@@ -177,5 +182,8 @@ coaps_status dtls_ext_write_cert_type_list(struct wire_wr *w, uint16_t ext_type,
 /* ServerHello client/server_certificate_type (19 or 20): the one selected
  * type (RFC 7250 3). */
 coaps_status dtls_ext_write_cert_type(struct wire_wr *w, uint16_t ext_type, uint8_t type);
+/* connection_id with the CID we want to receive (RFC 9146 3), 0..255
+ * bytes (0: we send with the peer's CID but need none). */
+coaps_status dtls_ext_write_connection_id(struct wire_wr *w, const uint8_t *cid, size_t len);
 
 #endif /* COAPS_DTLS_EXTENSIONS_H */

@@ -40,14 +40,15 @@
 /* Scratch for one message body we build: the largest is the ClientHello
  * (see CONN_FLIGHT_BYTES, and CONN_MSG_BYTES_MAX for a PSK-only build). */
 #define HS_BODY_MAX CONN_MSG_BYTES_MAX
-/* Scratch for our hello extensions: EMS 4 + reneg 5 + SNI 9 + 255, and
+/* Scratch for our hello extensions: EMS 4 + reneg 5 + SNI 9 + 255,
+ * connection_id 5 + COAPS_DTLS_CID_MAX(16), and
  * for certificates groups 4+2+2*2, point formats 6, signature_algorithms
  * 4+2+2*CRYPTO_SIG_SCHEMES_MAX, two certificate-type lists 2*(5+2). */
 #define HS_EXTS_MAX 384
 /* Most SNI bytes we send (RFC 6066 3 allows more; DNS names are <= 253). */
 #define HS_SNI_MAX 255
 
-static coaps_status rnd(const struct conn *c, void *out, size_t len)
+coaps_status conn_random(const struct conn *c, void *out, size_t len)
 {
     if (c->cfg->random)
         return c->cfg->random(c->cfg->random_user, out, len);
@@ -214,7 +215,7 @@ static coaps_status client_hello_exts(const struct conn *c, struct wire_wr *w)
     }
     if (dtls_pki_usable(c->cfg->pki, false) && c->hs->pki)
         TRY(conn_cert_client_hello_exts(c, w));
-    return COAPS_OK;
+    return conn_cid_client_hello_ext(c, w); /* RFC 9146 3 */
 }
 
 /* Build the ClientHello (with the server's cookie, if any) as the flight.
@@ -255,7 +256,7 @@ coaps_status conn_hs_client_start(struct conn *c, uint64_t now_ms)
 {
     struct conn_hs *hs = c->hs;
     /* RFC 5246 7.4.1.2: 32 random bytes (no gmt_unix_time: fingerprinting) */
-    TRY(rnd(c, hs->client_random, sizeof(hs->client_random)));
+    TRY(conn_random(c, hs->client_random, sizeof(hs->client_random)));
     hs->state = HS_C_WAIT_HVR_OR_SH;
     conn_hs_reasm_start(hs, 0);
     return client_hello_send(c, NULL, 0, now_ms);
@@ -312,6 +313,9 @@ static coaps_status on_server_hello(struct conn *c, const struct dtls_hs_msg *m,
     hs->ems = dtls_exts_has(&sh.exts, DTLS_EXTF_EXTENDED_MASTER_SECRET);
     if (!hs->ems && c->cfg->require_ems) /* RFC 7627 5.3 */
         return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_HANDSHAKE_FAILURE);
+    int cid_alert = conn_cid_server_hello(c, &sh.exts);
+    if (cid_alert > 0)
+        return conn_fail(c, COAPS_E_UNSUPPORTED, cid_alert);
     memcpy(hs->server_random, sh.random, DTLS_RANDOM_LEN);
     c->suite = s;
     if (s->kx == DTLS_KX_ECDHE_ECDSA) {
@@ -491,6 +495,7 @@ static coaps_status server_flight(struct conn *c, const struct dtls_client_hello
         TRY(dtls_ext_write_renegotiation_info(&ew));
     if (c->suite->kx == DTLS_KX_ECDHE_ECDSA)
         TRY(conn_cert_server_hello_exts(c, ch, &ew));
+    TRY(conn_cid_server_hello_ext(c, &ch->exts, &ew)); /* RFC 9146 3 */
     struct dtls_server_hello sh = {
         .server_version = DTLS_VERSION_1_2,
         .random = hs->server_random,
@@ -534,7 +539,7 @@ static coaps_status on_client_hello(struct conn *c, const struct dtls_hs_msg *m,
     if (!hs->ems && c->cfg->require_ems) /* RFC 7627 5.3 */
         return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_HANDSHAKE_FAILURE);
     memcpy(hs->client_random, ch.random, DTLS_RANDOM_LEN);
-    TRY(rnd(c, hs->server_random, sizeof(hs->server_random)));
+    TRY(conn_random(c, hs->server_random, sizeof(hs->server_random)));
     TRY(transcript_start(c));
     TRY(conn_hs_transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len));
     st = server_flight(c, &ch, now_ms);

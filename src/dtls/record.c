@@ -8,13 +8,16 @@
 
 #include "common/try.h"
 
-coaps_status dtls_record_next(struct wire_rd *dgram, struct dtls_record *rec)
+coaps_status dtls_record_next_cid(struct wire_rd *dgram, struct dtls_record *rec,
+                                  size_t cid_len)
 {
-    ENSURE(dgram != NULL && rec != NULL, COAPS_E_INVALID);
+    ENSURE(dgram != NULL && rec != NULL && cid_len <= DTLS_CID_MAX, COAPS_E_INVALID);
     struct wire_rd r = *dgram;
     uint16_t len = 0;
     rec->offset = r.off;
     rec->header = wire_rd_ptr(&r);
+    rec->cid = NULL;
+    rec->cid_len = 0;
     coaps_status st = wire_rd_u8(&r, &rec->type);
     if (st == COAPS_OK)
         st = wire_rd_u16(&r, &rec->version);
@@ -22,6 +25,10 @@ coaps_status dtls_record_next(struct wire_rd *dgram, struct dtls_record *rec)
         st = wire_rd_u16(&r, &rec->epoch);
     if (st == COAPS_OK)
         st = wire_rd_u48(&r, &rec->seq);
+    if (st == COAPS_OK && rec->type == DTLS_CT_TLS12_CID && cid_len > 0) {
+        rec->cid_len = (uint8_t)cid_len;
+        st = wire_rd_view(&r, cid_len, &rec->cid);
+    }
     if (st == COAPS_OK)
         st = wire_rd_u16(&r, &len);
     if (st == COAPS_OK)
@@ -32,9 +39,15 @@ coaps_status dtls_record_next(struct wire_rd *dgram, struct dtls_record *rec)
         dgram->off = dgram->len;
         return COAPS_E_TRUNCATED;
     }
+    rec->header_len = (uint8_t)(DTLS_RECORD_HEADER_LEN + rec->cid_len);
     rec->fragment_len = len;
     *dgram = r;
     return COAPS_OK;
+}
+
+coaps_status dtls_record_next(struct wire_rd *dgram, struct dtls_record *rec)
+{
+    return dtls_record_next_cid(dgram, rec, 0);
 }
 
 /* ---- cipher state ------------------------------------------------------- */
@@ -124,25 +137,46 @@ static void record_nonce(const struct dtls_cipher_state *cs, uint64_t seq_num,
     memcpy(nonce + 4, explicit_nonce, DTLS_EXPLICIT_NONCE_LEN);
 }
 
-/* additional_data (RFC 5246 6.2.3.3). */
-static void record_aad(uint64_t seq_num, uint8_t type, uint16_t version, size_t len,
-                       uint8_t aad[DTLS_AEAD_AAD_LEN])
+/* Most additional-data bytes: RFC 9146 5 with the longest CID. */
+#define RECORD_AAD_MAX (8 + 1 + 1 + 1 + 2 + 2 + 6 + DTLS_CID_MAX + 2)
+
+/* additional_data (RFC 5246 6.2.3.3) of a record without a CID, or of a
+ * tls12_cid record (RFC 9146 5): seq_num_placeholder (8 x 0xff),
+ * tls12_cid, cid_length, tls12_cid, version, epoch, sequence_number,
+ * cid, length of the DTLSInnerPlaintext. Returns its length. */
+static size_t record_aad(uint64_t seq_num, uint8_t type, uint16_t version, const uint8_t *cid,
+                         size_t cid_len, size_t len, uint8_t aad[RECORD_AAD_MAX])
 {
-    struct wire_wr w = wire_wr_init(aad, DTLS_AEAD_AAD_LEN);
-    /* cannot fail: exactly 13 bytes into a 13-byte buffer */
-    (void)wire_wr_uint(&w, 8, seq_num);
-    (void)wire_wr_u8(&w, type);
+    struct wire_wr w = wire_wr_init(aad, RECORD_AAD_MAX);
+    /* cannot fail: at most RECORD_AAD_MAX bytes (cid_len <= DTLS_CID_MAX) */
+    if (cid_len == 0) {
+        (void)wire_wr_uint(&w, 8, seq_num);
+        (void)wire_wr_u8(&w, type);
+        (void)wire_wr_u16(&w, version);
+        (void)wire_wr_u16(&w, (uint16_t)len);
+        return w.off;
+    }
+    (void)wire_wr_uint(&w, 8, UINT64_MAX);
+    (void)wire_wr_u8(&w, DTLS_CT_TLS12_CID);
+    (void)wire_wr_u8(&w, (uint8_t)cid_len);
+    (void)wire_wr_u8(&w, DTLS_CT_TLS12_CID);
     (void)wire_wr_u16(&w, version);
+    (void)wire_wr_uint(&w, 8, seq_num); /* epoch || sequence_number */
+    (void)wire_wr_bytes(&w, cid, cid_len);
     (void)wire_wr_u16(&w, (uint16_t)len);
+    return w.off;
 }
 
 static coaps_status write_header(struct wire_wr *w, uint8_t type, uint16_t version,
-                                 uint16_t epoch, uint64_t seq, size_t fragment_len)
+                                 uint16_t epoch, uint64_t seq, const uint8_t *cid,
+                                 size_t cid_len, size_t fragment_len)
 {
-    TRY(wire_wr_u8(w, type));
+    TRY(wire_wr_u8(w, cid_len ? DTLS_CT_TLS12_CID : type));
     TRY(wire_wr_u16(w, version));
     TRY(wire_wr_u16(w, epoch));
     TRY(wire_wr_u48(w, seq));
+    if (cid_len)
+        TRY(wire_wr_bytes(w, cid, cid_len));
     return wire_wr_u16(w, (uint16_t)fragment_len);
 }
 
@@ -156,36 +190,54 @@ static bool overlap_ok(const uint8_t *plain, size_t len, const uint8_t *start, s
     return p + len <= s || s + span <= p;
 }
 
-coaps_status dtls_record_protect(struct dtls_cipher_state *cs, uint8_t type, uint16_t version,
-                                 const uint8_t *plain, size_t len, struct wire_wr *out)
+coaps_status dtls_record_protect_cid(struct dtls_cipher_state *cs, uint8_t type, uint16_t version,
+                                     const uint8_t *cid, size_t cid_len, const uint8_t *plain,
+                                     size_t len, struct wire_wr *out)
 {
     ENSURE(cs != NULL && cs->aead.live && out != NULL, COAPS_E_INVALID);
     ENSURE(plain != NULL || len == 0, COAPS_E_INVALID);
     ENSURE(len <= DTLS_MAX_PLAINTEXT_LEN, COAPS_E_INVALID);
+    ENSURE(cid_len <= DTLS_CID_MAX && (cid != NULL || cid_len == 0), COAPS_E_INVALID);
     ENSURE(cs->next_seq <= DTLS_SEQ_MAX, COAPS_E_STATE);
-    size_t total = len + dtls_record_overhead(cs);
+    /* RFC 9146 4: the inner plaintext carries the real type after the
+     * content (we send no padding). */
+    size_t inner = len + (cid_len ? 1 : 0);
+    size_t total = inner + dtls_record_overhead(cs) + cid_len;
     ENSURE(wire_wr_left(out) >= total, COAPS_E_NOSPACE);
     uint8_t *rec = wire_wr_ptr(out);
-    uint8_t *payload = rec + dtls_record_payload_offset(cs);
+    uint8_t *payload = rec + dtls_record_payload_offset(cs) + cid_len;
     ENSURE(overlap_ok(plain, len, rec, total, payload), COAPS_E_INVALID);
 
     uint64_t seq_num = record_seq_num(cs->epoch, cs->next_seq);
     struct wire_wr w = *out;
-    TRY(write_header(&w, type, version, cs->epoch, cs->next_seq,
-                     total - DTLS_RECORD_HEADER_LEN));
+    TRY(write_header(&w, type, version, cs->epoch, cs->next_seq, cid, cid_len,
+                     total - DTLS_RECORD_HEADER_LEN - cid_len));
     /* RFC 6347 4.1.2.1 / RFC 5288 3: the explicit nonce is epoch || seq,
      * unique per key because next_seq never repeats within an epoch. */
     uint8_t *explicit_nonce = wire_wr_ptr(&w);
     if (cs->explicit_nonce_len)
         TRY(wire_wr_uint(&w, DTLS_EXPLICIT_NONCE_LEN, seq_num));
 
-    uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], aad[DTLS_AEAD_AAD_LEN];
+    uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], aad[RECORD_AAD_MAX];
     record_nonce(cs, seq_num, explicit_nonce, nonce);
-    record_aad(seq_num, type, version, len, aad);
-    TRY(crypto_aead_seal(&cs->aead, nonce, aad, sizeof aad, plain, len, payload));
+    size_t aad_len = record_aad(seq_num, type, version, cid, cid_len, inner, aad);
+    if (cid_len) {
+        /* the inner plaintext is built where it is sealed */
+        if (len && plain != payload)
+            memmove(payload, plain, len);
+        payload[len] = type;
+        plain = payload;
+    }
+    TRY(crypto_aead_seal(&cs->aead, nonce, aad, aad_len, plain, inner, payload));
     out->off += total;
     cs->next_seq++;
     return COAPS_OK;
+}
+
+coaps_status dtls_record_protect(struct dtls_cipher_state *cs, uint8_t type, uint16_t version,
+                                 const uint8_t *plain, size_t len, struct wire_wr *out)
+{
+    return dtls_record_protect_cid(cs, type, version, NULL, 0, plain, len, out);
 }
 
 coaps_status dtls_record_write_plain(uint8_t type, uint16_t version, uint64_t seq,
@@ -195,7 +247,7 @@ coaps_status dtls_record_write_plain(uint8_t type, uint16_t version, uint64_t se
     ENSURE(len <= DTLS_MAX_PLAINTEXT_LEN && seq <= DTLS_SEQ_MAX, COAPS_E_INVALID);
     ENSURE(wire_wr_left(out) >= DTLS_RECORD_HEADER_LEN + len, COAPS_E_NOSPACE);
     struct wire_wr w = *out;
-    TRY(write_header(&w, type, version, 0, seq, len));
+    TRY(write_header(&w, type, version, 0, seq, NULL, 0, len));
     if (data != wire_wr_ptr(&w) && len > 0)
         memmove(wire_wr_ptr(&w), data, len); /* memmove: tolerate overlap */
     w.off += len;
@@ -203,22 +255,37 @@ coaps_status dtls_record_write_plain(uint8_t type, uint16_t version, uint64_t se
     return COAPS_OK;
 }
 
-coaps_status dtls_record_unprotect(struct dtls_cipher_state *cs, const struct dtls_record *rec,
-                                   uint8_t *dgram, size_t dgram_len, uint8_t **plain,
-                                   size_t *plain_len)
+/* RFC 9146 4: DTLSInnerPlaintext = content || real type || zeros. The
+ * real type is the last non-zero byte; all zeros is malformed. */
+static coaps_status inner_plaintext(const uint8_t *pt, size_t *len, uint8_t *type)
 {
-    ENSURE(rec != NULL && dgram != NULL && plain != NULL && plain_len != NULL,
+    size_t n = *len;
+    while (n > 0 && pt[n - 1] == 0)
+        n--;
+    ENSURE(n > 0, COAPS_E_MALFORMED);
+    *type = pt[n - 1];
+    *len = n - 1;
+    return COAPS_OK;
+}
+
+coaps_status dtls_record_open(struct dtls_cipher_state *cs, const struct dtls_record *rec,
+                              uint8_t *dgram, size_t dgram_len, uint8_t **plain,
+                              size_t *plain_len, uint8_t *type)
+{
+    ENSURE(rec != NULL && dgram != NULL && plain != NULL && plain_len != NULL && type != NULL,
            COAPS_E_INVALID);
+    size_t hdr = rec->header_len;
     /* rec must describe bytes of this very buffer: we write through it. */
-    ENSURE(rec->offset <= dgram_len &&
-               dgram_len - rec->offset >= DTLS_RECORD_HEADER_LEN &&
-               dgram_len - rec->offset - DTLS_RECORD_HEADER_LEN >= rec->fragment_len &&
-               rec->fragment == dgram + rec->offset + DTLS_RECORD_HEADER_LEN,
+    ENSURE(hdr == DTLS_RECORD_HEADER_LEN + (size_t)rec->cid_len && rec->offset <= dgram_len &&
+               dgram_len - rec->offset >= hdr &&
+               dgram_len - rec->offset - hdr >= rec->fragment_len &&
+               rec->fragment == dgram + rec->offset + hdr,
            COAPS_E_INVALID);
-    uint8_t *frag = dgram + rec->offset + DTLS_RECORD_HEADER_LEN;
+    uint8_t *frag = dgram + rec->offset + hdr;
+    *type = rec->type;
 
     if (cs == NULL) { /* NULL cipher (RFC 5246 6.1: initial state) */
-        ENSURE(rec->epoch == 0, COAPS_E_STATE);
+        ENSURE(rec->epoch == 0 && rec->cid_len == 0, COAPS_E_STATE);
         ENSURE(rec->fragment_len <= DTLS_MAX_PLAINTEXT_LEN, COAPS_E_MALFORMED);
         *plain = frag;
         *plain_len = rec->fragment_len;
@@ -229,17 +296,30 @@ coaps_status dtls_record_unprotect(struct dtls_cipher_state *cs, const struct dt
     size_t expansion = (size_t)cs->explicit_nonce_len + cs->tag_len;
     ENSURE(rec->fragment_len >= expansion, COAPS_E_MALFORMED);
     size_t len = rec->fragment_len - expansion;
-    ENSURE(len <= DTLS_MAX_PLAINTEXT_LEN, COAPS_E_MALFORMED); /* record_overflow */
+    /* record_overflow; an inner plaintext has one byte of type on top */
+    ENSURE(len <= DTLS_MAX_PLAINTEXT_LEN + (rec->cid_len ? 1u : 0u), COAPS_E_MALFORMED);
 
     uint64_t seq_num = record_seq_num(rec->epoch, rec->seq);
-    uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], aad[DTLS_AEAD_AAD_LEN];
+    uint8_t nonce[CRYPTO_AEAD_NONCE_LEN], aad[RECORD_AAD_MAX];
     /* The receiver uses the explicit nonce as sent (RFC 5288 3), and the
-     * header's epoch/seq in the AAD, so a moved or altered header fails. */
+     * header's epoch/seq (and CID) in the AAD, so a moved or altered
+     * header fails. */
     record_nonce(cs, seq_num, frag, nonce);
-    record_aad(seq_num, rec->type, rec->version, len, aad);
+    size_t aad_len =
+        record_aad(seq_num, rec->type, rec->version, rec->cid, rec->cid_len, len, aad);
     uint8_t *payload = frag + cs->explicit_nonce_len;
-    TRY(crypto_aead_open(&cs->aead, nonce, aad, sizeof aad, payload, len, payload));
+    TRY(crypto_aead_open(&cs->aead, nonce, aad, aad_len, payload, len, payload));
+    if (rec->cid_len)
+        TRY(inner_plaintext(payload, &len, type));
     *plain = payload;
     *plain_len = len;
     return COAPS_OK;
+}
+
+coaps_status dtls_record_unprotect(struct dtls_cipher_state *cs, const struct dtls_record *rec,
+                                   uint8_t *dgram, size_t dgram_len, uint8_t **plain,
+                                   size_t *plain_len)
+{
+    uint8_t type;
+    return dtls_record_open(cs, rec, dgram, dgram_len, plain, plain_len, &type);
 }

@@ -54,7 +54,15 @@ enum dtls_content_type {
     DTLS_CT_ALERT = 21,
     DTLS_CT_HANDSHAKE = 22,
     DTLS_CT_APPLICATION_DATA = 23,
+    DTLS_CT_TLS12_CID = 25, /* RFC 9146 4: a protected record with a CID */
 };
+
+/* Longest Connection ID (RFC 9146) this build sends or receives: the
+ * record header grows by it, so it bounds headroom and the additional
+ * data. 16 bytes is 128 bits: random CIDs of that length never collide,
+ * and peers use 4-8 (Mbed TLS, Californium, libcoap). A longer CID asked
+ * for by a peer is not negotiated (coaps/dtls.h COAPS_DTLS_CID_MAX). */
+#define DTLS_CID_MAX 16
 
 /* TLSPlaintext.length <= 2^14 (RFC 5246 6.2.1). */
 #define DTLS_MAX_PLAINTEXT_LEN 16384
@@ -79,7 +87,10 @@ struct dtls_record {
     uint16_t version;         /* as on the wire, not validated here */
     uint16_t epoch;
     uint64_t seq;             /* 48-bit sequence_number */
-    const uint8_t *header;    /* the DTLS_RECORD_HEADER_LEN header bytes */
+    const uint8_t *header;    /* the header_len header bytes */
+    const uint8_t *cid;       /* tls12_cid records: the CID in the header */
+    uint8_t cid_len;          /* 0 for every other record */
+    uint8_t header_len;       /* DTLS_RECORD_HEADER_LEN + cid_len */
     const uint8_t *fragment;  /* fragment_len bytes right after the header */
     size_t fragment_len;
     size_t offset;            /* offset of header from the datagram start */
@@ -96,6 +107,13 @@ struct dtls_record {
  * dtls_record_unprotect() checks lengths, the engine checks type/version.
  */
 coaps_status dtls_record_next(struct wire_rd *dgram, struct dtls_record *rec);
+/* The same, for a receiver whose Connection ID is cid_len bytes long
+ * (RFC 9146 4: the CID length is not on the wire, the receiver knows its
+ * own): a tls12_cid record's header then holds cid_len CID bytes after
+ * the sequence number. cid_len 0 frames tls12_cid records like any other
+ * (they are then dropped by type). */
+coaps_status dtls_record_next_cid(struct wire_rd *dgram, struct dtls_record *rec,
+                                  size_t cid_len);
 
 /* ---- cipher state: one per direction and epoch ------------------------- */
 
@@ -167,6 +185,21 @@ coaps_status dtls_record_protect(struct dtls_cipher_state *cs, uint8_t type, uin
                                  const uint8_t *plain, size_t len, struct wire_wr *out);
 
 /*
+ * dtls_record_protect with the peer's Connection ID (RFC 9146): for
+ * cid_len 1..DTLS_CID_MAX a tls12_cid record (content type 25, the CID in
+ * the header after the sequence number), whose protected content is the
+ * DTLSInnerPlaintext content || real type (no padding) and whose
+ * additional data is that of RFC 9146 5 (seq_num_placeholder, tls12_cid,
+ * cid_length, tls12_cid, version, epoch, sequence_number, cid, length of
+ * the inner plaintext). cid_len 0: exactly dtls_record_protect (a
+ * zero-length CID means plain records, RFC 9146 3). In place as above,
+ * at dtls_record_payload_offset(cs) + cid_len.
+ */
+coaps_status dtls_record_protect_cid(struct dtls_cipher_state *cs, uint8_t type, uint16_t version,
+                                     const uint8_t *cid, size_t cid_len, const uint8_t *plain,
+                                     size_t len, struct wire_wr *out);
+
+/*
  * Write one unprotected record (epoch 0, the NULL cipher of the first
  * handshake) with sequence number seq; the caller owns the epoch-0 counter
  * (a HelloVerifyRequest reuses the ClientHello's number, RFC 6347 4.2.1).
@@ -196,5 +229,14 @@ coaps_status dtls_record_write_plain(uint8_t type, uint16_t version, uint64_t se
 coaps_status dtls_record_unprotect(struct dtls_cipher_state *cs, const struct dtls_record *rec,
                                    uint8_t *dgram, size_t dgram_len, uint8_t **plain,
                                    size_t *plain_len);
+
+/* dtls_record_unprotect for any protected record, tls12_cid ones included
+ * (RFC 9146 5 additional data; the zero padding is stripped and the real
+ * content type found in the inner plaintext, COAPS_E_MALFORMED when it is
+ * all zeros). *type receives the content type: the header's, or for a
+ * tls12_cid record the inner one. */
+coaps_status dtls_record_open(struct dtls_cipher_state *cs, const struct dtls_record *rec,
+                              uint8_t *dgram, size_t dgram_len, uint8_t **plain,
+                              size_t *plain_len, uint8_t *type);
 
 #endif /* COAPS_DTLS_RECORD_H */

@@ -46,7 +46,12 @@ void conn_clear_keys(struct conn *c)
 
 size_t conn_record_overhead(const struct conn *c, uint16_t epoch)
 {
-    return dtls_record_overhead(epoch && c->write_keys ? &c->wr : NULL);
+    if (!(epoch && c->write_keys))
+        return dtls_record_overhead(NULL);
+    const uint8_t *cid;
+    size_t cid_len = conn_cid_tx(c, &cid);
+    /* a tls12_cid record: the CID, and the inner content type */
+    return dtls_record_overhead(&c->wr) + (cid_len ? cid_len + 1 : 0);
 }
 
 coaps_status conn_write_record(struct conn *c, struct wire_wr *w, uint8_t type, uint16_t epoch,
@@ -55,7 +60,9 @@ coaps_status conn_write_record(struct conn *c, struct wire_wr *w, uint8_t type, 
     ENSURE(epoch <= 1, COAPS_E_INVALID);
     if (epoch == 1) {
         ENSURE(c->write_keys, COAPS_E_STATE);
-        return dtls_record_protect(&c->wr, type, DTLS_VERSION_1_2, pt, len, w);
+        const uint8_t *cid;
+        size_t cid_len = conn_cid_tx(c, &cid);
+        return dtls_record_protect_cid(&c->wr, type, DTLS_VERSION_1_2, cid, cid_len, pt, len, w);
     }
     /* RFC 6347 4.1: the sequence number must not wrap; re-keying would be
      * a renegotiation, which we never do. */
@@ -66,17 +73,22 @@ coaps_status conn_write_record(struct conn *c, struct wire_wr *w, uint8_t type, 
 }
 
 coaps_status conn_open_record(struct conn *c, const struct dtls_record *rec, uint8_t *dgram,
-                              size_t dgram_len, uint8_t **pt, size_t *pt_len)
+                              size_t dgram_len, uint8_t **pt, size_t *pt_len, uint8_t *type)
 {
     ENSURE(c->read_keys, COAPS_E_STATE);
+    /* RFC 9146 6: with a CID negotiated only tls12_cid records carrying
+     * ours belong here; without, none do. Checked before any crypto. */
+    ENSURE(conn_cid_rx_ok(c, rec), COAPS_E_NOT_FOUND);
     if (dtls_replay_check(&c->replay, rec->seq) != COAPS_OK) {
         c->stats.replays++;
         return COAPS_E_REPLAY;
     }
-    coaps_status st = dtls_record_unprotect(&c->rd, rec, dgram, dgram_len, pt, pt_len);
+    coaps_status st = dtls_record_open(&c->rd, rec, dgram, dgram_len, pt, pt_len, type);
     if (st == COAPS_E_AUTH)
         c->stats.auth_failures++;
     TRY(st);
+    if (!c->replay.any || rec->seq > c->replay.top)
+        c->rx_newest = true; /* newer than anything authenticated before */
     dtls_replay_mark(&c->replay, rec->seq); /* only once it authenticated */
     return COAPS_OK;
 }

@@ -493,9 +493,11 @@ static void expect_no_renegotiation(struct h_net *n, coaps_dtls_conn *to, coaps_
     struct dtls_record rec;
     assert_int_equal(dtls_record_next(&r, &rec), COAPS_OK);
     assert_int_equal(rec.epoch, 1);
-    uint8_t *pt;
+    uint8_t *pt, type;
     size_t pt_len;
-    assert_int_equal(conn_open_record(conn_of(peer), &rec, out, len, &pt, &pt_len), COAPS_OK);
+    assert_int_equal(conn_open_record(conn_of(peer), &rec, out, len, &pt, &pt_len, &type),
+                     COAPS_OK);
+    assert_int_equal(type, CT_ALERT);
     assert_int_equal(pt_len, 2);
     assert_int_equal(pt[0], 1);   /* warning */
     assert_int_equal(pt[1], 100); /* no_renegotiation */

@@ -385,10 +385,11 @@ static void sniff(struct peer *p, const struct dgram *d, bool decrypt)
             continue;
         }
         struct conn *c = peer_conn(p);
-        uint8_t *pt;
+        uint8_t *pt, type;
         size_t pt_len;
         if (rec.epoch == 1 && decrypt && c->read_keys &&
-            conn_open_record(c, &rec, p->scratch.b, p->scratch.len, &pt, &pt_len) == COAPS_OK &&
+            conn_open_record(c, &rec, p->scratch.b, p->scratch.len, &pt, &pt_len, &type) ==
+                COAPS_OK &&
             pt_len == 2)
             saw_alert(p, pt[0], pt[1]);
     }
