@@ -46,4 +46,11 @@
 #define COAPS_WITH_CID 1
 #endif
 
+/* Session resumption by session ID (RFC 5246 7.3: src/dtls/resume.c).
+ * Without it every handshake is a full one (the light: its clients are
+ * few, and the flash is not). */
+#ifndef COAPS_WITH_RESUMPTION
+#define COAPS_WITH_RESUMPTION 1
+#endif
+
 #endif /* COAPS_CONFIG_H */

@@ -178,6 +178,31 @@ COAPS_API void coaps_dtls_pki_free(coaps_dtls_pki *pki);
  * server, and a client refuses it (illegal_parameter). */
 #define COAPS_DTLS_CID_MAX 16
 
+/* ---- session resumption (RFC 5246 7.3, 7.4.1.2) ------------------------- */
+
+/* A session to resume: what both ends need for an abbreviated handshake
+ * (one round trip, no key exchange, no certificate). Only sessions with
+ * the extended master secret are kept or resumed (RFC 7627 5.3). It holds
+ * the master secret: store it as you would a key. */
+#define COAPS_DTLS_SESSION_ID_MAX 32
+#define COAPS_DTLS_MASTER_SECRET_LEN 48
+#define COAPS_DTLS_SESSION_VERSION 1
+typedef struct coaps_dtls_session {
+    uint16_t version;  /* COAPS_DTLS_SESSION_VERSION (anything else: not used) */
+    uint16_t suite;    /* the cipher suite it was made with */
+    uint8_t id_len;    /* 1..COAPS_DTLS_SESSION_ID_MAX */
+    uint8_t id[COAPS_DTLS_SESSION_ID_MAX];
+    uint8_t master_secret[COAPS_DTLS_MASTER_SECRET_LEN];
+} coaps_dtls_session;
+
+/* Keep a session that completed a handshake (full or abbreviated): a
+ * server's cache, a client's file. Called from inside coaps_dtls_input. */
+typedef void (*coaps_dtls_session_store_fn)(void *user, const coaps_dtls_session *session);
+/* Server: the session with this ID, if still cached: fill *out, COAPS_OK;
+ * COAPS_E_NOT_FOUND otherwise (a full handshake follows). */
+typedef coaps_status (*coaps_dtls_session_find_fn)(void *user, const uint8_t *id, size_t id_len,
+                                                   coaps_dtls_session *out);
+
 /* Source of randomness; NULL in the config means the crypto backend's. */
 typedef coaps_status (*coaps_dtls_random_fn)(void *user, void *out, size_t len);
 
@@ -283,6 +308,18 @@ typedef struct coaps_dtls_config {
     uint8_t cid_len;
     const uint8_t *cid_prefix;
     size_t cid_prefix_len;
+
+    /* Session resumption by session ID (RFC 5246 7.3). Client: resume
+     * offers that session (its ID in the ClientHello); the server may
+     * agree (an abbreviated handshake) or not (a full one). Server: with
+     * session_find set, a ClientHello naming a cached session whose suite
+     * it still offers, with extended_master_secret, is resumed; with
+     * session_store set, full handshakes get a random session ID. Both
+     * roles: session_store receives each completed session. */
+    const coaps_dtls_session *resume;
+    coaps_dtls_session_store_fn session_store;
+    coaps_dtls_session_find_fn session_find;
+    void *session_user;
 } coaps_dtls_config;
 
 /* Check a config before use: COAPS_OK or COAPS_E_CONFIG. */
@@ -460,6 +497,10 @@ COAPS_API const char *coaps_dtls_alert_name(int alert);
  * that must displace a handshake prefers one without progress: a peer
  * that only repeats its ClientHello never makes any. */
 COAPS_API bool coaps_dtls_hs_progressed(const coaps_dtls_conn *conn);
+
+/* True when the handshake that established the connection was an
+ * abbreviated one (a resumed session). */
+COAPS_API bool coaps_dtls_resumed(const coaps_dtls_conn *conn);
 
 /* True once the engine no longer uses the handshake context. */
 COAPS_API bool coaps_dtls_hs_released(const coaps_dtls_conn *conn);

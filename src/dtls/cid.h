@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coaps/config.h"
 #include "coaps/dtls.h"
 #include "common/wire.h"
 #include "dtls/extensions.h"
@@ -31,6 +32,7 @@
 
 struct conn;
 
+#if COAPS_WITH_CID
 /* What a connection keeps (inside struct conn, only with COAPS_WITH_CID). */
 struct conn_cid {
     bool on;          /* negotiated: both hellos carried the extension */
@@ -39,6 +41,7 @@ struct conn_cid {
     uint8_t own[DTLS_CID_MAX];
     uint8_t peer[DTLS_CID_MAX];
 };
+#endif
 
 /* The config's CID settings: COAPS_OK or COAPS_E_CONFIG. */
 coaps_status conn_cid_config_check(const coaps_dtls_config *cfg);

@@ -48,6 +48,9 @@ enum conn_hs_state {
     HS_C_WAIT_SHD_AFTER_CR,  /* got CertificateRequest */
     HS_S_WAIT_CKE_AFTER_CERT, /* got the client's Certificate */
     HS_S_WAIT_CV_OR_FINISHED, /* got CKE after a client Certificate */
+    /* abbreviated handshake: a resumed session (RFC 5246 7.3, resume.c) */
+    HS_C_WAIT_FINISHED_ABBR,  /* got ServerHello naming our session */
+    HS_S_WAIT_FINISHED_ABBR,  /* sent ServerHello, CCS, Finished */
 };
 
 /* ---- our flight (flight.c) ----------------------------------------------- */
@@ -177,6 +180,9 @@ struct conn_hs {
     struct crypto_hmac_key ms_key; /* ms prepared for the PRF: key block, Finished */
     uint8_t hint[COAPS_DTLS_PSK_HINT_MAX];
     uint8_t hint_len;
+    /* session ID (resume.c): the one offered (client) or given (server) */
+    uint8_t session_id_len;
+    uint8_t session_id[DTLS_SESSION_ID_MAX];
     uint16_t next_send_seq;  /* message_seq of our next message */
     /* timers, RFC 6347 4.2.4 */
     uint64_t started_ms;     /* handshake start, for the give-up limit */
@@ -252,7 +258,9 @@ struct conn {
 
     /* handshake numbering that outlives the handshake */
     uint16_t peer_next_seq;  /* peer's next message_seq once hs is gone */
-    /* the server's final flight, kept to resend (RFC 6347 4.2.4) */
+    bool resumed; /* established by an abbreviated handshake */
+    /* our final flight (the server's of a full handshake, the client's of
+     * an abbreviated one), kept to resend (RFC 6347 4.2.4) */
     bool retain;
     uint16_t retain_seq;
     uint8_t retain_verify[DTLS_VERIFY_DATA_LEN];
@@ -371,6 +379,45 @@ coaps_status conn_hs_send_msg(struct conn *c, uint8_t type, uint16_t epoch, cons
 /* Master secret, key block and epoch-1 keys from a premaster secret, after
  * ClientKeyExchange is in the transcript. */
 coaps_status conn_hs_derive_keys(struct conn *c, const uint8_t *pms, size_t pms_len);
+/* Key block and epoch-1 keys from hs->ms (a resumed session's). */
+coaps_status conn_hs_keys_from_ms(struct conn *c);
+/* Start the transcript with the suite's hash. */
+coaps_status conn_hs_transcript_start(struct conn *c);
+/* Our Finished verify_data over the transcript so far. */
+coaps_status conn_hs_finished_data(struct conn *c, bool client,
+                                   uint8_t out[DTLS_VERIFY_DATA_LEN]);
+/* Check the peer's Finished (peer_client: it is the client's) and hash it. */
+coaps_status conn_hs_check_finished(struct conn *c, const struct dtls_hs_msg *m,
+                                    bool peer_client);
+/* Server: build and queue the ServerHello answering ch. */
+coaps_status conn_hs_server_hello(struct conn *c, const struct dtls_client_hello *ch);
+/* The handshake is over: keys logged, session stored, context released. */
+void conn_hs_established(struct conn *c);
+/* Start transmitting the flight just built and arm its timer. */
+void conn_hs_flight_go(struct conn *c, uint64_t now_ms);
+
+/* ---- resume.c: session resumption (RFC 5246 7.3) ---------------------------- */
+
+/* Client: the session ID to offer (empty without cfg->resume). */
+struct dtls_view conn_resume_offer(const struct conn *c);
+/* Client: the ServerHello named our session: check it (suite, extended
+ * master secret, RFC 7627 5.3) and key the connection from it. Returns an
+ * alert (>0) for a server that breaks the rules, else 0; *resumed says
+ * whether this is an abbreviated handshake. */
+int conn_resume_server_hello(struct conn *c, const struct dtls_server_hello *sh, bool *resumed);
+/* Server: resume the session ch names if the cache has it and the rules
+ * allow; then the abbreviated flight is queued and *resumed set. Else
+ * *resumed is false and hs->session_id holds a new random ID (when
+ * sessions are stored). */
+coaps_status conn_resume_server_try(struct conn *c, const struct dtls_client_hello *ch,
+                                    const struct dtls_hs_msg *m, uint64_t now_ms, bool *resumed);
+/* At the end of a handshake: the session to cfg->session_store. */
+void conn_resume_store(struct conn *c);
+/* Rows of the abbreviated handshake. */
+coaps_status conn_resume_on_server_finished(struct conn *c, const struct dtls_hs_msg *m,
+                                            uint64_t now_ms);
+coaps_status conn_resume_on_client_finished(struct conn *c, const struct dtls_hs_msg *m,
+                                            uint64_t now_ms);
 
 /* ---- handshake_cert.c: ECDHE_ECDSA rows and pieces -------------------------- */
 

@@ -189,7 +189,8 @@ static bool earlier_epoch_message(const struct conn *c, const struct dtls_hs_hea
 {
     const struct conn_hs *hs = c->hs;
     return epoch == 0 && epoch1_readable(c) &&
-           (hs->state == HS_S_WAIT_FINISHED || hs->state == HS_C_WAIT_FINISHED) &&
+           (hs->state == HS_S_WAIT_FINISHED || hs->state == HS_C_WAIT_FINISHED ||
+            hs->state == HS_S_WAIT_FINISHED_ABBR || hs->state == HS_C_WAIT_FINISHED_ABBR) &&
            h->message_seq >= dtls_reasm_next_seq(&hs->reasm);
 }
 
@@ -275,7 +276,7 @@ static bool epoch1_readable(const struct conn *c)
  * flight 5. */
 static const uint8_t ccs_states[] = {
     HS_S_WAIT_CKE, HS_S_WAIT_CKE_AFTER_CERT, HS_S_WAIT_CV_OR_FINISHED, HS_S_WAIT_FINISHED,
-    HS_C_WAIT_FINISHED,
+    HS_C_WAIT_FINISHED, HS_S_WAIT_FINISHED_ABBR, HS_C_WAIT_FINISHED_ABBR,
 };
 
 static bool ccs_expected(const struct conn_hs *hs)
@@ -641,6 +642,11 @@ bool coaps_dtls_hs_progressed(const coaps_dtls_conn *conn)
     default:
         return true;
     }
+}
+
+bool coaps_dtls_resumed(const coaps_dtls_conn *conn)
+{
+    return conn_of_const(conn)->resumed;
 }
 
 bool coaps_dtls_hs_released(const coaps_dtls_conn *conn)

@@ -73,11 +73,12 @@ coaps_status conn_hs_transcript_add(struct conn_hs *hs, uint8_t type, uint16_t s
 }
 
 
-static coaps_status transcript_start(struct conn *c)
+coaps_status conn_hs_transcript_start(struct conn *c)
 {
     TRY(crypto_hash_init(&c->hs->transcript, c->suite->prf));
     c->hs->transcript_on = true;
-    if (c->suite->kx == DTLS_KX_ECDHE_ECDSA)
+    /* CertificateVerify's transcripts: never in an abbreviated handshake */
+    if (c->suite->kx == DTLS_KX_ECDHE_ECDSA && !c->resumed && c->hs->pki)
         TRY(conn_cert_transcript_start(c->hs));
     return COAPS_OK;
 }
@@ -95,7 +96,7 @@ coaps_status conn_hs_send_msg(struct conn *c, uint8_t type, uint16_t epoch, cons
 }
 
 /* Start transmitting the flight just built and arm the timer for it. */
-static void flight_go(struct conn *c, uint64_t now_ms)
+void conn_hs_flight_go(struct conn *c, uint64_t now_ms)
 {
     c->hs->peer_progress = false;
     conn_flight_send(c->hs);
@@ -130,18 +131,23 @@ coaps_status conn_hs_derive_keys(struct conn *c, const uint8_t *pms, size_t pms_
 {
     struct conn_hs *hs = c->hs;
     uint8_t session_hash[CRYPTO_HASH_MAX];
-    struct dtls_key_block kb;
     coaps_status st = crypto_hash_peek(&hs->transcript, session_hash);
     if (st == COAPS_OK)
         st = dtls_master_secret(c->suite->prf, pms, pms_len, hs->ems, session_hash,
                                 crypto_hash_len(c->suite->prf), hs->client_random,
                                 hs->server_random, hs->ms);
-    if (st == COAPS_OK) {
-        if (hs->ms_key_on) /* never twice in one handshake, but never leak either */
-            crypto_hmac_key_clear(&hs->ms_key);
-        st = dtls_ms_key(c->suite->prf, hs->ms, &hs->ms_key);
-        hs->ms_key_on = st == COAPS_OK;
-    }
+    return st == COAPS_OK ? conn_hs_keys_from_ms(c) : st;
+}
+
+coaps_status conn_hs_keys_from_ms(struct conn *c)
+{
+    struct conn_hs *hs = c->hs;
+    uint8_t session_hash[CRYPTO_HASH_MAX];
+    struct dtls_key_block kb;
+    if (hs->ms_key_on) /* never twice in one handshake, but never leak either */
+        crypto_hmac_key_clear(&hs->ms_key);
+    coaps_status st = dtls_ms_key(c->suite->prf, hs->ms, &hs->ms_key);
+    hs->ms_key_on = st == COAPS_OK;
     if (st == COAPS_OK)
         st = dtls_key_block(c->suite, &hs->ms_key, hs->client_random, hs->server_random, &kb);
     if (st == COAPS_OK)
@@ -166,7 +172,8 @@ static coaps_status derive_keys(struct conn *c, const uint8_t *psk, size_t psk_l
     return st;
 }
 
-static coaps_status finished_data(struct conn *c, bool client, uint8_t out[DTLS_VERIFY_DATA_LEN])
+coaps_status conn_hs_finished_data(struct conn *c, bool client,
+                                   uint8_t out[DTLS_VERIFY_DATA_LEN])
 {
     uint8_t h[CRYPTO_HASH_MAX];
     TRY(crypto_hash_peek(&c->hs->transcript, h));
@@ -174,9 +181,10 @@ static coaps_status finished_data(struct conn *c, bool client, uint8_t out[DTLS_
     return dtls_verify_data(&c->hs->ms_key, client, h, crypto_hash_len(c->suite->prf), out);
 }
 
-static void established(struct conn *c)
+void conn_hs_established(struct conn *c)
 {
     keylog(c);
+    conn_resume_store(c);
     c->state = COAPS_DTLS_ESTABLISHED;
     c->peer_next_seq = (uint16_t)dtls_reasm_next_seq(&c->hs->reasm);
     conn_hs_release(c);
@@ -238,6 +246,7 @@ static coaps_status client_hello_send(struct conn *c, const uint8_t *cookie, siz
     struct dtls_client_hello ch = {
         .client_version = DTLS_VERSION_1_2,
         .random = hs->client_random,
+        .session_id = conn_resume_offer(c),
         .cookie = {cookie, cookie_len},
         .cipher_suites = {list, lw.off},
         .compression_methods = {null_compression, 1},
@@ -248,7 +257,7 @@ static coaps_status client_hello_send(struct conn *c, const uint8_t *cookie, siz
     TRY(dtls_client_hello_write(&bw, &ch));
     conn_flight_reset(hs);
     TRY(conn_hs_send_msg(c, DTLS_HS_CLIENT_HELLO, 0, body, bw.off));
-    flight_go(c, now_ms);
+    conn_hs_flight_go(c, now_ms);
     return COAPS_OK;
 }
 
@@ -318,17 +327,23 @@ static coaps_status on_server_hello(struct conn *c, const struct dtls_hs_msg *m,
         return conn_fail(c, COAPS_E_UNSUPPORTED, cid_alert);
     memcpy(hs->server_random, sh.random, DTLS_RANDOM_LEN);
     c->suite = s;
-    if (s->kx == DTLS_KX_ECDHE_ECDSA) {
-        int alert = conn_cert_server_hello(c, &sh);
-        if (alert > 0)
-            return conn_fail(c, COAPS_E_UNSUPPORTED, alert);
-    }
+    bool resumed = false;
+    int alert = conn_resume_server_hello(c, &sh, &resumed);
+    if (alert == 0 && !resumed && s->kx == DTLS_KX_ECDHE_ECDSA)
+        alert = conn_cert_server_hello(c, &sh);
+    if (alert > 0)
+        return conn_fail(c, COAPS_E_UNSUPPORTED, alert);
     /* The ClientHello this answers is entry 0 of our flight. */
-    TRY(transcript_start(c));
+    TRY(conn_hs_transcript_start(c));
     const struct conn_flight_entry *ch = &hs->fl.e[0];
     TRY(conn_hs_transcript_add(hs, ch->msg_type, ch->message_seq, hs->flight_buf + ch->off,
                                ch->len));
-    return conn_hs_transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len);
+    TRY(conn_hs_transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len));
+    if (!resumed)
+        return COAPS_OK;
+    /* RFC 5246 7.3: the server's CCS and Finished come next */
+    hs->state = HS_C_WAIT_FINISHED_ABBR;
+    return conn_hs_keys_from_ms(c);
 }
 
 static coaps_status on_server_key_exchange(struct conn *c, const struct dtls_hs_msg *m,
@@ -376,11 +391,11 @@ static coaps_status client_psk(struct conn *c, uint8_t *id, size_t *id_len, uint
 static coaps_status client_finish_flight(struct conn *c, uint64_t now_ms)
 {
     uint8_t vd[DTLS_VERIFY_DATA_LEN];
-    TRY(finished_data(c, true, vd));
+    TRY(conn_hs_finished_data(c, true, vd));
     TRY(conn_flight_add(c->hs, DTLS_CT_CHANGE_CIPHER_SPEC, 0, 0, 0, NULL, 0));
     TRY(conn_hs_send_msg(c, DTLS_HS_FINISHED, 1, vd, sizeof(vd)));
     c->write_epoch = 1;
-    flight_go(c, now_ms);
+    conn_hs_flight_go(c, now_ms);
     return COAPS_OK;
 }
 
@@ -439,14 +454,15 @@ static coaps_status on_server_hello_done_psk(struct conn *c, const struct dtls_h
 }
 
 /* Check the peer's Finished against the transcript so far and hash it. */
-static coaps_status check_finished(struct conn *c, const struct dtls_hs_msg *m, bool peer_client)
+coaps_status conn_hs_check_finished(struct conn *c, const struct dtls_hs_msg *m,
+                                    bool peer_client)
 {
     const uint8_t *got;
     uint8_t want[DTLS_VERIFY_DATA_LEN];
     coaps_status st = dtls_finished_parse(m->body, m->len, &got);
     if (st != COAPS_OK)
         return conn_fail(c, st, dtls_alert_for_status(st));
-    TRY(finished_data(c, peer_client, want));
+    TRY(conn_hs_finished_data(c, peer_client, want));
     /* Wrong PSK shows here: decrypt_error (RFC 5246 7.4.9 / 7.2.2). */
     if (!crypto_ct_equal(got, want, sizeof(want)))
         return conn_fail(c, COAPS_E_AUTH, DTLS_ALERT_DECRYPT_ERROR);
@@ -457,8 +473,8 @@ static coaps_status on_server_finished(struct conn *c, const struct dtls_hs_msg 
                                        uint64_t now_ms)
 {
     (void)now_ms;
-    TRY(check_finished(c, m, false));
-    established(c);
+    TRY(conn_hs_check_finished(c, m, false));
+    conn_hs_established(c);
     return COAPS_OK;
 }
 
@@ -481,8 +497,7 @@ static const struct dtls_suite *server_pick_suite(struct conn *c,
     return NULL;
 }
 
-static coaps_status server_flight(struct conn *c, const struct dtls_client_hello *ch,
-                                  uint64_t now_ms)
+coaps_status conn_hs_server_hello(struct conn *c, const struct dtls_client_hello *ch)
 {
     struct conn_hs *hs = c->hs;
     uint8_t exts[HS_EXTS_MAX], body[HS_BODY_MAX];
@@ -493,12 +508,13 @@ static coaps_status server_flight(struct conn *c, const struct dtls_client_hello
     if (dtls_exts_has(&ch->exts, DTLS_EXTF_RENEGOTIATION_INFO) ||
         dtls_client_hello_offers_scsv(ch))
         TRY(dtls_ext_write_renegotiation_info(&ew));
-    if (c->suite->kx == DTLS_KX_ECDHE_ECDSA)
+    if (c->suite->kx == DTLS_KX_ECDHE_ECDSA && !c->resumed) /* no certificate when resuming */
         TRY(conn_cert_server_hello_exts(c, ch, &ew));
     TRY(conn_cid_server_hello_ext(c, &ch->exts, &ew)); /* RFC 9146 3 */
     struct dtls_server_hello sh = {
         .server_version = DTLS_VERSION_1_2,
         .random = hs->server_random,
+        .session_id = {hs->session_id, hs->session_id_len},
         .cipher_suite = c->suite->id,
         .compression_method = DTLS_COMPRESSION_NULL,
         .has_extensions = ew.off > 0,
@@ -507,7 +523,15 @@ static coaps_status server_flight(struct conn *c, const struct dtls_client_hello
     struct wire_wr w = wire_wr_init(body, sizeof(body));
     conn_flight_reset(hs);
     TRY(dtls_server_hello_write(&w, &sh));
-    TRY(conn_hs_send_msg(c, DTLS_HS_SERVER_HELLO, 0, body, w.off));
+    return conn_hs_send_msg(c, DTLS_HS_SERVER_HELLO, 0, body, w.off);
+}
+
+static coaps_status server_flight(struct conn *c, const struct dtls_client_hello *ch,
+                                  uint64_t now_ms)
+{
+    uint8_t body[HS_BODY_MAX];
+    struct wire_wr w;
+    TRY(conn_hs_server_hello(c, ch));
     if (c->suite->kx == DTLS_KX_ECDHE_ECDSA)
         TRY(conn_cert_server_flight(c));
     else if (c->cfg->psk_hint_len) { /* RFC 4279 2: SKE only to carry a hint */
@@ -517,7 +541,7 @@ static coaps_status server_flight(struct conn *c, const struct dtls_client_hello
         TRY(conn_hs_send_msg(c, DTLS_HS_SERVER_KEY_EXCHANGE, 0, body, w.off));
     }
     TRY(conn_hs_send_msg(c, DTLS_HS_SERVER_HELLO_DONE, 0, NULL, 0));
-    flight_go(c, now_ms);
+    conn_hs_flight_go(c, now_ms);
     return COAPS_OK;
 }
 
@@ -532,15 +556,19 @@ static coaps_status on_client_hello(struct conn *c, const struct dtls_hs_msg *m,
      * 1.2 (RFC 6347 4.1: a higher offer is answered with 1.2). */
     if (ch.client_version > DTLS_VERSION_1_2)
         return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_PROTOCOL_VERSION);
+    memcpy(hs->client_random, ch.random, DTLS_RANDOM_LEN);
+    bool resumed = false;
+    st = conn_resume_server_try(c, &ch, m, now_ms, &resumed);
+    if (st != COAPS_OK || resumed)
+        return st;
     c->suite = server_pick_suite(c, &ch);
     if (!c->suite)
         return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_HANDSHAKE_FAILURE);
     hs->ems = dtls_exts_has(&ch.exts, DTLS_EXTF_EXTENDED_MASTER_SECRET);
     if (!hs->ems && c->cfg->require_ems) /* RFC 7627 5.3 */
         return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_HANDSHAKE_FAILURE);
-    memcpy(hs->client_random, ch.random, DTLS_RANDOM_LEN);
     TRY(conn_random(c, hs->server_random, sizeof(hs->server_random)));
-    TRY(transcript_start(c));
+    TRY(conn_hs_transcript_start(c));
     TRY(conn_hs_transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len));
     st = server_flight(c, &ch, now_ms);
     if (st != COAPS_OK && c->state == COAPS_DTLS_HANDSHAKING)
@@ -596,16 +624,16 @@ static coaps_status on_client_finished(struct conn *c, const struct dtls_hs_msg 
      * key with CertificateVerify before Finished. */
     if (hs->peer_cert_cv_due)
         return conn_fail(c, COAPS_E_STATE, DTLS_ALERT_UNEXPECTED_MESSAGE);
-    TRY(check_finished(c, m, true));
+    TRY(conn_hs_check_finished(c, m, true));
     /* Our final flight is CCS + Finished; it is kept after the handshake
      * (just verify_data and message_seq) to be resent whenever the client
      * repeats its flight (RFC 6347 4.2.4). */
-    TRY(finished_data(c, false, c->retain_verify));
+    TRY(conn_hs_finished_data(c, false, c->retain_verify));
     c->retain_seq = hs->next_send_seq++;
     c->retain = true;
     c->resend_retained = true;
     c->write_epoch = 1;
-    established(c);
+    conn_hs_established(c);
     return COAPS_OK;
 }
 
@@ -651,6 +679,9 @@ static const struct hs_row hs_table[] = {
     {HS_S_WAIT_CV_OR_FINISHED, DTLS_HS_CERTIFICATE_VERIFY, HS_S_WAIT_FINISHED,
      conn_cert_on_certificate_verify},
     {HS_S_WAIT_CV_OR_FINISHED, DTLS_HS_FINISHED, HS_DONE, on_client_finished},
+    /* abbreviated handshake (RFC 5246 7.3, resume.c) */
+    {HS_C_WAIT_FINISHED_ABBR, DTLS_HS_FINISHED, HS_DONE, conn_resume_on_server_finished},
+    {HS_S_WAIT_FINISHED_ABBR, DTLS_HS_FINISHED, HS_DONE, conn_resume_on_client_finished},
 };
 
 coaps_status conn_hs_message(struct conn *c, const struct dtls_hs_msg *m, uint16_t epoch,

@@ -274,6 +274,7 @@ coaps_status dtls_record_open(struct dtls_cipher_state *cs, const struct dtls_re
 {
     ENSURE(rec != NULL && dgram != NULL && plain != NULL && plain_len != NULL && type != NULL,
            COAPS_E_INVALID);
+    ENSURE(rec->cid_len <= DTLS_CID_MAX, COAPS_E_INVALID);
     size_t hdr = rec->header_len;
     /* rec must describe bytes of this very buffer: we write through it. */
     ENSURE(hdr == DTLS_RECORD_HEADER_LEN + (size_t)rec->cid_len && rec->offset <= dgram_len &&

@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coaps/config.h"
 #include "coaps/status.h"
 #include "common/wire.h"
 #include "crypto/crypto.h"
@@ -61,8 +62,14 @@ enum dtls_content_type {
  * record header grows by it, so it bounds headroom and the additional
  * data. 16 bytes is 128 bits: random CIDs of that length never collide,
  * and peers use 4-8 (Mbed TLS, Californium, libcoap). A longer CID asked
- * for by a peer is not negotiated (coaps/dtls.h COAPS_DTLS_CID_MAX). */
+ * for by a peer is not negotiated (coaps/dtls.h COAPS_DTLS_CID_MAX).
+ * Without COAPS_WITH_CID it is 0: every function below refuses a CID,
+ * and the compiler drops the code that handles one. */
+#if COAPS_WITH_CID
 #define DTLS_CID_MAX 16
+#else
+#define DTLS_CID_MAX 0
+#endif
 
 /* TLSPlaintext.length <= 2^14 (RFC 5246 6.2.1). */
 #define DTLS_MAX_PLAINTEXT_LEN 16384
