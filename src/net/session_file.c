@@ -1,0 +1,122 @@
+/* session_file.c - a DTLS session in a file (coaps/session.h). */
+#include "coaps/session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/try.h"
+#include "common/wire.h"
+#include "crypto/crypto.h"
+#include "net/log.h"
+
+/* "CSES", layout version, suite, id_len, id[32], master secret[48], then
+ * SHA-256 of everything before it. */
+#define FILE_MAGIC 0x43534553u
+#define FILE_VERSION 1
+#define FILE_BODY (4 + 2 + 2 + 1 + COAPS_DTLS_SESSION_ID_MAX + COAPS_DTLS_MASTER_SECRET_LEN)
+#define FILE_LEN (FILE_BODY + 32)
+
+static coaps_status encode(const coaps_dtls_session *s, uint8_t out[FILE_LEN])
+{
+    struct wire_wr w = wire_wr_init(out, FILE_LEN);
+    uint8_t id[COAPS_DTLS_SESSION_ID_MAX] = {0};
+    ENSURE(s->id_len > 0 && s->id_len <= COAPS_DTLS_SESSION_ID_MAX, COAPS_E_INVALID);
+    memcpy(id, s->id, s->id_len);
+    TRY(wire_wr_uint(&w, 4, FILE_MAGIC));
+    TRY(wire_wr_u16(&w, FILE_VERSION));
+    TRY(wire_wr_u16(&w, s->suite));
+    TRY(wire_wr_u8(&w, s->id_len));
+    TRY(wire_wr_bytes(&w, id, sizeof id));
+    TRY(wire_wr_bytes(&w, s->master_secret, COAPS_DTLS_MASTER_SECRET_LEN));
+    return crypto_hash(CRYPTO_SHA256, out, FILE_BODY, out + FILE_BODY);
+}
+
+static coaps_status decode(const uint8_t in[FILE_LEN], coaps_dtls_session *s)
+{
+    uint8_t digest[32];
+    TRY(crypto_hash(CRYPTO_SHA256, in, FILE_BODY, digest));
+    ENSURE(crypto_ct_equal(digest, in + FILE_BODY, sizeof digest), COAPS_E_MALFORMED);
+    struct wire_rd r = wire_rd_init(in, FILE_BODY);
+    uint64_t magic;
+    uint16_t version;
+    TRY(wire_rd_uint(&r, 4, &magic));
+    TRY(wire_rd_u16(&r, &version));
+    ENSURE(magic == FILE_MAGIC && version == FILE_VERSION, COAPS_E_MALFORMED);
+    memset(s, 0, sizeof *s);
+    s->version = COAPS_DTLS_SESSION_VERSION;
+    TRY(wire_rd_u16(&r, &s->suite));
+    TRY(wire_rd_u8(&r, &s->id_len));
+    ENSURE(s->id_len > 0 && s->id_len <= COAPS_DTLS_SESSION_ID_MAX &&
+               coaps_dtls_suite_name(s->suite) != NULL,
+           COAPS_E_MALFORMED);
+    const uint8_t *p;
+    TRY(wire_rd_view(&r, COAPS_DTLS_SESSION_ID_MAX, &p));
+    memcpy(s->id, p, s->id_len);
+    TRY(wire_rd_view(&r, COAPS_DTLS_MASTER_SECRET_LEN, &p));
+    memcpy(s->master_secret, p, COAPS_DTLS_MASTER_SECRET_LEN);
+    return COAPS_OK;
+}
+
+/* All of buf to fd, then to the disk. */
+static bool write_all(int fd, const uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return fsync(fd) == 0;
+}
+
+coaps_status coaps_session_save(const char *path, const coaps_dtls_session *s, char *err,
+                                size_t err_cap)
+{
+    uint8_t buf[FILE_LEN];
+    char tmp[4096];
+    if (!path || !s || encode(s, buf) != COAPS_OK)
+        return net_fail(COAPS_E_INVALID, err, err_cap, "session file: no session to save");
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return net_fail(COAPS_E_IO, err, err_cap, "session file %s: name too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && write_all(fd, buf, sizeof buf);
+    int saved = errno;
+    crypto_wipe(buf, sizeof buf);
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    if (ok && rename(tmp, path) == 0)
+        return COAPS_OK;
+    saved = errno ? errno : saved;
+    (void)unlink(tmp);
+    return net_fail(COAPS_E_IO, err, err_cap, "session file %s: cannot write: %s", path,
+                    strerror(saved));
+}
+
+coaps_status coaps_session_load(const char *path, coaps_dtls_session *out, char *err,
+                                size_t err_cap)
+{
+    uint8_t buf[FILE_LEN + 1];
+    memset(out, 0, sizeof *out);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return net_fail(COAPS_E_NOT_FOUND, err, err_cap, "session file %s: none yet", path);
+    if (fd < 0)
+        return net_fail(COAPS_E_IO, err, err_cap, "session file %s: cannot read: %s", path,
+                        strerror(errno));
+    ssize_t n = read(fd, buf, sizeof buf); /* one byte more: a longer file is not ours */
+    close(fd);
+    coaps_status st = n == FILE_LEN ? decode(buf, out) : COAPS_E_MALFORMED;
+    crypto_wipe(buf, sizeof buf);
+    if (st == COAPS_OK)
+        return COAPS_OK;
+    crypto_wipe(out, sizeof *out);
+    return net_fail(COAPS_E_MALFORMED, err, err_cap,
+                    "session file %s: damaged or not a coaps session (%zd bytes): ignored", path,
+                    n);
+}
