@@ -98,11 +98,14 @@ enum conn_hs_state {
  * ChangeCipherSpec has come (RFC 6347 4.1: "MAY buffer ... records of the
  * next epoch"): the peer's Finished, and room for one more (a forged
  * record must not be able to push the honest Finished out alone). Bytes
- * per record: a Finished record is at most 13+8+12+12+16 = 61 bytes; 128
- * covers a small CoAP request sent right behind it (a larger one is
- * dropped, and the client's CoAP retransmission brings it again). */
+ * per record: a Finished record is at most 13+8+12+12+16 = 61 bytes, 78
+ * with a 16-byte Connection ID and its inner type (RFC 9146); 112 covers
+ * a small CoAP request sent right behind it (a larger one is dropped, and
+ * the client's CoAP retransmission brings it again), and keeps the PSK
+ * context within 2 KiB on the PSA backend, whose running hash is 232
+ * bytes. */
 #define CONN_EARLY_RECORDS 2
-#define CONN_EARLY_RECORD_BYTES 128
+#define CONN_EARLY_RECORD_BYTES 112
 
 struct conn_flight_entry {
     uint8_t content_type; /* DTLS_CT_HANDSHAKE or DTLS_CT_CHANGE_CIPHER_SPEC */
