@@ -31,14 +31,17 @@ static coaps_status encode(const coaps_dtls_session *s, uint8_t out[FILE_LEN])
     TRY(wire_wr_u8(&w, s->id_len));
     TRY(wire_wr_bytes(&w, id, sizeof id));
     TRY(wire_wr_bytes(&w, s->master_secret, COAPS_DTLS_MASTER_SECRET_LEN));
-    return crypto_hash(CRYPTO_SHA256, out, FILE_BODY, out + FILE_BODY);
+    uint8_t digest[CRYPTO_HASH_MAX]; /* crypto_hash may use all of it */
+    TRY(crypto_hash(CRYPTO_SHA256, out, FILE_BODY, digest));
+    memcpy(out + FILE_BODY, digest, 32);
+    return COAPS_OK;
 }
 
 static coaps_status decode(const uint8_t in[FILE_LEN], coaps_dtls_session *s)
 {
-    uint8_t digest[32];
+    uint8_t digest[CRYPTO_HASH_MAX];
     TRY(crypto_hash(CRYPTO_SHA256, in, FILE_BODY, digest));
-    ENSURE(crypto_ct_equal(digest, in + FILE_BODY, sizeof digest), COAPS_E_MALFORMED);
+    ENSURE(crypto_ct_equal(digest, in + FILE_BODY, 32), COAPS_E_MALFORMED);
     struct wire_rd r = wire_rd_init(in, FILE_BODY);
     uint64_t magic;
     uint16_t version;
