@@ -11,15 +11,14 @@
 #include "common/wire.h"
 #include "crypto/crypto.h"
 #include "net/log.h"
+#include "net/session_file.h"
 
-/* "CSES", layout version, suite, id_len, id[32], master secret[48], then
- * SHA-256 of everything before it. */
-#define FILE_MAGIC 0x43534553u
+#define FILE_MAGIC 0x43534553u /* "CSES" */
 #define FILE_VERSION 1
-#define FILE_BODY (4 + 2 + 2 + 1 + COAPS_DTLS_SESSION_ID_MAX + COAPS_DTLS_MASTER_SECRET_LEN)
-#define FILE_LEN (FILE_BODY + 32)
+#define FILE_BODY NET_SESSION_FILE_BODY
+#define FILE_LEN NET_SESSION_FILE_LEN
 
-static coaps_status encode(const coaps_dtls_session *s, uint8_t out[FILE_LEN])
+coaps_status net_session_encode(const coaps_dtls_session *s, uint8_t out[FILE_LEN])
 {
     struct wire_wr w = wire_wr_init(out, FILE_LEN);
     uint8_t id[COAPS_DTLS_SESSION_ID_MAX] = {0};
@@ -37,8 +36,9 @@ static coaps_status encode(const coaps_dtls_session *s, uint8_t out[FILE_LEN])
     return COAPS_OK;
 }
 
-static coaps_status decode(const uint8_t in[FILE_LEN], coaps_dtls_session *s)
+coaps_status net_session_decode(const uint8_t *in, size_t len, coaps_dtls_session *s)
 {
+    ENSURE(in && len == FILE_LEN, COAPS_E_MALFORMED);
     uint8_t digest[CRYPTO_HASH_MAX];
     TRY(crypto_hash(CRYPTO_SHA256, in, FILE_BODY, digest));
     ENSURE(crypto_ct_equal(digest, in + FILE_BODY, 32), COAPS_E_MALFORMED);
@@ -83,7 +83,7 @@ coaps_status coaps_session_save(const char *path, const coaps_dtls_session *s, c
 {
     uint8_t buf[FILE_LEN];
     char tmp[4096];
-    if (!path || !s || encode(s, buf) != COAPS_OK)
+    if (!path || !s || net_session_encode(s, buf) != COAPS_OK)
         return net_fail(COAPS_E_INVALID, err, err_cap, "session file: no session to save");
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
         return net_fail(COAPS_E_IO, err, err_cap, "session file %s: name too long", path);
@@ -114,7 +114,7 @@ coaps_status coaps_session_load(const char *path, coaps_dtls_session *out, char 
                         strerror(errno));
     ssize_t n = read(fd, buf, sizeof buf); /* one byte more: a longer file is not ours */
     close(fd);
-    coaps_status st = n == FILE_LEN ? decode(buf, out) : COAPS_E_MALFORMED;
+    coaps_status st = n > 0 ? net_session_decode(buf, (size_t)n, out) : COAPS_E_MALFORMED;
     crypto_wipe(buf, sizeof buf);
     if (st == COAPS_OK)
         return COAPS_OK;
