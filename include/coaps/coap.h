@@ -414,6 +414,22 @@ COAPS_API void coaps_coap_tick(coaps_coap_endpoint *ep, uint64_t now_ms);
  * session is gone. */
 COAPS_API void coaps_coap_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *peer);
 
+/* The peer at `from` is now at `to` (its address changed: NAT rebinding,
+ * moved by the DTLS layer when a DTLS 1.2 Connection ID session, RFC 9146,
+ * proves itself from a new address). All of from's state becomes to's:
+ * its observers (Observe registrations with their tokens and sequence
+ * numbers), outstanding client requests and CON messages awaiting their
+ * ACK, the deduplication slot with its cached replies, Block1 uploads and
+ * kept Block2 response bodies, and datagrams queued but not yet taken by
+ * coaps_coap_output(). State `to` already had is forgotten first, as
+ * coaps_coap_forget_peer() does (its client requests end with
+ * COAPS_E_CLOSED), since the address now belongs to the moved peer. A
+ * coaps_coap_deferred the application holds still names `from`. No-op
+ * when from equals to or nothing is known about from. O(state), no
+ * allocation. */
+COAPS_API void coaps_coap_move_peer(coaps_coap_endpoint *ep, const coaps_peer *from,
+                                    const coaps_peer *to);
+
 typedef struct coaps_coap_stats {
     uint64_t rx_datagrams;       /* datagrams given to coaps_coap_input */
     uint64_t rx_malformed;       /* dropped or RST'd: format errors */

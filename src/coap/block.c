@@ -85,6 +85,23 @@ void coap_body_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *p)
             coap_body_free(&ep->body[i]);
 }
 
+bool coap_body_has_peer(const coaps_coap_endpoint *ep, const coaps_peer *p)
+{
+    for (size_t i = 0; i < ep->cfg.body_slots; i++)
+        if (ep->body[i].used && !ep->body[i].client && coaps_peer_equal(&ep->body[i].peer, p))
+            return true;
+    return false;
+}
+
+/* A client body belongs to its exchange (x->body), not to a peer: only
+ * server bodies (Block1 uploads, kept Block2 responses) are moved. */
+void coap_body_move_peer(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps_peer *to)
+{
+    for (size_t i = 0; i < ep->cfg.body_slots; i++)
+        if (ep->body[i].used && !ep->body[i].client && coaps_peer_equal(&ep->body[i].peer, from))
+            ep->body[i].peer = *to;
+}
+
 /* ---- server Block1 ------------------------------------------------------- */
 
 /* RFC 7959 2.5: blocks of one body are matched by endpoint and request

@@ -103,8 +103,16 @@ static void lru_touch(coaps_coap_endpoint *ep, uint16_t slot)
     lru_push_front(ep, slot);
 }
 
-/* Take slot out of the hash index and the LRU list. */
-static void slot_unlink(coaps_coap_endpoint *ep, uint16_t slot)
+/* Put slot at the head of its peer's hash chain. */
+static void hash_link(coaps_coap_endpoint *ep, uint16_t slot)
+{
+    struct coap_dedup_peer *s = &ep->dedup_slots[slot];
+    uint32_t b = peer_bucket(ep, &s->peer);
+    s->hash_next = ep->dedup_bucket[b];
+    ep->dedup_bucket[b] = slot;
+}
+
+static void hash_unlink(coaps_coap_endpoint *ep, uint16_t slot)
 {
     struct coap_dedup_peer *s = &ep->dedup_slots[slot];
     for (uint16_t *at = &ep->dedup_bucket[peer_bucket(ep, &s->peer)]; *at != COAP_NONE;
@@ -114,6 +122,12 @@ static void slot_unlink(coaps_coap_endpoint *ep, uint16_t slot)
             break;
         }
     }
+}
+
+/* Take slot out of the hash index and the LRU list. */
+static void slot_unlink(coaps_coap_endpoint *ep, uint16_t slot)
+{
+    hash_unlink(ep, slot);
     lru_unlink(ep, slot);
 }
 
@@ -138,9 +152,7 @@ static uint16_t slot_take(coaps_coap_endpoint *ep, const coaps_peer *p, uint64_t
     s->head = s->count = 0;
     s->reply_tail = 0;
     s->expires_ms = 0;
-    uint32_t b = peer_bucket(ep, p);
-    s->hash_next = ep->dedup_bucket[b];
-    ep->dedup_bucket[b] = slot;
+    hash_link(ep, slot);
     lru_push_front(ep, slot);
     return slot;
 }
@@ -285,4 +297,22 @@ void coap_dedup_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *p)
     slot_unlink(ep, slot);
     ep->dedup_slots[slot].hash_next = ep->dedup_free;
     ep->dedup_free = slot;
+}
+
+bool coap_dedup_has_peer(const coaps_coap_endpoint *ep, const coaps_peer *p)
+{
+    return slot_find(ep, p) != COAP_NONE;
+}
+
+/* The slot is re-indexed under `to`; its entries, cached replies and
+ * place in the LRU list stay as they are: the peer was not heard from
+ * anew, it only changed address. */
+void coap_dedup_move_peer(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps_peer *to)
+{
+    uint16_t slot = slot_find(ep, from);
+    if (slot == COAP_NONE)
+        return;
+    hash_unlink(ep, slot);
+    ep->dedup_slots[slot].peer = *to;
+    hash_link(ep, slot);
 }

@@ -278,6 +278,24 @@ static void outq_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *p)
     ep->outq_count = kept;
 }
 
+static bool outq_has_peer(const coaps_coap_endpoint *ep, const coaps_peer *p)
+{
+    for (uint16_t k = 0; k < ep->outq_count; k++)
+        if (coaps_peer_equal(&ep->outq[(ep->outq_head + k) % ep->cfg.outq_entries].peer, p))
+            return true;
+    return false;
+}
+
+/* Queued datagrams keep their place in the queue, now addressed to `to`. */
+static void outq_move_peer(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps_peer *to)
+{
+    for (uint16_t k = 0; k < ep->outq_count; k++) {
+        struct coap_outq_slot *s = &ep->outq[(ep->outq_head + k) % ep->cfg.outq_entries];
+        if (coaps_peer_equal(&s->peer, from))
+            s->peer = *to;
+    }
+}
+
 /* ---- input --------------------------------------------------------------- */
 
 /* RFC 7252 4.2 / 4.3: a malformed CON is rejected with RST, anything else
@@ -426,6 +444,31 @@ void coaps_coap_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *peer)
     coap_dedup_forget_peer(ep, peer);
     coap_body_forget_peer(ep, peer);
     outq_forget_peer(ep, peer);
+}
+
+static bool peer_known(const coaps_coap_endpoint *ep, const coaps_peer *p)
+{
+    return coap_dedup_has_peer(ep, p) || coap_observe_has_peer(ep, p) ||
+           coap_xchg_has_peer(ep, p) || coap_body_has_peer(ep, p) || outq_has_peer(ep, p);
+}
+
+void coaps_coap_move_peer(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps_peer *to)
+{
+    if (ep == NULL || from == NULL || to == NULL)
+        return;
+    /* Copies: the caller's peers may lie in memory that forgetting `to`
+     * rewrites (an output queue slot), or that a callback changes. */
+    coaps_peer f = *from, t = *to;
+    if (coaps_peer_equal(&f, &t) || !peer_known(ep, &f))
+        return;
+    /* What `to` had belongs to an address the moved peer now holds:
+     * stale, and in the way of from's state (same tokens, Message IDs). */
+    coaps_coap_forget_peer(ep, &t);
+    coap_observe_move_peer(ep, &f, &t);
+    coap_xchg_move_peer(ep, &f, &t);
+    coap_dedup_move_peer(ep, &f, &t);
+    coap_body_move_peer(ep, &f, &t);
+    outq_move_peer(ep, &f, &t);
 }
 
 const coaps_coap_stats *coaps_coap_get_stats(const coaps_coap_endpoint *ep)

@@ -263,6 +263,10 @@ bool coap_dedup_seen(coaps_coap_endpoint *ep, const coaps_peer *from, const coap
 void coap_dedup_set_reply(coaps_coap_endpoint *ep, struct coap_dedup *d, const uint8_t *reply,
                           size_t len, uint64_t now_ms);
 void coap_dedup_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *p);
+/* The per-peer *_move_peer functions below serve coaps_coap_move_peer():
+ * they give from's state to `to`, which by then has none. */
+bool coap_dedup_has_peer(const coaps_coap_endpoint *ep, const coaps_peer *p);
+void coap_dedup_move_peer(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps_peer *to);
 
 /* --- exchange.c --- */
 struct coap_exchange *coap_xchg_alloc(coaps_coap_endpoint *ep, uint8_t kind);
@@ -276,6 +280,8 @@ struct coap_exchange *coap_xchg_by_mid(coaps_coap_endpoint *ep, const coaps_peer
  * Returns true when the exchange gave up (caller decides what that means). */
 bool coap_xchg_retransmit(coaps_coap_endpoint *ep, struct coap_exchange *x, uint64_t now_ms);
 uint16_t coap_xchg_index(const coaps_coap_endpoint *ep, const struct coap_exchange *x);
+bool coap_xchg_has_peer(const coaps_coap_endpoint *ep, const coaps_peer *p);
+void coap_xchg_move_peer(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps_peer *to);
 
 /* --- server.c --- */
 /* A request arrived (raw: its datagram, kept for Observe registration). */
@@ -308,6 +314,9 @@ bool coap_observe_rst(coaps_coap_endpoint *ep, const coaps_peer *p, uint16_t mid
 void coap_observe_tick(coaps_coap_endpoint *ep, uint64_t now_ms);
 bool coap_observe_pending(const coaps_coap_endpoint *ep);
 void coap_observe_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *p);
+bool coap_observe_has_peer(const coaps_coap_endpoint *ep, const coaps_peer *p);
+void coap_observe_move_peer(coaps_coap_endpoint *ep, const coaps_peer *from,
+                            const coaps_peer *to);
 /* coaps_coap_resource_notify: mark the resource's observers pending. */
 void coap_observe_mark(coaps_coap_endpoint *ep, const struct coaps_coap_resource *res);
 /* A CON notification was ACKed / RST / timed out. */
@@ -337,6 +346,8 @@ struct coap_body *coap_block2_kept(coaps_coap_endpoint *ep, const coaps_peer *fr
 struct coap_body *coap_body_alloc(coaps_coap_endpoint *ep, uint64_t now_ms);
 void coap_body_free(struct coap_body *b);
 void coap_body_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *p);
+bool coap_body_has_peer(const coaps_coap_endpoint *ep, const coaps_peer *p);
+void coap_body_move_peer(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps_peer *to);
 uint16_t coap_body_index(const coaps_coap_endpoint *ep, const struct coap_body *b);
 
 /* --- client.c --- */

@@ -92,3 +92,21 @@ bool coap_xchg_retransmit(coaps_coap_endpoint *ep, struct coap_exchange *x, uint
     coap_outq_push(ep, &x->peer, x->buf, x->len);
     return false;
 }
+
+bool coap_xchg_has_peer(const coaps_coap_endpoint *ep, const coaps_peer *p)
+{
+    for (size_t i = 0; ep->xchg_live > 0 && i < ep->cfg.max_exchanges; i++)
+        if (ep->xchg[i].kind != COAP_X_FREE && coaps_peer_equal(&ep->xchg[i].peer, p))
+            return true;
+    return false;
+}
+
+/* Every kind moves as it is: retransmissions, ACK and response matching
+ * (by MID and token, on the peer) and NSTART now run against `to`; the
+ * datagram itself names no address, so it is sent unchanged. */
+void coap_xchg_move_peer(coaps_coap_endpoint *ep, const coaps_peer *from, const coaps_peer *to)
+{
+    for (size_t i = 0; ep->xchg_live > 0 && i < ep->cfg.max_exchanges; i++)
+        if (ep->xchg[i].kind != COAP_X_FREE && coaps_peer_equal(&ep->xchg[i].peer, from))
+            ep->xchg[i].peer = *to;
+}

@@ -146,6 +146,24 @@ void coap_observe_forget_peer(coaps_coap_endpoint *ep, const coaps_peer *p)
             coap_observer_remove(ep, &ep->obs[i]);
 }
 
+bool coap_observe_has_peer(const coaps_coap_endpoint *ep, const coaps_peer *p)
+{
+    for (size_t i = 0; i < ep->cfg.max_observers; i++)
+        if (ep->obs[i].used && coaps_peer_equal(&ep->obs[i].peer, p))
+            return true;
+    return false;
+}
+
+/* Registrations keep their token, request, sequence number and pending
+ * mark; a CON notification in flight moves with the exchanges. */
+void coap_observe_move_peer(coaps_coap_endpoint *ep, const coaps_peer *from,
+                            const coaps_peer *to)
+{
+    for (size_t i = 0; i < ep->cfg.max_observers; i++)
+        if (ep->obs[i].used && coaps_peer_equal(&ep->obs[i].peer, from))
+            ep->obs[i].peer = *to;
+}
+
 void coap_observe_mark(coaps_coap_endpoint *ep, const struct coaps_coap_resource *res)
 {
     /* Only the observers registered now: one that registers later gets

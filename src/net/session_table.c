@@ -54,6 +54,23 @@ uint32_t net_session_find(const struct net_session_table *t, const coaps_peer *p
     return NET_SESSION_NONE;
 }
 
+/* Put slot i at the head of its peer's chain. */
+static void hash_link(struct net_session_table *t, uint32_t i)
+{
+    uint32_t b = bucket_of(t, &t->slots[i].peer);
+    t->slots[i].hash_next = t->buckets[b];
+    t->buckets[b] = i;
+}
+
+static void hash_unlink(struct net_session_table *t, uint32_t i)
+{
+    uint32_t *link = &t->buckets[bucket_of(t, &t->slots[i].peer)];
+    while (*link != i && *link != NET_SESSION_NONE)
+        link = &t->slots[*link].hash_next;
+    if (*link == i)
+        *link = t->slots[i].hash_next;
+}
+
 /* A free slot: a recycled one, else the next never-used one (slots
  * above every slot ever used). */
 static uint32_t take_free(struct net_session_table *t)
@@ -81,9 +98,7 @@ uint32_t net_session_insert(struct net_session_table *t, const coaps_peer *peer,
     s->used = true;
     s->last_ms = now_ms;
     s->lru_prev = s->lru_next = NET_SESSION_NONE;
-    uint32_t b = bucket_of(t, peer);
-    s->hash_next = t->buckets[b];
-    t->buckets[b] = i;
+    hash_link(t, i);
     t->count++;
     return i;
 }
@@ -124,15 +139,21 @@ void net_session_remove(struct net_session_table *t, uint32_t i)
     if (!s->used)
         return;
     lru_unlink(t, i);
-    uint32_t *link = &t->buckets[bucket_of(t, &s->peer)];
-    while (*link != i && *link != NET_SESSION_NONE)
-        link = &t->slots[*link].hash_next;
-    if (*link == i)
-        *link = s->hash_next;
+    hash_unlink(t, i);
     s->used = false;
     s->hash_next = t->free_head;
     t->free_head = i;
     t->count--;
+}
+
+void net_session_move(struct net_session_table *t, uint32_t i, const coaps_peer *to)
+{
+    struct net_session_slot *s = &t->slots[i];
+    if (!s->used)
+        return;
+    hash_unlink(t, i);
+    s->peer = *to;
+    hash_link(t, i);
 }
 
 void net_session_lru_add(struct net_session_table *t, uint32_t i, uint64_t now_ms)

@@ -66,6 +66,12 @@ uint32_t net_session_insert(struct net_session_table *t, const coaps_peer *peer,
 /* Free a slot (unlinks it from its chain and the LRU list). */
 void net_session_remove(struct net_session_table *t, uint32_t slot);
 
+/* The session in a used slot is now at `to` (its peer's address changed,
+ * RFC 9146): re-key the slot under it. Slot number, LRU position and
+ * times stay: a move is not traffic. The caller guarantees that `to` is
+ * in no slot. */
+void net_session_move(struct net_session_table *t, uint32_t slot, const coaps_peer *to);
+
 /* Put an established session on the LRU list, most recent. */
 void net_session_lru_add(struct net_session_table *t, uint32_t slot, uint64_t now_ms);
 

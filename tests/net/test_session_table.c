@@ -106,6 +106,110 @@ static void victim_only_when_idle_enough(void **state)
     net_session_table_free(&t);
 }
 
+/* The slots on the LRU list, most recent first; returns how many. */
+static uint32_t lru_walk(const struct net_session_table *t, uint32_t *out, uint32_t max)
+{
+    uint32_t n = 0;
+    for (uint32_t i = t->lru_head; i != NET_SESSION_NONE && n < max; i = t->slots[i].lru_next)
+        out[n++] = i;
+    return n;
+}
+
+/* A moved session keeps its slot, its LRU place and its time, and is found
+ * only under its new address (RFC 9146: the peer's address changed). */
+static void move_rekeys_a_slot(void **state)
+{
+    (void)state;
+    struct net_session_table t;
+    assert_int_equal(net_session_table_init(&t, 16), COAPS_OK);
+    uint32_t s[8], before[16], after[16];
+    for (uint32_t n = 0; n < 8; n++) {
+        coaps_peer p = peer(n);
+        s[n] = net_session_insert(&t, &p, n);
+        net_session_lru_add(&t, s[n], 100 + n);
+    }
+    uint32_t nb = lru_walk(&t, before, 16);
+    assert_int_equal(nb, 8);
+    coaps_peer old = peer(3), to = peer(1003);
+    net_session_move(&t, s[3], &to);
+    assert_int_equal(net_session_find(&t, &to), s[3]);
+    assert_int_equal(net_session_find(&t, &old), NET_SESSION_NONE);
+    assert_true(coaps_peer_equal(&net_session_at(&t, s[3])->peer, &to));
+    assert_int_equal(net_session_at(&t, s[3])->last_ms, 103);
+    assert_int_equal(t.count, 8);
+    assert_int_equal(lru_walk(&t, after, 16), nb);
+    assert_memory_equal(before, after, nb * sizeof before[0]);
+    for (uint32_t n = 0; n < 8; n++) {
+        coaps_peer p = peer(n);
+        if (n != 3)
+            assert_int_equal(net_session_find(&t, &p), s[n]);
+    }
+    /* the oldest moved is still the victim, and removal still unlinks it */
+    net_session_move(&t, s[0], &old);
+    assert_int_equal(net_session_victim(&t, 100 + 93000, 93000), s[0]);
+    net_session_remove(&t, s[0]);
+    assert_int_equal(net_session_find(&t, &old), NET_SESSION_NONE);
+    assert_int_equal(t.count, 7);
+    net_session_table_free(&t);
+}
+
+/* Thousands of moves (many within one bucket: 64 slots, 128 buckets) with
+ * removals and inserts between them keep every chain exact: each used
+ * slot on exactly one chain, the one of its address. */
+static void many_moves_keep_the_table_consistent(void **state)
+{
+    (void)state;
+    enum { CAP = 64 };
+    struct net_session_table t;
+    assert_int_equal(net_session_table_init(&t, CAP), COAPS_OK);
+    uint32_t addr[CAP], next = 10000, rng = 12345;
+    for (uint32_t n = 0; n < CAP; n++) {
+        coaps_peer p = peer(n);
+        uint32_t i = net_session_insert(&t, &p, 0);
+        addr[i] = n;
+        net_session_lru_add(&t, i, n);
+    }
+    uint32_t before[CAP], after[CAP];
+    uint32_t nb = lru_walk(&t, before, CAP);
+    for (uint32_t k = 0; k < 5000; k++) {
+        rng = rng * 1103515245u + 12345u;
+        uint32_t i = (rng >> 8) % CAP;
+        coaps_peer from = peer(addr[i]), to = peer(next);
+        net_session_move(&t, i, &to);
+        assert_int_equal(net_session_find(&t, &to), i);
+        assert_int_equal(net_session_find(&t, &from), NET_SESSION_NONE);
+        addr[i] = next++;
+        if (k % 97 == 0) { /* a session ends and another takes its slot */
+            net_session_remove(&t, i);
+            coaps_peer fresh = peer(next);
+            uint32_t j = net_session_insert(&t, &fresh, k);
+            assert_int_equal(j, i);
+            net_session_lru_add(&t, j, 1000 + k);
+            addr[j] = next++;
+            nb = lru_walk(&t, before, CAP);
+        }
+    }
+    assert_int_equal(t.count, CAP);
+    assert_int_equal(lru_walk(&t, after, CAP), nb);
+    assert_memory_equal(before, after, nb * sizeof before[0]);
+    uint32_t seen[CAP] = {0}, chained = 0;
+    for (uint32_t b = 0; b <= t.bucket_mask; b++) {
+        for (uint32_t i = t.buckets[b]; i != NET_SESSION_NONE; i = t.slots[i].hash_next) {
+            assert_true(i < CAP);
+            assert_int_equal((coaps_peer_hash(&t.slots[i].peer) & t.bucket_mask), b);
+            seen[i]++;
+            chained++;
+        }
+    }
+    assert_int_equal(chained, CAP);
+    for (uint32_t i = 0; i < CAP; i++) {
+        coaps_peer p = peer(addr[i]);
+        assert_int_equal(seen[i], 1);
+        assert_int_equal(net_session_find(&t, &p), i);
+    }
+    net_session_table_free(&t);
+}
+
 static void bad_sizes_refused(void **state)
 {
     (void)state;
@@ -135,6 +239,8 @@ int main(void)
         cmocka_unit_test(finds_inserts_and_removes),
         cmocka_unit_test(lru_orders_by_last_traffic),
         cmocka_unit_test(victim_only_when_idle_enough),
+        cmocka_unit_test(move_rekeys_a_slot),
+        cmocka_unit_test(many_moves_keep_the_table_consistent),
         cmocka_unit_test(bad_sizes_refused),
         cmocka_unit_test(ratelimit_allows_a_burst_per_window),
     };
