@@ -88,7 +88,8 @@ static void usage(FILE *out)
             "                    [--hint TEXT] [--max-sessions N] [--max-handshakes N]\n"
             "                    [--max-cert-handshakes N]\n"
             "                    [--idle-timeout S] [-c certfile] [-j keyfile] [-C cafile]\n"
-            "                    [--rpk-trust file] [--require-client-cert]\n"
+            "                    [--rpk-trust file] [--require-client-cert] [--cid LEN]\n"
+            "                    [--session-cache N]\n"
             "                    [--rcvbuf BYTES] [--dedup-peers N] [--test-resources] [-h]\n"
             "The reference smart light: GET/PUT/observe coap://HOST/light and\n"
             "coaps://HOST/light (CoAP over DTLS 1.2, RFC 7252 9.1) (JSON state).\n"
@@ -114,6 +115,11 @@ static void usage(FILE *out)
             "  -C cafile          PEM CAs that client certificates must chain to\n"
             "  --rpk-trust file   PEM public keys of clients accepted as raw public keys\n"
             "  --require-client-cert  refuse clients without a certificate or key\n"
+            "  --cid LEN          Connection ID (RFC 9146): clients that offer one send LEN\n"
+            "                     bytes (0-16; 0: none towards us) and keep their session\n"
+            "                     when their address changes (NAT rebinding)\n"
+            "  --session-cache N  coaps:// sessions kept for resumption by session ID, one\n"
+            "                     round trip, no key exchange (default: --max-sessions; 0: off)\n"
             "  SSLKEYLOGFILE=F    (environment) append DTLS secrets to F for Wireshark\n"
             "  -v level           log level 0-7 or emerg..debug (default 4 = warning)\n"
             "  --max-observers N  observe registrations kept at once (default 32)\n"
@@ -150,6 +156,8 @@ enum {
     OPT_REQUIRE_CLIENT_CERT,
     OPT_RCVBUF,
     OPT_DEDUP_PEERS,
+    OPT_CID,
+    OPT_SESSION_CACHE,
 };
 
 /* The coaps:// flags (credentials, session limits). 0, or 2 after a line. */
@@ -206,6 +214,18 @@ static int parse_coaps_opt(int c, const char *arg, struct server_opts *o)
             return bad_flag("--idle-timeout", arg, "not a number of seconds 1-86400");
         o->cfg.idle_timeout_ms = (uint32_t)v * 1000u;
         return 0;
+    case OPT_CID:
+        if (!cli_parse_uint(arg, 0, COAPS_DTLS_CID_MAX, &v))
+            return bad_flag("--cid", arg, "not a Connection ID length 0-16");
+        o->cfg.cid = true;
+        o->cfg.cid_len = (uint8_t)v;
+        return 0;
+    case OPT_SESSION_CACHE:
+        if (!cli_parse_uint(arg, 0, SERVER_MAX_SESSIONS_LIMIT, &v))
+            return bad_flag("--session-cache", arg, "not a number 0-1048576");
+        o->cfg.session_cache = (uint32_t)v;
+        o->cfg.no_resumption = v == 0;
+        return 0;
     default:
         return 2;
     }
@@ -231,6 +251,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
         {"require-client-cert", no_argument, NULL, OPT_REQUIRE_CLIENT_CERT},
         {"rcvbuf", required_argument, NULL, OPT_RCVBUF},
         {"dedup-peers", required_argument, NULL, OPT_DEDUP_PEERS},
+        {"cid", required_argument, NULL, OPT_CID},
+        {"session-cache", required_argument, NULL, OPT_SESSION_CACHE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -282,6 +304,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
         case OPT_IDLE_TIMEOUT:
         case OPT_RPK_TRUST:
         case OPT_REQUIRE_CLIENT_CERT:
+        case OPT_CID:
+        case OPT_SESSION_CACHE:
         case 'c':
         case 'j':
         case 'C':

@@ -64,6 +64,19 @@ typedef struct coaps_server_config {
     uint32_t max_handshakes;
     uint32_t max_cert_handshakes;
     uint32_t idle_timeout_ms;
+    /* coaps:// Connection ID (RFC 9146): with cid, clients that offer one
+     * get a CID of cid_len bytes (0..COAPS_DTLS_CID_MAX; 0: they send
+     * plain records, we use theirs) and keep their session, Observe
+     * registrations included, when their address changes. Default off. */
+    bool cid;
+    uint8_t cid_len;
+    /* coaps:// session resumption by session ID (RFC 5246 7.3): a client
+     * that comes back with the ID of a cached session (made with the
+     * extended master secret) needs one round trip and no key exchange.
+     * session_cache sessions are kept (0: as many as max_sessions), each
+     * at most 24 hours; no_resumption turns it off. */
+    uint32_t session_cache;
+    bool no_resumption;
     /* Append DTLS secrets to the file named by SSLKEYLOGFILE (for
      * Wireshark), when that variable is set. Default false. */
     bool keylog_from_env;

@@ -9,6 +9,7 @@
 #include "common/try.h"
 #include "net/addr.h"
 #include "net/clock.h"
+#include "net/random.h"
 
 /* RFC 5246 7.2: the alert our engine sends for an identity we do not know
  * (RFC 4279 2). */
@@ -176,6 +177,7 @@ static void session_end(struct net_dtls_server *srv, uint32_t i, bool notify, ui
     hs_give_back(srv, s);
     memset(s, 0, sizeof *s);
     s->hs = s->pki = NET_HS_NONE;
+    net_cid_remove(&srv->cids, i);
     net_session_remove(&srv->table, i);
 }
 
@@ -235,12 +237,15 @@ static void session_service(struct net_dtls_server *srv, uint32_t i, uint64_t no
     if (st == COAPS_DTLS_ESTABLISHED && !s->established) {
         s->established = true;
         srv->stats.established++;
+        if (coaps_dtls_resumed(&s->conn))
+            srv->stats.resumed++;
         net_session_lru_add(&srv->table, i, now_ms);
         if (NET_LOG_ENABLED(srv->log, NET_LOG_INFO)) {
             char who[NET_ADDR_STR_MAX];
-            net_log_print(srv->log, NET_LOG_INFO, "coaps session with %s established, %s",
+            net_log_print(srv->log, NET_LOG_INFO, "coaps session with %s established, %s%s",
                           net_peer_format(session_peer(srv, i), who, sizeof who),
-                          coaps_dtls_suite_name(coaps_dtls_suite(&s->conn)));
+                          coaps_dtls_suite_name(coaps_dtls_suite(&s->conn)),
+                          coaps_dtls_resumed(&s->conn) ? " (resumed)" : "");
         }
     }
     if (s->hs != NET_HS_NONE) {
@@ -274,6 +279,29 @@ static uint32_t session_slot(struct net_dtls_server *srv, const coaps_peer *peer
     return net_session_insert(&srv->table, peer, now_ms);
 }
 
+/* With CIDs (RFC 9146): the new session's CID into the table, drawn again
+ * in the unlikely case another session has it (the engine drew it at
+ * init; random after the configured prefix). */
+static coaps_status cid_register(struct net_dtls_server *srv, uint32_t i)
+{
+    if (!srv->cids.entries)
+        return COAPS_OK;
+    coaps_dtls_conn *conn = &srv->sessions[i].conn;
+    const uint8_t *cid;
+    size_t len = coaps_dtls_own_cid(conn, &cid);
+    for (int tries = 0; net_cid_find(&srv->cids, cid) != NET_CID_NONE; tries++) {
+        uint8_t fresh[COAPS_DTLS_CID_MAX];
+        size_t prefix = srv->cfg.cid_prefix_len;
+        ENSURE(tries < 8 && len > prefix, COAPS_E_FULL);
+        memcpy(fresh, cid, prefix);
+        TRY(net_random_bytes(fresh + prefix, len - prefix));
+        TRY(coaps_dtls_set_own_cid(conn, fresh, len));
+        len = coaps_dtls_own_cid(conn, &cid);
+    }
+    net_cid_insert(&srv->cids, i, cid);
+    return COAPS_OK;
+}
+
 static uint32_t session_new(struct net_dtls_server *srv, struct net_endpoint *ep,
                             const coaps_peer *peer, const uint8_t *hello, size_t hello_len,
                             uint64_t now_ms)
@@ -303,6 +331,12 @@ static uint32_t session_new(struct net_dtls_server *srv, struct net_endpoint *ep
         coaps_dtls_conn_init_split(&s->conn, &srv->cfg, &srv->hs_mem[s->hs],
                                    s->pki == NET_HS_NONE ? NULL : &srv->pki_mem[s->pki], peer,
                                    now_ms) != COAPS_OK) {
+        hs_give_back(srv, s);
+        net_session_remove(&srv->table, i);
+        return NET_SESSION_NONE;
+    }
+    if (cid_register(srv, i) != COAPS_OK) {
+        coaps_dtls_conn_clear(&s->conn);
         hs_give_back(srv, s);
         net_session_remove(&srv->table, i);
         return NET_SESSION_NONE;
@@ -342,12 +376,64 @@ static uint32_t front_door(struct net_dtls_server *srv, struct net_endpoint *ep,
     }
 }
 
+/* RFC 9146 6: the peer of session i spoke from src, a new address, in a
+ * record that authenticated and is newer than any before: the session
+ * (and the CoAP state of its peer: observers, exchanges, duplicates)
+ * moves there. A session still at src (the NAT gave the address to
+ * someone else, whose session is stale) ends first. */
+static void session_follow(struct net_dtls_server *srv, uint32_t i, struct net_endpoint *ep,
+                           const coaps_peer *src, uint64_t now_ms)
+{
+    uint32_t other = net_session_find(&srv->table, src);
+    if (other != NET_SESSION_NONE)
+        session_end(srv, other, false, now_ms);
+    coaps_peer old = *session_peer(srv, i);
+    net_session_move(&srv->table, i, src);
+    if (srv->sessions[i].established)
+        coaps_coap_move_peer(srv->edge->coap, &old, src);
+    srv->sessions[i].ep = ep;
+    srv->stats.peer_moved++;
+    if (NET_LOG_ENABLED(srv->log, NET_LOG_INFO)) {
+        char from[NET_ADDR_STR_MAX], to[NET_ADDR_STR_MAX];
+        net_log_print(srv->log, NET_LOG_INFO, "coaps session with %s moved to %s (CID)",
+                      net_peer_format(&old, from, sizeof from),
+                      net_peer_format(src, to, sizeof to));
+    }
+}
+
+/* A tls12_cid record (RFC 9146): its session is found by CID, wherever it
+ * comes from; an unknown CID is dropped and counted. */
+static void server_rx_cid(struct net_dtls_server *srv, struct net_endpoint *ep,
+                          const coaps_peer *src, const uint8_t *cid, const uint8_t *data,
+                          size_t len, uint64_t now_ms)
+{
+    uint32_t i = net_cid_find(&srv->cids, cid);
+    if (i == NET_CID_NONE) {
+        srv->stats.cid_unknown++;
+        return;
+    }
+    coaps_dtls_conn *conn = &srv->sessions[i].conn;
+    memcpy(srv->rx, data, len); /* the engine decrypts in place */
+    srv->bad_identity_len = 0;
+    (void)coaps_dtls_input(conn, srv->rx, len, now_ms);
+    if (!coaps_peer_equal(src, session_peer(srv, i)) && coaps_dtls_input_newest(conn) &&
+        coaps_dtls_state(conn) == COAPS_DTLS_ESTABLISHED)
+        session_follow(srv, i, ep, src, now_ms);
+    session_service(srv, i, now_ms);
+}
+
 static void server_rx(void *ctx, struct net_endpoint *ep, const coaps_peer *src,
                       const uint8_t *data, size_t len, uint64_t now_ms)
 {
     struct net_dtls_server *srv = ctx;
     if (len > sizeof srv->rx)
         return;
+    srv->cache.now_ms = now_ms; /* the session cache's clock */
+    const uint8_t *cid;
+    if (srv->cids.entries && coaps_dtls_datagram_cid(data, len, srv->cids.len, &cid)) {
+        server_rx_cid(srv, ep, src, cid, data, len, now_ms);
+        return;
+    }
     uint32_t i = net_session_find(&srv->table, src);
     if (i != NET_SESSION_NONE && coaps_dtls_is_client_hello(data, len)) {
         if (coaps_dtls_client_hello_hash(data, len) == srv->sessions[i].hello_hash) {
@@ -483,6 +569,22 @@ coaps_status net_dtls_server_init(struct net_dtls_server *srv, struct net_edge *
         srv->cfg.handshake_timeout_ms = NET_DTLS_HANDSHAKE_TIMEOUT_MS;
     ENSURE(coaps_dtls_config_check(&srv->cfg) == COAPS_OK, COAPS_E_CONFIG);
     TRY(net_session_table_init(&srv->table, srv->opts.max_sessions));
+    if (!srv->opts.session_cache_off) {
+        uint32_t cap = srv->opts.session_cache ? srv->opts.session_cache : srv->opts.max_sessions;
+        if (net_session_cache_init(&srv->cache, cap) != COAPS_OK) {
+            net_dtls_server_close(srv, now_ms);
+            return COAPS_E_NOMEM;
+        }
+        srv->cfg.session_store = net_session_cache_store;
+        srv->cfg.session_find = net_session_cache_find;
+        srv->cfg.session_user = &srv->cache;
+    }
+    if (srv->cfg.cid && srv->cfg.cid_len > 0 &&
+        net_cid_table_init(&srv->cids, srv->opts.max_sessions, srv->cfg.cid_len,
+                           srv->cfg.cid_prefix_len) != COAPS_OK) {
+        net_dtls_server_close(srv, now_ms);
+        return COAPS_E_NOMEM;
+    }
     /* calloc: pages of contexts never lent are never touched (RSS) */
     srv->sessions = calloc(srv->opts.max_sessions, sizeof *srv->sessions);
     srv->hs_mem = calloc(srv->opts.max_handshakes, sizeof *srv->hs_mem);
@@ -523,6 +625,8 @@ void net_dtls_server_close(struct net_dtls_server *srv, uint64_t now_ms)
     }
     coaps_dtls_server_clear(&srv->front);
     net_session_table_free(&srv->table);
+    net_cid_table_free(&srv->cids);
+    net_session_cache_free(&srv->cache);
     free(srv->sessions);
     free(srv->hs_mem);
     free(srv->pki_mem);

@@ -52,11 +52,13 @@
 #include <stdint.h>
 
 #include "coaps/dtls.h"
+#include "net/cid_table.h"
 #include "net/edge.h"
 #include "net/hs_pool.h"
 #include "net/log.h"
 #include "net/loop.h"
 #include "net/psk_store.h"
+#include "net/session_cache.h"
 #include "net/session_table.h"
 
 /* Defaults of the flags (coaps-server -h). 10000 sessions x ~2 KiB =
@@ -97,6 +99,10 @@ struct net_dtls_server_opts {
     uint32_t max_cert_handshakes; /* 0: default */
     uint32_t idle_timeout_ms; /* 0: default */
     uint32_t busy_ms;         /* 0: default */
+    /* resumable sessions kept (RFC 5246 7.3, session_cache.h); 0: as many
+     * as max_sessions; session_cache_off: no session IDs, no resumption */
+    uint32_t session_cache;
+    bool session_cache_off;
 };
 
 struct net_dtls_server_stats {
@@ -115,6 +121,10 @@ struct net_dtls_server_stats {
     uint64_t unknown_identity;
     uint64_t auth_limit;         /* ended at the AEAD's limit of records failing
                                   * authentication (RFC 9147 4.5.3) */
+    uint64_t cid_unknown;        /* tls12_cid records with a CID no session has */
+    uint64_t peer_moved;         /* sessions that followed their peer to a new
+                                  * address (RFC 9146 6) */
+    uint64_t resumed;            /* established by an abbreviated handshake */
 };
 
 struct net_ratelimit {
@@ -157,6 +167,9 @@ struct net_dtls_server {
     struct net_dtls_server_opts opts;
     coaps_dtls_server front;
     struct net_session_table table;
+    struct net_session_cache cache; /* resumable sessions (session IDs) */
+    struct net_cid_table cids;    /* sessions by our CID (RFC 9146), when
+                                   * cfg.cid with cid_len > 0 */
     struct net_dtls_session *sessions; /* parallel to table slots */
     coaps_dtls_hs_base *hs_mem;   /* max_handshakes contexts */
     coaps_dtls_hs_pki *pki_mem;   /* max_cert_handshakes areas */

@@ -51,6 +51,8 @@ struct coaps_server {
     struct net_psk_store *psk;
     coaps_dtls_pki *pki;
     bool keylog_from_env;
+    bool cid;
+    uint8_t cid_len;
     struct net_keylog keylog;
 };
 
@@ -73,6 +75,9 @@ static coaps_status server_check_config(const coaps_server_config *cfg, char *er
                     COAPS_DTLS_PSK_HINT_MAX);
     if (cfg->rcvbuf < 0)
         return net_fail(COAPS_E_INVALID, err, cap, "negative receive buffer size");
+    if (cfg->cid && cfg->cid_len > COAPS_DTLS_CID_MAX)
+        return net_fail(COAPS_E_INVALID, err, cap, "Connection ID length %u is not 0-%d",
+                        (unsigned)cfg->cid_len, COAPS_DTLS_CID_MAX);
     if (cfg->max_handshakes > NET_DTLS_MAX_HANDSHAKES_LIMIT ||
         cfg->max_cert_handshakes > NET_DTLS_MAX_CERT_HANDSHAKES_LIMIT ||
         cfg->max_sessions > NET_SESSION_TABLE_MAX)
@@ -107,7 +112,11 @@ static void server_keep_dtls_config(coaps_server *s, const coaps_server_config *
     s->dtls_opts.max_handshakes = cfg->max_handshakes;
     s->dtls_opts.max_cert_handshakes = cfg->max_cert_handshakes;
     s->dtls_opts.idle_timeout_ms = cfg->idle_timeout_ms;
+    s->dtls_opts.session_cache = cfg->session_cache;
+    s->dtls_opts.session_cache_off = cfg->no_resumption;
     s->keylog_from_env = cfg->keylog_from_env;
+    s->cid = cfg->cid;
+    s->cid_len = cfg->cid_len;
     s->rcvbuf = cfg->rcvbuf;
 }
 
@@ -222,6 +231,8 @@ static coaps_status server_start_dtls(coaps_server *s, char *err, size_t cap)
     cfg->psk_hint = (const uint8_t *)s->hint;
     cfg->psk_hint_len = strlen(s->hint);
     cfg->pki = s->pki;
+    cfg->cid = s->cid;
+    cfg->cid_len = s->cid_len;
     if (s->keylog_from_env)
         TRY(net_keylog_start(&s->keylog, &s->log, cfg, err, cap));
     s->dtls = calloc(1, sizeof *s->dtls);
@@ -361,13 +372,16 @@ static void server_log_dtls_stats(const coaps_server *s)
     net_log_print(&s->log, NET_LOG_INFO,
                   "coaps: hello-verify %llu, handshakes %llu, established %llu, failed %llu "
                   "(unknown identity %llu, forgery limit %llu), closed %llu, restarted %llu, "
-                  "idle %llu, evicted %llu, handshakes evicted %llu, refused %llu",
+                  "idle %llu, evicted %llu, handshakes evicted %llu, refused %llu, "
+                  "moved %llu, unknown cid %llu, resumed %llu, front dropped %llu",
                   (unsigned long long)d->hello_verify, (unsigned long long)d->handshakes,
                   (unsigned long long)d->established, (unsigned long long)d->failed,
                   (unsigned long long)d->unknown_identity, (unsigned long long)d->auth_limit,
                   (unsigned long long)d->closed, (unsigned long long)d->restarted,
                   (unsigned long long)d->idle_expired, (unsigned long long)d->evicted,
-                  (unsigned long long)d->handshakes_evicted, (unsigned long long)d->refused);
+                  (unsigned long long)d->handshakes_evicted, (unsigned long long)d->refused,
+                  (unsigned long long)d->peer_moved, (unsigned long long)d->cid_unknown,
+                  (unsigned long long)d->resumed, (unsigned long long)d->front_dropped);
 }
 
 static void server_log_socket_stats(coaps_server *s)

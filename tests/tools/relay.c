@@ -11,6 +11,10 @@
  * PCT is a percentage 0..100. A reordered datagram waits a random 1..MS
  * milliseconds (default 50) while later ones pass. On SIGTERM/SIGINT it
  * prints its counters on stderr and exits 0.
+ *
+ * On SIGUSR1 it acts as a NAT that lost its mappings (a rebinding): every
+ * client gets a new upstream socket, so the server sees the same clients
+ * from new source ports; it says so on stderr ("relay: rebound N").
  */
 #include <errno.h>
 #include <getopt.h>
@@ -56,7 +60,7 @@ struct held {
     uint8_t *data;
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, rebind;
 static uint64_t rng = 88172645463325252ull;
 static struct dir_cfg dirs[2];
 static struct client clients[RELAY_CLIENTS];
@@ -66,6 +70,41 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop = 1;
+}
+
+static void on_rebind(int sig)
+{
+    (void)sig;
+    rebind = 1;
+}
+
+/* A fresh upstream socket to the server: a new source port. */
+static int upstream(const struct addrinfo *server)
+{
+    int fd = socket(server->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, server->ai_addr, server->ai_addrlen) != 0) {
+        perror("relay: upstream socket");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* SIGUSR1: every client's upstream socket replaced (datagrams the server
+ * sends to the old port are lost, as behind a NAT). */
+static void rebind_all(const struct addrinfo *server)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < RELAY_CLIENTS; i++) {
+        int fd;
+        if (!clients[i].used || (fd = upstream(server)) < 0)
+            continue;
+        close(clients[i].up);
+        clients[i].up = fd;
+        n++;
+    }
+    fprintf(stderr, "relay: rebound %u\n", n);
 }
 
 static uint32_t rnd(void)
@@ -205,13 +244,9 @@ static struct client *client_for(const struct sockaddr_storage *a, socklen_t len
         struct client *c = &clients[i];
         if (c->used)
             continue;
-        c->up = socket(server->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (c->up < 0 || connect(c->up, server->ai_addr, server->ai_addrlen) != 0) {
-            perror("relay: upstream socket");
-            if (c->up >= 0)
-                close(c->up);
+        c->up = upstream(server);
+        if (c->up < 0)
             return NULL;
-        }
         c->used = true;
         c->addr = *a;
         c->addr_len = len;
@@ -267,8 +302,13 @@ int main(int argc, char **argv)
     }
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
+    signal(SIGUSR1, on_rebind);
     static uint8_t buf[RELAY_DGRAM];
     while (!stop) {
+        if (rebind) {
+            rebind = 0;
+            rebind_all(srv);
+        }
         struct pollfd pfd[1 + RELAY_CLIENTS];
         struct client *owner[1 + RELAY_CLIENTS];
         nfds_t n = 0;
