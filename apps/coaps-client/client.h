@@ -31,6 +31,11 @@
 /* Longest -s / -B: one day; longer waits are a typo. */
 #define CLIENT_MAX_SECONDS 86400
 
+/* --repeat: a million requests over one session is a load test, which is
+ * coaps-bench's job; more is a typo. --interval: at most an hour. */
+#define CLIENT_MAX_REPEAT 1000000
+#define CLIENT_MAX_INTERVAL_MS 3600000
+
 struct client_opts {
     uint8_t method;
     int32_t content_format; /* COAPS_COAP_CF_NONE when not given */
@@ -42,6 +47,9 @@ struct client_opts {
     uint8_t token[CLI_TOKEN_MAX];
     size_t token_len;
     uint32_t wait_s;
+    uint32_t keepalive_s;   /* -K: CoAP ping after this long without traffic; 0 = none */
+    uint32_t repeat;        /* --repeat: requests sent over the one session (default 1) */
+    uint32_t interval_ms;   /* --interval: pause after each response (default 0) */
     const char *out_path;   /* -o: payloads go to this file, not stdout */
     const char *uri;
     /* coaps:// PSK (-k KEY, -u IDENTITY), as libcoap's coap-client */
@@ -53,6 +61,11 @@ struct client_opts {
     /* coaps:// certificates (-c -j -C --rpk-trust) */
     coaps_dtls_pki_files pki_files;
     bool pki_given;
+    /* --cid LEN: offer a Connection ID (RFC 9146), asking for LEN bytes */
+    bool cid;
+    uint8_t cid_len;
+    /* --session FILE: resume from and save to (coaps/session.h) */
+    const char *session_file;
 };
 
 struct client {
@@ -67,9 +80,13 @@ struct client {
     /* Uri-Path / Uri-Query segments of the request, pointing into uri */
     coaps_coap_segment path[COAPS_URI_SEGMENTS_MAX];
     coaps_coap_segment query[COAPS_URI_SEGMENTS_MAX];
+    coaps_peer server;
     coaps_coap_request_id req_id;
     uint64_t end_ms;
-    bool done;
+    uint64_t last_activity_ms; /* our last request or ping, or the last answer (-K) */
+    bool ping_pending;
+    bool done;        /* the current request is over */
+    bool stopped;     /* no further request: a signal, the session ended */
     bool got_response;
     unsigned notifications;
     int exit_code;

@@ -4,12 +4,27 @@
  *
  *   coaps-client [-m method] [-e data | -f file] [-t cf] [-A accept]
  *                [-s seconds] [-b [num,]size] [-N] [-T token] [-B seconds]
- *                [-o file] [-v level] URI
+ *                [-K seconds] [-o file] [-v level] [--cid LEN]
+ *                [--repeat N [--interval MS]] URI
  *
  * The payload of the response goes to stdout (for observe, one line per
- * notification); diagnostics go to stderr. Exit status: 0 for a 2.xx
- * response (or an observation that ran its course), 1 for an error
- * response, a timeout or a network error, 2 for bad usage.
+ * notification; with --repeat, one line per response); diagnostics go to
+ * stderr. Exit status: 0 for a 2.xx response (or an observation that ran
+ * its course; with --repeat, for N of them), 1 for an error response, a
+ * timeout or a network error, 2 for bad usage.
+ *
+ * --repeat N sends the request N times over the one socket and DTLS
+ * session (one handshake), each as a new request (new Message ID and,
+ * unless -T fixes it, a new token) sent MS milliseconds after the answer
+ * to the one before. An error response or a timeout (-B, per request) is
+ * reported and the next request still goes; the end of the DTLS session
+ * or a signal ends the run.
+ *
+ * -K S (libcoap's keep-alive) sends a CoAP ping (RFC 7252 4.3) whenever
+ * nothing went either way for S seconds: it keeps NAT bindings on the
+ * path alive during a quiet observation or --interval, and after a NAT
+ * rebinding lets a server that uses a DTLS Connection ID (RFC 9146)
+ * learn the new address before it has something to send.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -27,14 +42,16 @@ static void client_finish(struct client *c, int code)
     c->done = true;
 }
 
-/* Payload to stdout: for observe one notification per line; otherwise as
+/* Payload to stdout: for observe one notification per line, for --repeat
+ * each response ends a line (an empty one for an empty payload); otherwise as
  * is, with a newline added only for a terminal (files get exact bytes). */
 static void client_print_payload(const struct client *c, const uint8_t *p, size_t len)
 {
     if (len)
         fwrite(p, 1, len, c->out);
-    bool add_nl = c->opts.observe_s > 0 ||
-                  (isatty(fileno(c->out)) && len && p[len - 1] != '\n');
+    bool ends_nl = len && p[len - 1] == '\n';
+    bool add_nl = c->opts.observe_s > 0 || (c->opts.repeat > 1 && !ends_nl) ||
+                  (isatty(fileno(c->out)) && len && !ends_nl);
     if (add_nl)
         fputc('\n', c->out);
     fflush(c->out);
@@ -79,6 +96,7 @@ static void client_on_response(void *user, const coaps_coap_client_event *ev)
         return;
     }
     c->got_response = true;
+    c->last_activity_ms = coaps_client_now_ms(c->cl);
     if (ev->is_notification)
         c->notifications++;
     client_print_payload(c, ev->payload, ev->payload_len);
@@ -100,6 +118,9 @@ static void client_due(struct client *c)
     }
     fprintf(stderr, PROG ": %s: no response within %u s\n", c->opts.uri,
             (unsigned)(c->opts.observe_s ? c->opts.observe_s : c->opts.wait_s));
+    /* the core would go on retransmitting it and, under NSTART = 1, hold
+     * back the next --repeat request behind it */
+    (void)coaps_client_cancel(c->cl, c->req_id, false);
     client_finish(c, 1);
 }
 
@@ -118,6 +139,9 @@ static int client_setup(struct client *c)
     }
     if (c->opts.pki_given)
         cfg.pki = &c->opts.pki_files;
+    cfg.cid = c->opts.cid;
+    cfg.cid_len = c->opts.cid_len;
+    cfg.session_file = c->opts.session_file;
     cfg.handshake_timeout_ms = c->opts.wait_s * 1000u;
     cfg.keylog_from_env = true;
     char err[512] = "";
@@ -156,34 +180,144 @@ static int client_handshake(struct client *c)
     return 1;
 }
 
+/* -K: the pong (a Reset, RFC 7252 4.3) or the ping's timeout. */
+static void client_on_pong(void *user, const coaps_coap_client_event *ev)
+{
+    struct client *c = user;
+    c->ping_pending = false;
+    c->last_activity_ms = coaps_client_now_ms(c->cl);
+    if (c->log_level >= 6)
+        fprintf(stderr, PROG ": info: keep-alive ping: %s\n",
+                ev->status == COAPS_OK ? "answered" : client_failure_text(ev->status));
+}
+
+/* One turn of the event loop, waiting at most until `until`. With -K, a
+ * ping once nothing has gone either way for that long: it keeps a NAT
+ * binding on the path alive and, when the binding changed anyway, shows
+ * the server our new address (which a DTLS Connection ID lets it take). */
+static coaps_status client_turn(struct client *c, uint64_t until)
+{
+    uint64_t now = coaps_client_now_ms(c->cl);
+    if (c->opts.keepalive_s && !c->ping_pending) {
+        uint64_t due = c->last_activity_ms + (uint64_t)c->opts.keepalive_s * 1000u;
+        if (now >= due) {
+            c->last_activity_ms = now;
+            c->ping_pending =
+                coaps_client_ping(c->cl, &c->server, client_on_pong, c, NULL) == COAPS_OK;
+        } else if (due < until) {
+            until = due;
+        }
+    }
+    return coaps_client_process(c->cl, until > now ? (int)(until - now) : 0);
+}
+
+/* The session cannot serve another request: a signal, or DTLS ended
+ * (said in one line). */
+static bool client_session_over(struct client *c)
+{
+    char err[256] = "";
+    if (coaps_client_stop_signal(c->cl))
+        return true;
+    if (coaps_client_dtls_state(c->cl, err, sizeof err) == COAPS_DTLS_ESTABLISHED)
+        return false;
+    fprintf(stderr, PROG ": DTLS session ended: %s\n", err);
+    return true;
+}
+
 /* Phase 2: until the response (or the observation's end), a timeout, a
  * signal, or the DTLS session's end. */
 static int client_wait(struct client *c)
 {
-    char err[256] = "";
     while (!c->done) {
         uint64_t now = coaps_client_now_ms(c->cl);
         if (now >= c->end_ms) {
             client_due(c);
             break;
         }
-        if (coaps_client_process(c->cl, (int)(c->end_ms - now)) != COAPS_OK) {
+        if (client_turn(c, c->end_ms) != COAPS_OK) {
             fprintf(stderr, PROG ": event loop failed: %s\n", strerror(errno));
+            c->stopped = true;
             return 1;
         }
-        if (coaps_client_stop_signal(c->cl)) /* interrupted: an observation ends well */
+        if (coaps_client_stop_signal(c->cl)) { /* interrupted: an observation ends well */
+            c->stopped = true;
             return c->done ? c->exit_code : c->got_response ? 0 : 1;
-        if (!c->done && coaps_client_dtls_state(c->cl, err, sizeof err) != COAPS_DTLS_ESTABLISHED) {
-            fprintf(stderr, PROG ": DTLS session ended: %s\n", err);
+        }
+        if (!c->done && client_session_over(c)) {
+            c->stopped = true;
             client_finish(c, 1);
         }
     }
     return c->exit_code;
 }
 
+/* --interval: the pause between an answer and the next request, with the
+ * loop running (DTLS timers, late duplicates). 0, or 1 when the session
+ * ended or a signal came meanwhile. */
+static int client_pause(struct client *c, uint32_t ms)
+{
+    uint64_t end = coaps_client_now_ms(c->cl) + ms;
+    for (;;) {
+        uint64_t now = coaps_client_now_ms(c->cl);
+        if (now >= end)
+            return 0;
+        if (client_turn(c, end) != COAPS_OK) {
+            fprintf(stderr, PROG ": event loop failed: %s\n", strerror(errno));
+            return 1;
+        }
+        if (client_session_over(c))
+            return 1;
+    }
+}
+
+/* One request and the wait for its answer: 0 for a 2.xx, else 1 (2 for a
+ * request that cannot be built). */
+static int client_exchange(struct client *c)
+{
+    coaps_coap_client_request req;
+    int rc = client_build_request(c, &c->server, &req);
+    if (rc)
+        return rc;
+    req.cb = client_on_response;
+    req.user = c;
+    uint32_t secs = c->opts.observe_s ? c->opts.observe_s : c->opts.wait_s;
+    c->end_ms = coaps_client_now_ms(c->cl) + (uint64_t)secs * 1000u;
+    c->done = false;
+    c->got_response = false;
+    c->exit_code = 1;
+    c->last_activity_ms = coaps_client_now_ms(c->cl);
+    coaps_status st = coaps_client_request(c->cl, &req, &c->req_id);
+    if (st != COAPS_OK) {
+        fprintf(stderr, PROG ": cannot send the request: %s\n", coaps_status_str(st));
+        c->stopped = true;
+        return 1;
+    }
+    return client_wait(c);
+}
+
+/* The request, --repeat times over the one session. */
+static int client_repeat(struct client *c)
+{
+    uint32_t answered = 0, sent = 0;
+    int rc = 0;
+    for (uint32_t i = 0; i < c->opts.repeat && !c->stopped; i++) {
+        if (i > 0 && client_pause(c, c->opts.interval_ms) != 0)
+            break;
+        sent++;
+        int one = client_exchange(c);
+        if (one == 0)
+            answered++;
+        else if (rc == 0 || one == 2)
+            rc = one;
+    }
+    if (c->opts.repeat > 1 && c->log_level >= 6)
+        fprintf(stderr, PROG ": info: %u of %u requests answered with 2.xx (%u sent)\n",
+                (unsigned)answered, (unsigned)c->opts.repeat, (unsigned)sent);
+    return answered == c->opts.repeat ? 0 : rc ? rc : 1;
+}
+
 static int client_run(struct client *c)
 {
-    coaps_peer server;
     c->out = stdout;
     if (c->opts.out_path) {
         c->out = fopen(c->opts.out_path, "wb");
@@ -194,26 +328,12 @@ static int client_run(struct client *c)
     }
     int rc = client_setup(c);
     if (rc == 0)
-        rc = client_connect(c, &server);
+        rc = client_connect(c, &c->server);
     if (rc == 0 && c->uri.scheme == COAPS_URI_COAPS)
         rc = client_handshake(c);
     if (rc)
         return rc;
-    coaps_coap_client_request req;
-    rc = client_build_request(c, &server, &req);
-    if (rc)
-        return rc;
-    req.cb = client_on_response;
-    req.user = c;
-    uint32_t secs = c->opts.observe_s ? c->opts.observe_s : c->opts.wait_s;
-    c->end_ms = coaps_client_now_ms(c->cl) + (uint64_t)secs * 1000u;
-    c->exit_code = 1;
-    coaps_status st = coaps_client_request(c->cl, &req, &c->req_id);
-    if (st != COAPS_OK) {
-        fprintf(stderr, PROG ": cannot send the request: %s\n", coaps_status_str(st));
-        return 1;
-    }
-    return client_wait(c);
+    return client_repeat(c);
 }
 
 int main(int argc, char **argv)

@@ -11,9 +11,10 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: " PROG " [-m method] [-e data | -f file] [-t type] [-A type] [-s seconds]\n"
-            "                    [-b [num,]size] [-N] [-T token] [-B seconds] [-o file] [-v level]\n"
-            "                    [-k key -u identity] [-c certfile] [-j keyfile] [-C cafile]\n"
-            "                    [--rpk-trust file] URI\n"
+            "                    [-b [num,]size] [-N] [-T token] [-B seconds] [-K seconds] [-o file]\n"
+            "                    [-v level] [-k key -u identity] [-c certfile] [-j keyfile]\n"
+            "                    [-C cafile] [--rpk-trust file] [--cid LEN] [--session FILE]\n"
+            "                    [--repeat N [--interval MS]] URI\n"
             "  URI            coap://host[:port]/path?query (host: name, IPv4 or [IPv6]), or\n"
             "                 coaps://... (CoAP over DTLS 1.2, default port 5684; needs -k and -u)\n"
             "  -k key         coaps:// pre-shared key: text, or 0x + hex\n"
@@ -22,6 +23,12 @@ static void usage(FILE *out)
             "  -j keyfile     coaps:// our PEM EC P-256 private key (default: in certfile)\n"
             "  -C cafile      coaps:// PEM CAs the server's certificate must chain to\n"
             "  --rpk-trust f  coaps:// PEM public keys of servers accepted as raw public keys\n"
+            "  --cid LEN      coaps:// offer a Connection ID (RFC 9146): the session survives\n"
+            "                 our address changing (NAT rebinding); LEN 0-16 is the length of\n"
+            "                 the CID the server puts in its records to us (0: none needed)\n"
+            "  --session FILE coaps:// resume the session saved in FILE (one round trip, no\n"
+            "                 key exchange, if the server still knows it) and save each new\n"
+            "                 one there (mode 0600: it holds the session's master secret)\n"
             "  -m method      get|put|post|delete|fetch|patch|ipatch (default get)\n"
             "  -e data        payload given on the command line\n"
             "  -f file        payload read from file ('-' for stdin)\n"
@@ -33,19 +40,45 @@ static void usage(FILE *out)
             "  -N             send a non-confirmable (NON) request\n"
             "  -T token       token: up to 8 bytes of text, or 0x + up to 16 hex digits\n"
             "  -B seconds     give up after waiting this long (default 90)\n"
+            "  -K seconds     send a CoAP ping after this long without traffic (keep-alive\n"
+            "                 for NAT bindings; default 0 = none)\n"
             "  -o file        write the response payload to file instead of stdout\n"
             "  -v level       log level 0-7 or emerg..debug (default 4 = warning)\n"
+            "  --repeat N     send the request N times over one session (one handshake),\n"
+            "                 one response per line; -B applies to each (default 1)\n"
+            "  --interval MS  pause MS milliseconds after each response (default 0)\n"
             "  -h             this help\n"
             "  SSLKEYLOGFILE=F (environment) append DTLS secrets to F for Wireshark\n");
 }
 
 /* Long-only options (no libcoap short letter free). */
-enum { OPT_RPK_TRUST = 256 };
+enum { OPT_RPK_TRUST = 256, OPT_REPEAT, OPT_INTERVAL, OPT_CID, OPT_SESSION };
 
 static int bad_flag(char flag, const char *value, const char *what)
 {
     fprintf(stderr, PROG ": -%c '%s': %s (see " PROG " -h)\n", flag, value, what);
     return 2;
+}
+
+static int bad_long(const char *name, const char *value, const char *what)
+{
+    fprintf(stderr, PROG ": --%s '%s': %s (see " PROG " -h)\n", name, value, what);
+    return 2;
+}
+
+/* --repeat, --interval, --cid: a number in [min, max] */
+static int parse_long_uint(const char *name, const char *s, uint64_t min, uint64_t max,
+                           uint32_t *out)
+{
+    uint64_t v;
+    if (!cli_parse_uint(s, min, max, &v)) {
+        char what[64];
+        snprintf(what, sizeof what, "not a number %llu-%llu", (unsigned long long)min,
+                 (unsigned long long)max);
+        return bad_long(name, s, what);
+    }
+    *out = (uint32_t)v;
+    return 0;
 }
 
 /* -f: the whole file (or stdin), at most CLIENT_BODY_MAX bytes. */
@@ -121,6 +154,13 @@ static int parse_one(struct client *c, int opt, const char *arg)
         return parse_seconds('s', arg, &o->observe_s);
     case 'B':
         return parse_seconds('B', arg, &o->wait_s);
+    case 'K': {
+        uint64_t v;
+        if (!cli_parse_uint(arg, 0, CLIENT_MAX_SECONDS, &v))
+            return bad_flag('K', arg, "not a number of seconds 0-86400");
+        o->keepalive_s = (uint32_t)v;
+        return 0;
+    }
     case 'b':
         if (!cli_parse_block(arg, &o->block_num, &o->block_size))
             return bad_flag('b', arg, "not [num,]size with size 16..1024, a power of two");
@@ -150,6 +190,23 @@ static int parse_one(struct client *c, int opt, const char *arg)
     case OPT_RPK_TRUST:
         o->pki_given = cli_pki_file(opt == OPT_RPK_TRUST ? 'R' : opt, arg, &o->pki_files);
         return 0;
+    case OPT_CID: {
+        uint32_t len;
+        if (parse_long_uint("cid", arg, 0, COAPS_DTLS_CID_MAX, &len))
+            return 2;
+        o->cid = true;
+        o->cid_len = (uint8_t)len;
+        return 0;
+    }
+    case OPT_SESSION:
+        if (!*arg)
+            return bad_long("session", arg, "an empty file name");
+        o->session_file = arg;
+        return 0;
+    case OPT_REPEAT:
+        return parse_long_uint("repeat", arg, 1, CLIENT_MAX_REPEAT, &o->repeat);
+    case OPT_INTERVAL:
+        return parse_long_uint("interval", arg, 0, CLIENT_MAX_INTERVAL_MS, &o->interval_ms);
     case 'u':
         if (strlen(arg) == 0 || strlen(arg) > COAPS_DTLS_PSK_IDENTITY_MAX)
             return bad_flag('u', arg, "identity must be 1..128 bytes (RFC 4279 5.3)");
@@ -171,6 +228,14 @@ static int parse_uri(struct client *c, const char *text)
         return 2;
     }
     const struct client_opts *o = &c->opts;
+    if (c->uri.scheme != COAPS_URI_COAPS && o->cid) {
+        fprintf(stderr, PROG ": --cid needs a coaps:// URI (a Connection ID is DTLS's)\n");
+        return 2;
+    }
+    if (c->uri.scheme != COAPS_URI_COAPS && o->session_file) {
+        fprintf(stderr, PROG ": --session needs a coaps:// URI (it holds a DTLS session)\n");
+        return 2;
+    }
     if (c->uri.scheme == COAPS_URI_COAPS && !o->have_key && !o->pki_given) {
         fprintf(stderr, PROG ": coaps:// needs credentials: -k KEY -u IDENTITY, or -C/--rpk-trust\n");
         return 2;
@@ -191,14 +256,19 @@ int client_parse_opts(struct client *c, int argc, char **argv, bool *help)
     o->content_format = COAPS_COAP_CF_NONE;
     o->accept = COAPS_COAP_CF_NONE;
     o->wait_s = CLIENT_DEFAULT_WAIT_S;
+    o->repeat = 1;
     c->log_level = 4; /* warning, the runtime's default */
     opterr = 0;
     static const struct option longs[] = {
         {"rpk-trust", required_argument, NULL, OPT_RPK_TRUST},
+        {"repeat", required_argument, NULL, OPT_REPEAT},
+        {"interval", required_argument, NULL, OPT_INTERVAL},
+        {"cid", required_argument, NULL, OPT_CID},
+        {"session", required_argument, NULL, OPT_SESSION},
         {NULL, 0, NULL, 0},
     };
     int opt;
-    while ((opt = getopt_long(argc, argv, ":m:e:f:t:A:s:b:NT:B:o:v:k:u:c:j:C:h", longs, NULL)) !=
+    while ((opt = getopt_long(argc, argv, ":m:e:f:t:A:s:b:NT:B:K:o:v:k:u:c:j:C:h", longs, NULL)) !=
            -1) {
         if (opt == 'h') {
             usage(stdout);
@@ -206,7 +276,11 @@ int client_parse_opts(struct client *c, int argc, char **argv, bool *help)
             return 0;
         }
         if (opt == ':') {
-            fprintf(stderr, PROG ": option -%c needs a value (see " PROG " -h)\n", optopt);
+            if (optopt >= OPT_RPK_TRUST) /* a long option: say it as given */
+                fprintf(stderr, PROG ": option %s needs a value (see " PROG " -h)\n",
+                        argv[optind - 1]);
+            else
+                fprintf(stderr, PROG ": option -%c needs a value (see " PROG " -h)\n", optopt);
             return 2;
         }
         if (opt == '?') {
@@ -234,6 +308,13 @@ int client_parse_opts(struct client *c, int argc, char **argv, bool *help)
     }
     if (o->block_num && o->observe_s) {
         fprintf(stderr, PROG ": -b num,size: a start block cannot be combined with -s\n");
+        return 2;
+    }
+    /* An observation already brings every new state over the one session;
+     * repeating it would register the same observer again. */
+    if (o->repeat > 1 && o->observe_s) {
+        fprintf(stderr, PROG ": --repeat cannot be combined with -s (an observation is one "
+                        "request)\n");
         return 2;
     }
     o->uri = argv[optind];

@@ -55,10 +55,22 @@ typedef struct coaps_client_config {
     const uint8_t *psk_key;
     size_t psk_key_len;
     const coaps_dtls_pki_files *pki;
+    /* coaps://: offer a Connection ID (RFC 9146), so that the session
+     * survives our address changing (a NAT rebinding); cid_len is the
+     * length of the CID we ask the server to use, 0..COAPS_DTLS_CID_MAX
+     * (0: we need none, the server's is enough for it to find us). */
+    bool cid;
+    uint8_t cid_len;
     /* A handshake not complete by then fails (0: COAPS_DTLS_HANDSHAKE_TIMEOUT_MS). */
     uint32_t handshake_timeout_ms;
     /* Append DTLS secrets to SSLKEYLOGFILE's file when it is set. */
     bool keylog_from_env;
+    /* coaps://: a session file (coaps/session.h): the session saved there
+     * is offered for resumption (RFC 5246 7.3: one round trip, no key
+     * exchange, if the server still has it), and every session this
+     * client completes is saved there. Missing: a first run; damaged or
+     * foreign: one warning line and a full handshake. NULL: none. */
+    const char *session_file;
     /* process/handshake return on SIGINT/SIGTERM (coaps_client_stop_signal
      * says which). Default true. */
     bool catch_signals;
@@ -96,6 +108,13 @@ COAPS_API enum coaps_dtls_state coaps_client_dtls_state(const coaps_client *cl, 
 /* coaps_coap_request_send at the current time, then the datagram leaves. */
 COAPS_API coaps_status coaps_client_request(coaps_client *cl, const coaps_coap_client_request *r,
                                             coaps_coap_request_id *id);
+/* coaps_coap_ping to server at the current time (RFC 7252 4.3: an empty
+ * CON, answered by a Reset; cb gets one final event), then the datagram
+ * leaves: a keep-alive that refreshes NAT bindings on the way and, with a
+ * DTLS Connection ID, tells the server the client's new address. */
+COAPS_API coaps_status coaps_client_ping(coaps_client *cl, const coaps_peer *server,
+                                         coaps_coap_response_cb cb, void *user,
+                                         coaps_coap_request_id *id);
 /* coaps_coap_request_cancel (proactive: tell the server, RFC 7641 3.6). */
 COAPS_API coaps_status coaps_client_cancel(coaps_client *cl, coaps_coap_request_id id,
                                            bool proactive);

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "coaps/client.h"
+#include "coaps/session.h"
 #include "common/try.h"
+#include "crypto/crypto.h"
 #include "net/addr.h"
 #include "net/clock.h"
 #include "net/credentials.h"
@@ -34,6 +36,8 @@ struct coaps_client {
     bool dtls;
     bool keylog_from_env;
     uint32_t handshake_timeout_ms;
+    bool cid;
+    uint8_t cid_len;
     uint8_t psk_identity[COAPS_DTLS_PSK_IDENTITY_MAX];
     size_t psk_identity_len;
     uint8_t psk_key[COAPS_DTLS_PSK_KEY_MAX];
@@ -41,6 +45,8 @@ struct coaps_client {
     char server_name[256];
     coaps_dtls_pki *pki;
     struct net_keylog keylog;
+    char *session_file;          /* coaps/session.h; NULL: none */
+    coaps_dtls_session resume;   /* what session_file held */
     struct net_dtls_client conn; /* coaps:// only */
 };
 
@@ -106,7 +112,11 @@ coaps_status coaps_client_new(coaps_client **out, const coaps_client_config *cfg
     c->loop.sigfd = -1;
     c->keylog_from_env = cfg->keylog_from_env;
     c->handshake_timeout_ms = cfg->handshake_timeout_ms;
+    c->cid = cfg->cid;
+    c->cid_len = cfg->cid_len;
     coaps_status st = client_keep_psk(c, cfg, err, cap);
+    if (st == COAPS_OK && cfg->session_file && !(c->session_file = strdup(cfg->session_file)))
+        st = net_fail(COAPS_E_NOMEM, err, cap, "out of memory");
     if (st == COAPS_OK)
         st = client_setup_coap(c, cfg, err, cap);
     if (st == COAPS_OK)
@@ -139,8 +149,10 @@ void coaps_client_free(coaps_client *c)
     net_loop_close(&c->loop);
     net_keylog_close(&c->keylog);
     coaps_dtls_pki_free(c->pki);
-    /* the PSK must not outlive its use in freed memory */
+    /* the PSK and the session must not outlive their use in freed memory */
     memset(c->psk_key, 0, sizeof c->psk_key);
+    crypto_wipe(&c->resume, sizeof c->resume);
+    free(c->session_file);
     free(c->edge);
     free(c->coap_mem);
     free(c);
@@ -152,6 +164,30 @@ coaps_coap_endpoint *coaps_client_coap(coaps_client *c)
 }
 
 /* ---- connecting ------------------------------------------------------------ */
+
+/* coaps_dtls_config.session_store: each completed session to the file. */
+static void client_session_store(void *user, const coaps_dtls_session *s)
+{
+    coaps_client *c = user;
+    char why[256];
+    if (coaps_session_save(c->session_file, s, why, sizeof why) != COAPS_OK)
+        NET_LOG(&c->log, NET_LOG_WARN, "%s", why);
+}
+
+/* The session file's session, offered for resumption when it is sound. */
+static void client_session_offer(coaps_client *c, coaps_dtls_config *cfg)
+{
+    char why[256];
+    if (!c->session_file)
+        return;
+    cfg->session_store = client_session_store;
+    cfg->session_user = c;
+    coaps_status st = coaps_session_load(c->session_file, &c->resume, why, sizeof why);
+    if (st == COAPS_OK)
+        cfg->resume = &c->resume;
+    else if (st != COAPS_E_NOT_FOUND)
+        NET_LOG(&c->log, NET_LOG_WARN, "%s", why); /* a full handshake follows */
+}
 
 static coaps_status client_start_dtls(coaps_client *c, struct net_endpoint *ep,
                                       const coaps_peer *server, char *err, size_t cap)
@@ -173,6 +209,12 @@ static coaps_status client_start_dtls(coaps_client *c, struct net_endpoint *ep,
      * literal); with certificates also the name (or address) to check */
     cfg.server_name = c->server_name;
     cfg.handshake_timeout_ms = c->handshake_timeout_ms;
+    cfg.cid = c->cid;
+    cfg.cid_len = c->cid_len;
+    if (c->cid && c->cid_len > COAPS_DTLS_CID_MAX)
+        return net_fail(COAPS_E_CONFIG, err, cap, "Connection ID length %u is not 0-%d",
+                        (unsigned)c->cid_len, COAPS_DTLS_CID_MAX);
+    client_session_offer(c, &cfg);
     if (c->keylog_from_env)
         TRY(net_keylog_start(&c->keylog, &c->log, &cfg, err, cap));
     if (net_dtls_client_init(&c->conn, c->edge, ep, server, &cfg, NULL, NULL) != COAPS_OK)
@@ -235,8 +277,10 @@ coaps_status coaps_client_handshake(coaps_client *c, uint32_t timeout_ms, char *
     for (;;) {
         enum coaps_dtls_state st = coaps_client_dtls_state(c, err, cap);
         if (st == COAPS_DTLS_ESTABLISHED) {
-            NET_LOG(&c->log, NET_LOG_INFO, "DTLS session established, %s",
-                    coaps_dtls_suite_name(coaps_dtls_suite(&c->conn.conn)));
+            NET_LOG(&c->log, NET_LOG_INFO, "DTLS session established, %s%s%s",
+                    coaps_dtls_suite_name(coaps_dtls_suite(&c->conn.conn)),
+                    coaps_dtls_cid_negotiated(&c->conn.conn) ? ", Connection ID" : "",
+                    coaps_dtls_resumed(&c->conn.conn) ? ", resumed" : "");
             return COAPS_OK;
         }
         if (st != COAPS_DTLS_HANDSHAKING)
@@ -258,6 +302,15 @@ coaps_status coaps_client_request(coaps_client *c, const coaps_coap_client_reque
 {
     uint64_t now = net_now_ms();
     TRY(coaps_coap_request_send(c->coap, r, now, id));
+    net_edge_flush(c->edge, now);
+    return COAPS_OK;
+}
+
+coaps_status coaps_client_ping(coaps_client *c, const coaps_peer *server,
+                               coaps_coap_response_cb cb, void *user, coaps_coap_request_id *id)
+{
+    uint64_t now = net_now_ms();
+    TRY(coaps_coap_ping(c->coap, server, cb, user, now, id));
     net_edge_flush(c->edge, now);
     return COAPS_OK;
 }

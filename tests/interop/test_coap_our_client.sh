@@ -135,7 +135,51 @@ check_contains "Uri-Path/Uri-Query from percent-encoded URI" \
 check_contains "Uri-Host for a name, empty path segment kept" \
     "[ Uri-Host:localhost, Uri-Path:a, Uri-Path:, Uri-Path:b, Uri-Query:q ]" \
     "$(cat "$TEST_TMP/libcoap-debug.log")"
+
+# --repeat 3 --interval 200: three requests from one socket, each a new
+# Message ID and token (libcoap's -v 7 log prints "i:MID {token}" per
+# request and "new incoming session" per client address and port).
+ours --repeat 3 --interval 200 "coap://localhost:$LPORT/"
+check_eq "--repeat 3 exit 0" 0 "$RC"
+check_eq "--repeat 3: three responses" 3 "$(grep -c 'This is a test server' "$TEST_TMP/out" || true)"
+sleep 0.3
+grep -E '^v:1 t:CON c:GET i:[0-9a-f]+ \{[0-9a-f]*\} \[ Uri-Host:localhost \]$' \
+    "$TEST_TMP/libcoap-debug.log" >"$TEST_TMP/repeat.req" || true
+check_eq "--repeat 3: three requests reached the server" 3 "$(wc -l <"$TEST_TMP/repeat.req")"
+check_eq "--repeat 3: three Message IDs" 3 "$(awk '{print $4}' "$TEST_TMP/repeat.req" | sort -u | wc -l)"
+check_eq "--repeat 3: three tokens" 3 "$(awk '{print $5}' "$TEST_TMP/repeat.req" | sort -u | wc -l)"
+check_eq "--repeat 3: one client address and port (the earlier runs had 2)" 3 \
+    "$(grep -c 'new incoming session' "$TEST_TMP/libcoap-debug.log" || true)"
 stop_bg libcoap-debug
+
+# --repeat against our server: each response on its own line, a PUT
+# repeated, and a 4.04 reported for each request with exit 1.
+start_coaps_server repeat -v debug
+ours --repeat 3 --interval 200 "coap://127.0.0.1:$SERVER_PORT/light"
+check_eq "ours --repeat 3 exit 0" 0 "$RC"
+check_eq "ours --repeat 3: one response per line" \
+    "$(printf '%s\n' '{"status": true}' '{"status": true}' '{"status": true}')" "$(cat "$TEST_TMP/out")"
+check_eq "ours --repeat 3: three requests from one source port" 1 \
+    "$(grep -o 'rx [0-9]* bytes from 127.0.0.1:[0-9]*' "$TEST_TMP/repeat.log" | awk '{print $5}' |
+        sort -u | wc -l)"
+ours --repeat 2 -m put -t json -e '{"status": false}' "coap://127.0.0.1:$SERVER_PORT/light"
+check_eq "ours --repeat 2 PUT exit 0" 0 "$RC"
+ours "coap://127.0.0.1:$SERVER_PORT/light"
+check_eq "ours --repeat 2 PUT took effect" '{"status": false}' "$(cat "$TEST_TMP/out")"
+# -K 1: a CoAP ping (an empty CON, 4 bytes) while idle, answered with a
+# Reset (4 bytes).
+ours -v info -K 1 --repeat 2 --interval 2500 "coap://127.0.0.1:$SERVER_PORT/light"
+check_eq "ours -K 1 exit 0" 0 "$RC"
+pings=$(grep -c 'keep-alive ping: answered' "$TEST_TMP/err" || true)
+if [ "$pings" -ge 1 ]; then pass "ours -K 1: pings answered ($pings)"
+else fail "ours -K 1: pings answered" "$(cat "$TEST_TMP/err")"; fi
+check_eq "ours -K 1: the server got each ping and sent each Reset" \
+    "$pings $pings" "$(grep -c 'rx 4 bytes' "$TEST_TMP/repeat.log" || true) $(grep -c 'tx 4 bytes' \
+        "$TEST_TMP/repeat.log" || true)"
+ours --repeat 2 "coap://127.0.0.1:$SERVER_PORT/no/such"
+check_eq "ours --repeat 2 of a 4.04 exit 1" 1 "$RC"
+check_eq "ours --repeat 2 of a 4.04: one line each" 2 "$(grep -c '4.04 Not Found' "$TEST_TMP/err" || true)"
+stop_bg repeat
 
 # Timeouts and bad usage: one line, non-zero exit.
 QPORT=$(free_udp_port)
@@ -151,5 +195,39 @@ ours "coap://127.0.0.1/light#frag"
 check_eq "fragment exits 2" 2 "$RC"
 ours -b 48 "coap://127.0.0.1/light"
 check_eq "bad block size exits 2" 2 "$RC"
+# --repeat with a timeout: each request waits -B, then the next goes.
+RC=0; timeout 20 "$COAPS_BUILD_DIR/coaps-client" -B 1 --repeat 2 "coap://127.0.0.1:$QPORT/x" \
+    >/dev/null 2>"$TEST_TMP/err" || RC=$?
+check_eq "--repeat 2, nobody listening, exits 1" 1 "$RC"
+check_eq "--repeat 2, nobody listening: one timeout line each" 2 \
+    "$(grep -c 'no response within 1 s' "$TEST_TMP/err" || true)"
+for bad in 0 -1 x 1000001 ''; do
+    ours --repeat "$bad" "coap://127.0.0.1/light"
+    check_eq "--repeat '$bad' exits 2" 2 "$RC"
+    check_eq "--repeat '$bad': one line" "coaps-client: --repeat '$bad': not a number 1-1000000 (see coaps-client -h)" \
+        "$(cat "$TEST_TMP/err")"
+done
+ours --interval 1.5 "coap://127.0.0.1/light"
+check_eq "--interval 1.5 exits 2" 2 "$RC"
+check_contains "--interval 1.5: one line" "--interval '1.5': not a number 0-3600000" "$(cat "$TEST_TMP/err")"
+ours --repeat 2 -s 3 "coap://127.0.0.1/light"
+check_eq "--repeat with -s exits 2" 2 "$RC"
+check_contains "--repeat with -s: one line" "--repeat cannot be combined with -s" "$(cat "$TEST_TMP/err")"
+ours -K 1.5 "coap://127.0.0.1/light"
+check_eq "-K 1.5 exits 2" 2 "$RC"
+check_contains "-K 1.5: one line" "-K '1.5': not a number of seconds 0-86400" "$(cat "$TEST_TMP/err")"
+ours --cid 4 "coap://127.0.0.1/light"
+check_eq "--cid with coap:// exits 2" 2 "$RC"
+check_contains "--cid with coap://: one line" "--cid needs a coaps:// URI" "$(cat "$TEST_TMP/err")"
+for bad in 17 -1 x; do
+    ours --cid "$bad" -k key -u me "coaps://127.0.0.1/light"
+    check_eq "--cid '$bad' exits 2" 2 "$RC"
+    check_eq "--cid '$bad': one line" "coaps-client: --cid '$bad': not a number 0-16 (see coaps-client -h)" \
+        "$(cat "$TEST_TMP/err")"
+done
+ours "coap://127.0.0.1/light" --repeat
+check_eq "--repeat without a value exits 2" 2 "$RC"
+check_eq "--repeat without a value: one line" \
+    "coaps-client: option --repeat needs a value (see coaps-client -h)" "$(cat "$TEST_TMP/err")"
 
 finish

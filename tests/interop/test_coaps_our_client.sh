@@ -70,6 +70,20 @@ run_libcoap_cases() { # TLS
     if [ "$lines" -ge 3 ]; then pass "$tls observe /time >= 3 notifications ($lines)"
     else fail "$tls observe /time >= 3 notifications" "got $lines: $(cat "$TEST_TMP/out")"; fi
 
+    # --repeat: three requests over one DTLS session with libcoap's server.
+    ours "${k[@]}" --repeat 3 --interval 200 "$base/"
+    check_eq "$tls --repeat 3 exit 0" 0 "$RC"
+    check_eq "$tls --repeat 3: three responses" 3 "$(grep -c 'This is a test server' "$TEST_TMP/out" || true)"
+
+    # -K 1: CoAP pings (RFC 7252 4.3) while idle between two requests, each
+    # answered by libcoap's server with a Reset.
+    ours "${k[@]}" -v info -K 1 --repeat 2 --interval 2500 "$base/"
+    check_eq "$tls -K 1 --repeat 2 exit 0" 0 "$RC"
+    local pings
+    pings=$(grep -c 'keep-alive ping: answered' "$TEST_TMP/err" || true)
+    if [ "$pings" -ge 1 ]; then pass "$tls -K 1: pings answered ($pings)"
+    else fail "$tls -K 1: pings answered" "$(cat "$TEST_TMP/err")"; fi
+
     # The libcoap servers drop a Finished they cannot decrypt: our client
     # gives up at -B and says so in one line.
     RC=0
@@ -128,6 +142,28 @@ check_contains "idle session closed: server log" "idle: closing" "$(cat "$TEST_T
 ours -k "$DEMO_KEY" -u me "coaps://127.0.0.1:$COAPS_PORT/light"
 check_eq "served again after idle close" 0 "$RC"
 stop_bg idle
+
+# --repeat 3 --interval 200 over one DTLS session: three responses, one
+# handshake (the server's "established" lines at -v info and its
+# statistics at exit).
+start_dtls_server repeat -A 127.0.0.1 --psk "me:$DEMO_KEY" -v info
+ours -v info -k "$DEMO_KEY" -u me --repeat 3 --interval 200 "coaps://127.0.0.1:$COAPS_PORT/light"
+check_eq "--repeat 3 exit 0" 0 "$RC"
+check_eq "--repeat 3: one response per line" \
+    "$(printf '%s\n' '{"status": true}' '{"status": true}' '{"status": true}')" "$(cat "$TEST_TMP/out")"
+check_eq "--repeat 3: the client did one handshake" 1 \
+    "$(grep -c 'DTLS session established' "$TEST_TMP/err" || true)"
+check_contains "--repeat 3: the client counted three answers" "3 of 3 requests answered" \
+    "$(cat "$TEST_TMP/err")"
+ours -k "$DEMO_KEY" -u me --repeat 2 -m put -t json -e '{"status": false}' \
+    "coaps://127.0.0.1:$COAPS_PORT/light"
+check_eq "--repeat 2 PUT exit 0" 0 "$RC"
+stop_bg repeat
+check_eq "--repeat: exactly one handshake per client run on the server" 2 \
+    "$(grep -c 'coaps session with .* established' "$TEST_TMP/repeat.log" || true)"
+check_contains "--repeat: the server's statistics" "handshakes 2, established 2" \
+    "$(cat "$TEST_TMP/repeat.log")"
+check_contains "--repeat: the server's request count" "requests 5," "$(cat "$TEST_TMP/repeat.log")"
 
 # Usage errors: one line, exit 2.
 ours "$base/light"
