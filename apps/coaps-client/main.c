@@ -295,6 +295,22 @@ static int client_exchange(struct client *c)
     return client_wait(c);
 }
 
+/* --repeat over coaps://: a request without any answer (not even an
+ * error) means the server may have lost us: our address changed under a
+ * NAT without a Connection ID, or it restarted. Start the session again,
+ * resuming it (one round trip), and send the request once more. 0 when
+ * the session is up again. */
+static int client_recover(struct client *c)
+{
+    char err[256] = "";
+    fprintf(stderr, PROG ": no answer on the DTLS session: starting it again\n");
+    if (coaps_client_rehandshake(c->cl, c->opts.wait_s * 1000u, err, sizeof err) == COAPS_OK)
+        return 0;
+    fprintf(stderr, PROG ": DTLS handshake failed: %s\n", err);
+    c->stopped = true;
+    return 1;
+}
+
 /* The request, --repeat times over the one session. */
 static int client_repeat(struct client *c)
 {
@@ -305,6 +321,11 @@ static int client_repeat(struct client *c)
             break;
         sent++;
         int one = client_exchange(c);
+        if (one == 1 && !c->got_response && !c->stopped && c->opts.repeat > 1 &&
+            c->uri.scheme == COAPS_URI_COAPS && client_recover(c) == 0) {
+            sent++;
+            one = client_exchange(c);
+        }
         if (one == 0)
             answered++;
         else if (rc == 0 || one == 2)

@@ -100,6 +100,14 @@ COAPS_API coaps_status coaps_client_connect(coaps_client *cl, const char *host, 
  * (COAPS_E_TIMEOUT) or a signal arrives (COAPS_E_CLOSED). */
 COAPS_API coaps_status coaps_client_handshake(coaps_client *cl, uint32_t timeout_ms, char *err,
                                               size_t err_cap);
+/* coaps://: a new DTLS session with the same server, offering the last
+ * session for resumption (RFC 5246 7.3: one round trip, no key exchange,
+ * if the server still has it; else a full handshake), then as
+ * coaps_client_handshake. For a session the server no longer finds: our
+ * address changed under a NAT without a Connection ID, or the server
+ * restarted. Requests still pending on the old session are dropped. */
+COAPS_API coaps_status coaps_client_rehandshake(coaps_client *cl, uint32_t timeout_ms, char *err,
+                                                size_t err_cap);
 /* The DTLS session's state (COAPS_DTLS_ESTABLISHED, ...); for coap://
  * always COAPS_DTLS_ESTABLISHED. err receives why a session failed. */
 COAPS_API enum coaps_dtls_state coaps_client_dtls_state(const coaps_client *cl, char *err,

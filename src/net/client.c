@@ -46,7 +46,10 @@ struct coaps_client {
     coaps_dtls_pki *pki;
     struct net_keylog keylog;
     char *session_file;          /* coaps/session.h; NULL: none */
-    coaps_dtls_session resume;   /* what session_file held */
+    coaps_dtls_session resume;   /* the session to offer: the file's, then the last one made */
+    bool have_resume;
+    coaps_dtls_config dtls_cfg;  /* what the DTLS connection was made with */
+    struct net_endpoint *ep;     /* coaps://: the socket */
     struct net_dtls_client conn; /* coaps:// only */
 };
 
@@ -165,27 +168,29 @@ coaps_coap_endpoint *coaps_client_coap(coaps_client *c)
 
 /* ---- connecting ------------------------------------------------------------ */
 
-/* coaps_dtls_config.session_store: each completed session to the file. */
+/* coaps_dtls_config.session_store: each completed session kept for a
+ * later coaps_client_rehandshake, and saved to the file if there is one. */
 static void client_session_store(void *user, const coaps_dtls_session *s)
 {
     coaps_client *c = user;
     char why[256];
-    if (coaps_session_save(c->session_file, s, why, sizeof why) != COAPS_OK)
+    c->resume = *s;
+    c->have_resume = true;
+    if (c->session_file && coaps_session_save(c->session_file, s, why, sizeof why) != COAPS_OK)
         NET_LOG(&c->log, NET_LOG_WARN, "%s", why);
 }
 
-/* The session file's session, offered for resumption when it is sound. */
+/* Sessions are kept; the session file's, when sound, is offered. */
 static void client_session_offer(coaps_client *c, coaps_dtls_config *cfg)
 {
     char why[256];
-    if (!c->session_file)
-        return;
     cfg->session_store = client_session_store;
     cfg->session_user = c;
+    if (!c->session_file)
+        return;
     coaps_status st = coaps_session_load(c->session_file, &c->resume, why, sizeof why);
-    if (st == COAPS_OK)
-        cfg->resume = &c->resume;
-    else if (st != COAPS_E_NOT_FOUND)
+    c->have_resume = st == COAPS_OK;
+    if (st != COAPS_OK && st != COAPS_E_NOT_FOUND)
         NET_LOG(&c->log, NET_LOG_WARN, "%s", why); /* a full handshake follows */
 }
 
@@ -215,8 +220,11 @@ static coaps_status client_start_dtls(coaps_client *c, struct net_endpoint *ep,
         return net_fail(COAPS_E_CONFIG, err, cap, "Connection ID length %u is not 0-%d",
                         (unsigned)c->cid_len, COAPS_DTLS_CID_MAX);
     client_session_offer(c, &cfg);
+    cfg.resume = c->have_resume ? &c->resume : NULL;
     if (c->keylog_from_env)
         TRY(net_keylog_start(&c->keylog, &c->log, &cfg, err, cap));
+    c->dtls_cfg = cfg;
+    c->ep = ep;
     if (net_dtls_client_init(&c->conn, c->edge, ep, server, &cfg, NULL, NULL) != COAPS_OK)
         return net_fail(COAPS_E_CONFIG, err, cap, "bad DTLS configuration");
     if (net_dtls_client_attach(&c->conn, &c->loop) != COAPS_OK)
@@ -296,6 +304,29 @@ coaps_status coaps_client_handshake(coaps_client *c, uint32_t timeout_ms, char *
 }
 
 /* ---- requests and the loop ---------------------------------------------------- */
+
+coaps_status coaps_client_rehandshake(coaps_client *c, uint32_t timeout_ms, char *err,
+                                      size_t cap)
+{
+    if (!c->dtls)
+        return net_fail(COAPS_E_STATE, err, cap, "no coaps:// session to start again");
+    uint64_t now = net_now_ms();
+    coaps_peer server = c->conn.server;
+    /* What was pending on the old session goes with it (its datagrams
+     * went nowhere); the application starts its requests again. */
+    net_dtls_client_close(&c->conn, now);
+    coaps_coap_forget_peer(c->coap, &server);
+    c->dtls_cfg.resume = c->have_resume ? &c->resume : NULL;
+    NET_LOG(&c->log, NET_LOG_INFO, "starting the DTLS session again%s",
+            c->have_resume ? ", offering the last one for resumption" : "");
+    if (net_dtls_client_init(&c->conn, c->edge, c->ep, &server, &c->dtls_cfg, NULL, NULL) !=
+        COAPS_OK)
+        return net_fail(COAPS_E_CONFIG, err, cap, "bad DTLS configuration");
+    coaps_status st = net_dtls_client_start(&c->conn, now);
+    if (st != COAPS_OK)
+        return net_fail(st, err, cap, "cannot start DTLS: %s", coaps_status_str(st));
+    return coaps_client_handshake(c, timeout_ms, err, cap);
+}
 
 coaps_status coaps_client_request(coaps_client *c, const coaps_coap_client_request *r,
                                   coaps_coap_request_id *id)
