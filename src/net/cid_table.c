@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/try.h"
+#include "net/buckets.h"
 
 coaps_status net_cid_table_init(struct net_cid_table *t, uint32_t cap, size_t len,
                                 size_t prefix_len)
@@ -13,21 +14,15 @@ coaps_status net_cid_table_init(struct net_cid_table *t, uint32_t cap, size_t le
     ENSURE(cap > 0 && cap <= (UINT32_MAX >> 2) && len > 0 && len <= COAPS_DTLS_CID_MAX &&
                prefix_len <= len,
            COAPS_E_INVALID);
-    uint32_t n = 1;
-    while (n < 2 * cap) /* about one entry per two buckets */
-        n <<= 1;
-    t->buckets = malloc(n * sizeof *t->buckets);
+    t->buckets = net_buckets_new(cap, &t->bucket_mask); /* all NET_CID_NONE */
     t->entries = calloc(cap, sizeof *t->entries);
     if (!t->buckets || !t->entries) {
         net_cid_table_free(t);
         return COAPS_E_NOMEM;
     }
-    for (uint32_t i = 0; i < n; i++)
-        t->buckets[i] = NET_CID_NONE;
     t->cap = cap;
     t->len = (uint8_t)len;
     t->skip = (uint8_t)(prefix_len < len ? prefix_len : 0);
-    t->bucket_mask = n - 1;
     return COAPS_OK;
 }
 
@@ -38,14 +33,10 @@ void net_cid_table_free(struct net_cid_table *t)
     memset(t, 0, sizeof *t);
 }
 
-/* FNV-1a over the random part: the CIDs are our own random numbers, but a
- * peer can send any bytes, so every byte counts. */
+/* The random part: the prefix is the same in every CID. */
 static uint32_t bucket_of(const struct net_cid_table *t, const uint8_t *cid)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = t->skip; i < t->len; i++)
-        h = (h ^ cid[i]) * 16777619u;
-    return h & t->bucket_mask;
+    return net_fnv1a(cid + t->skip, (size_t)(t->len - t->skip)) & t->bucket_mask;
 }
 
 uint32_t net_cid_find(const struct net_cid_table *t, const uint8_t *cid)

@@ -6,6 +6,7 @@
 
 #include "common/try.h"
 #include "crypto/crypto.h"
+#include "net/buckets.h"
 
 #define NONE UINT32_MAX
 
@@ -13,19 +14,13 @@ coaps_status net_session_cache_init(struct net_session_cache *c, uint32_t cap)
 {
     memset(c, 0, sizeof *c);
     ENSURE(cap > 0 && cap <= (UINT32_MAX >> 2), COAPS_E_INVALID);
-    uint32_t n = 1;
-    while (n < 2 * cap)
-        n <<= 1;
-    c->buckets = malloc(n * sizeof *c->buckets);
+    c->buckets = net_buckets_new(cap, &c->bucket_mask); /* all NONE */
     c->e = calloc(cap, sizeof *c->e);
     if (!c->buckets || !c->e) {
         net_session_cache_free(c);
         return COAPS_E_NOMEM;
     }
-    for (uint32_t i = 0; i < n; i++)
-        c->buckets[i] = NONE;
     c->cap = cap;
-    c->bucket_mask = n - 1;
     c->lifetime_ms = NET_SESSION_CACHE_LIFETIME_MS;
     return COAPS_OK;
 }
@@ -39,13 +34,9 @@ void net_session_cache_free(struct net_session_cache *c)
     memset(c, 0, sizeof *c);
 }
 
-/* FNV-1a of the ID: ours are random, but a client may send any bytes. */
 static uint32_t bucket_of(const struct net_session_cache *c, const uint8_t *id, size_t len)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ id[i]) * 16777619u;
-    return h & c->bucket_mask;
+    return net_fnv1a(id, len) & c->bucket_mask;
 }
 
 static uint32_t find_entry(const struct net_session_cache *c, const uint8_t *id, size_t len)

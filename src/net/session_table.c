@@ -5,25 +5,21 @@
 #include <string.h>
 
 #include "common/try.h"
+#include "net/buckets.h"
 
 coaps_status net_session_table_init(struct net_session_table *t, uint32_t cap)
 {
     memset(t, 0, sizeof *t);
     ENSURE(cap >= 1 && cap <= NET_SESSION_TABLE_MAX, COAPS_E_INVALID);
-    uint32_t buckets = 1;
-    while (buckets < 2 * cap) /* load factor <= 1/2: chains stay short */
-        buckets <<= 1;
     /* calloc: pages of slots never used are never touched, so a large cap
      * costs address space, not RSS. */
-    t->buckets = malloc(buckets * sizeof *t->buckets);
+    t->buckets = net_buckets_new(cap, &t->bucket_mask); /* all NET_SESSION_NONE */
     t->slots = calloc(cap, sizeof *t->slots);
     if (t->buckets == NULL || t->slots == NULL) {
         net_session_table_free(t);
         return COAPS_E_NOMEM;
     }
-    memset(t->buckets, 0xff, buckets * sizeof *t->buckets); /* NET_SESSION_NONE */
     t->cap = cap;
-    t->bucket_mask = buckets - 1;
     /* the free list is implicit beyond free_head: slot i is free when
      * !used; we chain lazily to avoid touching every slot up front */
     t->free_head = NET_SESSION_NONE;
