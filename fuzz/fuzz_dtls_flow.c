@@ -20,13 +20,18 @@
  *   bit 2: ECDHE_ECDSA with certificates (tests/crypto/certs) instead of PSK
  *   bit 3: MTU 256, so flights are fragmented over many datagrams
  *   bit 4: PSK handshake contexts of the 2 KiB base alone (own allocation)
- *   bit 5: with PKI, mutual authentication
+ *   bit 5: with PKI, mutual authentication; with PSK, Connection ID
  *   bit 6: auth_fail_limit 2, so forged records reach the limit
- *   bit 7: with PSK, the client has the wrong key (the handshake must fail)
- * then ops, one byte each (low 4 bits the action, bit 4 the direction:
- * 0 client->server, 1 server->client, bit 5 for a mutation: deliver the
- * mutated copy and keep the original queued), followed by the op's
- * arguments.
+ *   bit 7: with PSK, the client has the wrong key (the handshake must fail);
+ *          with PKI, Connection ID
+ * With a Connection ID (RFC 9146; bits 5 and 7 had no meaning there
+ * before, so older inputs keep theirs) byte 1 gives the lengths: low
+ * nibble the server's CID, high nibble the client's (0-14, or 16 for 15);
+ * both offer the extension, and every epoch-1 record to a side with a
+ * non-empty CID is a tls12_cid record. Then ops, one byte each (low 4
+ * bits the action, bit 4 the direction: 0 client->server, 1
+ * server->client, bit 5 for a mutation: deliver the mutated copy and keep
+ * the original queued), followed by the op's arguments.
  * Missing bytes read as 0. When the input ends the network turns honest:
  * everything is delivered in order and timers run until both sides rest.
  *
@@ -43,6 +48,12 @@
  *     is unauthenticated in DTLS 1.2 and may spoil any handshake;
  *   - two established ends exchange application data both ways at the end;
  *   - with a wrong PSK the two ends are never both established;
+ *   - two established ends agree that a CID was negotiated, exactly when
+ *     both asked for one; application records to a side with a CID carry
+ *     it (tls12_cid), others none;
+ *   - a crafted datagram never counts as the newest record from its
+ *     sender (coaps_dtls_input_newest: the edge would follow the peer's
+ *     address on it, RFC 9146 6); an honest record at the end does;
  *   - bounded: FLOW_STEPS ops, FLOW_SETTLE rounds of honest delivery.
  * FUZZ_FLOW_TRACE=1 prints how each run ended (docs/fuzzing.md).
  */
@@ -100,6 +111,8 @@ struct flow {
     coaps_dtls_hs *chs, *shs;
     coaps_dtls_hs_base *cbase, *sbase;
     bool sv_up;
+    bool cid;          /* both ends ask for a Connection ID */
+    uint8_t rx_cid[2]; /* CID length of tls12_cid records in each direction */
     struct queue q[2];
     struct dgram hist[2][FLOW_HISTORY];
     unsigned hist_n[2];
@@ -226,6 +239,9 @@ static void check_keys(struct flow *f)
     CHECK(coaps_dtls_key_digest(&f->cl, a) == COAPS_OK);
     CHECK(coaps_dtls_key_digest(&f->sv, b) == COAPS_OK);
     CHECK(memcmp(a, b, sizeof a) == 0);
+    /* the same hellos (the keys cover the transcript): the same answer */
+    CHECK(coaps_dtls_cid_negotiated(&f->cl) == f->cid &&
+          coaps_dtls_cid_negotiated(&f->sv) == f->cid);
 }
 
 /* Move what both ends have to send into the network. A server connection
@@ -338,14 +354,29 @@ static bool wait_timer(struct flow *f)
 
 /* ---- mutations of one datagram ------------------------------------------- */
 
+/* Header length of a record of this type going in direction dir: a
+ * tls12_cid record carries the receiver's CID after the sequence number. */
+static size_t header_len(const struct flow *f, int dir, uint8_t type)
+{
+    return 13u + (type == 25 ? f->rx_cid[dir] : 0u);
+}
+
+/* Offset of the record after the one at at (past the end when its header
+ * does not fit). */
+static size_t record_next(const struct flow *f, int dir, const struct dgram *d, size_t at)
+{
+    size_t h = header_len(f, dir, d->b[at]);
+    if (at + h > d->len)
+        return d->len + 1;
+    return at + h + ((size_t)d->b[at + h - 2] << 8 | d->b[at + h - 1]);
+}
+
 /* Offset of record idx (mod the number of records) in a datagram. */
-static size_t record_at(const struct dgram *d, unsigned idx)
+static size_t record_at(const struct flow *f, int dir, const struct dgram *d, unsigned idx)
 {
     size_t offs[16], n = 0;
-    for (size_t at = 0; at + 13 <= d->len && n < 16;) {
+    for (size_t at = 0; at + 13 <= d->len && n < 16; at = record_next(f, dir, d, at))
         offs[n++] = at;
-        at += 13 + ((size_t)d->b[at + 11] << 8 | d->b[at + 12]);
-    }
     return n ? offs[idx % n] : 0;
 }
 
@@ -364,7 +395,7 @@ static uint32_t get_be(const uint8_t *p, size_t width)
 }
 
 /* Rewrite one header field of one record: set it, or add to it. */
-static void mutate_field(struct flow *f, struct dgram *d)
+static void mutate_field(struct flow *f, int dir, struct dgram *d)
 {
     /* offset from the record start, width */
     static const uint8_t fields[][2] = {
@@ -382,21 +413,27 @@ static void mutate_field(struct flow *f, struct dgram *d)
     unsigned idx = in_u8(f);
     uint8_t sel = in_u8(f);
     uint16_t val = in_u16(f);
-    size_t rec = record_at(d, idx);
+    size_t rec = record_at(f, dir, d, idx);
     const uint8_t *fl = fields[(sel & 0x7f) % (sizeof fields / sizeof fields[0])];
-    size_t at = rec + fl[0], w = fl[1];
+    /* fields after the sequence number move behind a CID */
+    size_t cid = rec < d->len ? header_len(f, dir, d->b[rec]) - 13 : 0;
+    size_t at = rec + fl[0] + (fl[0] >= 11 ? cid : 0), w = fl[1];
     if (at + w > d->len)
         return;
     uint32_t v = (sel & 0x80) ? get_be(d->b + at, w) + (uint32_t)(int16_t)val : val;
     put_be(d->b + at, w, v);
 }
 
-/* A record made from the input: type, epoch, sequence and body. */
-static size_t craft(struct flow *f, uint8_t *out)
+/* A record made from the input: type, epoch, sequence and body. With a
+ * CID and bit 1 of the epoch byte, a record for the receiver of dir (>= 0)
+ * becomes a tls12_cid record with the receiver's CID (so it passes the
+ * CID check and meets the AEAD, which it cannot pass). */
+static size_t craft(struct flow *f, uint8_t *out, int dir)
 {
     static const uint8_t types[] = {22, 20, 21, 23, 22, 0};
     uint8_t t = types[in_u8(f) % sizeof types];
-    uint8_t epoch = in_u8(f) & 1;
+    uint8_t eb = in_u8(f);
+    uint8_t epoch = eb & 1;
     uint16_t seq = in_u16(f);
     size_t body = 0;
     uint8_t *p = out + 13;
@@ -429,7 +466,19 @@ static size_t craft(struct flow *f, uint8_t *out)
     put_be(out + 5, 4, 0);
     put_be(out + 9, 2, seq);
     put_be(out + 11, 2, (uint32_t)body);
-    return 13 + body;
+    if (dir < 0 || !(eb & 2) || f->rx_cid[dir] == 0)
+        return 13 + body;
+    /* the receiver's CID goes between the sequence number and the length */
+    size_t n = f->rx_cid[dir];
+    const uint8_t *cid = NULL;
+    coaps_dtls_conn *rx = dir == C2S ? (f->sv_up ? &f->sv : NULL) : &f->cl;
+    if (rx == NULL || coaps_dtls_own_cid(rx, &cid) != n)
+        cid = NULL;
+    memmove(out + 11 + n, out + 11, 2 + body);
+    for (size_t i = 0; i < n; i++)
+        out[11 + i] = cid ? cid[i] : (uint8_t)i;
+    out[0] = 25;
+    return 13 + n + body;
 }
 
 /* Classify a datagram added by the network. Whatever it holds at epoch 0 is
@@ -438,18 +487,17 @@ static size_t craft(struct flow *f, uint8_t *out)
  * mutation. Records at epoch 1 cannot open without the keys and late
  * duplicates are the network's normal business: those are forgeries that a
  * handshake and a session must survive (issue 18: dropped and counted). */
-static void forgery(struct flow *f, const struct dgram *d, bool duplicate)
+static void forgery(struct flow *f, int dir, const struct dgram *d, bool duplicate)
 {
     f->forged = true;
     f->forged_n++;
     if (duplicate)
         return;
-    for (size_t at = 0; at < d->len;) {
+    for (size_t at = 0; at < d->len; at = record_next(f, dir, d, at)) {
         if (at + 13 > d->len || (d->b[at + 3] == 0 && d->b[at + 4] == 0)) {
             f->mutated = true;
             return;
         }
-        at += 13 + ((size_t)d->b[at + 11] << 8 | d->b[at + 12]);
     }
 }
 
@@ -465,6 +513,14 @@ static void app_write(struct flow *f, int dir)
     uint8_t msg[4 + 64], rec[FLOW_DGRAM_MAX];
     size_t len = app_make(dir, f->app_sent[dir], fill, msg), out_len;
     CHECK(coaps_dtls_write(c, msg, len, rec, sizeof rec, &out_len) == COAPS_OK);
+    /* RFC 9146 4: to a side with a non-empty CID, tls12_cid records
+     * carrying it; else plain application data */
+    size_t n = coaps_dtls_cid_negotiated(c) ? f->rx_cid[dir] : 0;
+    CHECK(out_len >= 13 + n && rec[0] == (n ? 25 : 23));
+    const uint8_t *cid;
+    if (n && (dir == S2C || f->sv_up)) /* (a server that ended is cleared) */
+        CHECK(coaps_dtls_own_cid(dir == C2S ? &f->sv : &f->cl, &cid) == n &&
+              memcmp(rec + 11, cid, n) == 0);
     f->app_sent[dir]++;
     enqueue(f, dir, rec, out_len);
 }
@@ -476,7 +532,7 @@ static void app_write(struct flow *f, int dir)
 static void seal(struct flow *f, int dir)
 {
     uint8_t plain[128], rec[FLOW_DGRAM_MAX];
-    size_t len = craft(f, plain);
+    size_t len = craft(f, plain, -1);
     coaps_dtls_conn *c = dir == C2S ? &f->cl : &f->sv;
     if (dir == S2C && !f->sv_up)
         return;
@@ -528,7 +584,7 @@ static void step(struct flow *f)
             return;
         d = f->hist[from][(src >> 1) % n];
         /* an old datagram of this direction is a late duplicate */
-        forgery(f, &d, from == dir);
+        forgery(f, from, &d, from == dir);
         deliver(f, dir, d.b, d.len);
         return;
     }
@@ -536,9 +592,12 @@ static void step(struct flow *f)
         seal(f, dir);
         return;
     case OP_INJECT_NEW:
-        d.len = craft(f, d.b);
-        forgery(f, &d, false);
+        d.len = craft(f, d.b, dir);
+        forgery(f, dir, &d, false);
         deliver(f, dir, d.b, d.len);
+        /* nothing crafted authenticates: never the peer's newest record */
+        if (dir == S2C || f->sv_up)
+            CHECK(!coaps_dtls_input_newest(dir == C2S ? &f->sv : &f->cl));
         return;
     default:
         break;
@@ -596,10 +655,10 @@ static void step(struct flow *f)
         if (d.len)
             d.b[at] = a == OP_FLIP ? d.b[at] ^ (v ? v : 1) : v;
     } else if (a == OP_FIELD) {
-        mutate_field(f, &d);
+        mutate_field(f, dir, &d);
     }
     if (op & 32)
-        forgery(f, &d, false);
+        forgery(f, dir, &d, false);
     deliver(f, dir, d.b, d.len);
 }
 
@@ -634,6 +693,14 @@ static void round_trip(struct flow *f)
         app_write(f, dir);
         CHECK(f->app_sent[dir] == before + 1);
         struct dgram d;
+        /* the record is the last datagram queued now: deliver up to it */
+        for (size_t n = f->q[dir].n; n > 0 && f->q[dir].n; n--) {
+            pop(f, dir, &d);
+            deliver(f, dir, d.b, d.len);
+        }
+        /* an honest record newer than any before it (RFC 9146 6) */
+        if (dir == S2C || f->sv_up)
+            CHECK(coaps_dtls_input_newest(dir == C2S ? &f->sv : &f->cl));
         while (f->q[dir].n) {
             pop(f, dir, &d);
             deliver(f, dir, d.b, d.len);
@@ -644,6 +711,14 @@ static void round_trip(struct flow *f)
 
 /* ---- set-up ------------------------------------------------------------------ */
 
+/* CID lengths a nibble selects: every length 0..COAPS_DTLS_CID_MAX but 15. */
+static const uint8_t cid_lens[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16};
+
+static bool cid_on(uint8_t flags)
+{
+    return (flags & 4) ? (flags & 128) != 0 : (flags & 32) != 0;
+}
+
 static void configure(struct flow *f, uint8_t flags, struct fuzz_rng *rng)
 {
     static const uint16_t psk_suites[] = {
@@ -652,7 +727,7 @@ static void configure(struct flow *f, uint8_t flags, struct fuzz_rng *rng)
     static const uint16_t pki_suites[] = {
         COAPS_DTLS_ECDHE_ECDSA_AES_128_CCM_8, COAPS_DTLS_ECDHE_ECDSA_AES_128_GCM_SHA256,
         COAPS_DTLS_ECDHE_ECDSA_CHACHA20_POLY1305_SHA256, COAPS_DTLS_ECDHE_ECDSA_AES_128_CCM};
-    bool pki = flags & 4, mutual = flags & 32;
+    bool pki = flags & 4, mutual = pki && (flags & 32);
     const uint16_t *suite = (pki ? pki_suites : psk_suites) + (flags & 3);
     if (!coaps_dtls_suite_available(*suite))
         suite = pki ? pki_suites : psk_suites; /* CCM_8: every backend has it */
@@ -667,6 +742,14 @@ static void configure(struct flow *f, uint8_t flags, struct fuzz_rng *rng)
         c->mtu = s->mtu = 256;
     if (flags & 64)
         c->auth_fail_limit = s->auth_fail_limit = 2;
+    if (cid_on(flags)) {
+        uint8_t lens = in_u8(f);
+        f->cid = c->cid = s->cid = true;
+        s->cid_len = cid_lens[lens & 15];
+        c->cid_len = cid_lens[lens >> 4];
+        f->rx_cid[C2S] = s->cid_len;
+        f->rx_cid[S2C] = c->cid_len;
+    }
     if (pki) {
         if (!pkis[0])
             load_pkis();
@@ -737,7 +820,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     : coaps_dtls_conn_init(&f->cl, &f->ccfg, f->chs, &peer, f->now)) ==
           COAPS_OK);
     collect(f);
-    bool wrong_key = (flags & 128) && !(flags & 4);
+    bool wrong_key = (flags & 128) && !(flags & 4); /* (with PKI: a CID) */
     if (wrong_key)
         f->mutated = true; /* the handshake must not complete */
 

@@ -108,6 +108,11 @@ struct bench_opts {
      * at NSTART = 1 (RFC 7252 4.7): window 1, no GSO/GRO, so every request
      * is one datagram in one system call, as a device sends it. */
     bool fleet;
+    /* --cid LEN: coaps:// sessions offer a Connection ID (RFC 9146) and ask
+     * the server to send LEN bytes of it in every record to us (0: the
+     * server sends plain records, we send with its CID). */
+    bool cid;
+    uint8_t cid_len;
     int server_pid; /* 0: no server sampling */
 };
 
@@ -158,6 +163,10 @@ struct bench_result {
     uint64_t errors;      /* wrong code/token, RST, malformed, socket errors */
     uint64_t stray;       /* responses matching no outstanding request */
     uint64_t elapsed_us;  /* length of the measured window */
+    /* UDP payload bytes and datagrams sent and received in the measured
+     * window (DTLS records included: what a radio would carry above UDP) */
+    uint64_t tx_bytes, rx_bytes, tx_dgrams, rx_dgrams;
+    uint64_t cid_sessions; /* sessions that negotiated a Connection ID */
     uint64_t client_cpu_us;
     struct bench_proc_sample srv_before, srv_after;
     struct bench_hist hist;

@@ -23,7 +23,7 @@ static void usage(FILE *out)
             "           [--sessions S] [--window W] [--duration SEC] [--path PATH]\n"
             "           [--psk-identity ID] [--psk-key KEY] [--suite NAME]\n"
             "           [--ca FILE | --rpk-trust FILE]\n"
-            "           [--ack-timeout MS] [--server-pid PID] [--no-gso] [--fleet]\n"
+            "           [--ack-timeout MS] [--server-pid PID] [--no-gso] [--fleet] [--cid LEN]\n"
             "           [--json | --text]\n"
             "MODE:\n"
             "  requests    S sessions with W outstanding CON GETs each, for SEC seconds\n"
@@ -54,11 +54,14 @@ static void usage(FILE *out)
             "  --fleet          the load of a device fleet: each session one outstanding\n"
             "                   CON (NSTART = 1: --window 1), one datagram per system\n"
             "                   call (--no-gso); sessions = devices\n"
+            "  --cid LEN        coaps:// sessions offer a Connection ID (RFC 9146): the\n"
+            "                   server puts LEN bytes (0-%d; 0 = none) of it in records\n"
+            "                   to us, we put the server's in records to it\n"
             "  --json           one JSON line on stdout (default)\n"
             "  --text           a human-readable summary instead\n"
             "  -h, --help       this help\n",
             BENCH_SESSIONS_MAX, BENCH_WINDOW_MAX, BENCH_DURATION_MAX_S, BENCH_ACK_TIMEOUT_MS,
-            BENCH_MAX_RETRANSMIT);
+            BENCH_MAX_RETRANSMIT, COAPS_DTLS_CID_MAX);
 }
 
 static int bad_flag(const char *flag, const char *value, const char *what)
@@ -92,7 +95,7 @@ static bool parse_mode(const char *s, enum bench_mode *m)
 enum {
     OPT_HOST = 256, OPT_PORT, OPT_SCHEME, OPT_SESSIONS, OPT_WINDOW, OPT_DURATION,
     OPT_PSK_IDENTITY, OPT_PSK_KEY, OPT_SUITE, OPT_PATH, OPT_JSON, OPT_TEXT, OPT_SERVER_PID,
-    OPT_ACK_TIMEOUT, OPT_NO_GSO, OPT_RPK_TRUST, OPT_FLEET,
+    OPT_ACK_TIMEOUT, OPT_NO_GSO, OPT_RPK_TRUST, OPT_FLEET, OPT_CID,
 };
 
 static const struct option longs[] = {
@@ -112,6 +115,7 @@ static const struct option longs[] = {
     {"ack-timeout", required_argument, NULL, OPT_ACK_TIMEOUT},
     {"no-gso", no_argument, NULL, OPT_NO_GSO},
     {"fleet", no_argument, NULL, OPT_FLEET},
+    {"cid", required_argument, NULL, OPT_CID},
     {"ca", required_argument, NULL, 'C'},
     {"rpk-trust", required_argument, NULL, OPT_RPK_TRUST},
     {"help", no_argument, NULL, 'h'},
@@ -193,6 +197,12 @@ static int parse_value(int c, const char *arg, struct bench_opts *o)
             o->pki.rpk_trust_file = arg;
         o->pki_given = true;
         return 0;
+    case OPT_CID:
+        if (!cli_parse_uint(arg, 0, COAPS_DTLS_CID_MAX, &v))
+            return bad_flag("--cid", arg, "not a Connection ID length 0-16");
+        o->cid = true;
+        o->cid_len = (uint8_t)v;
+        return 0;
     case OPT_SERVER_PID:
         if (!cli_parse_uint(arg, 1, INT32_MAX, &v))
             return bad_flag("--server-pid", arg, "not a process id");
@@ -238,6 +248,10 @@ static int check_combination(struct bench_opts *o)
             return 2;
         }
         o->gso = false; /* a device sends one datagram per system call */
+    }
+    if (o->cid && o->scheme != BENCH_COAPS) {
+        fprintf(stderr, BENCH_PROG ": --cid needs --scheme coaps (a Connection ID is DTLS's)\n");
+        return 2;
     }
     if (o->mode == BENCH_HANDSHAKES && o->scheme != BENCH_COAPS) {
         fprintf(stderr, BENCH_PROG ": handshakes needs --scheme coaps (coap:// has none)\n");

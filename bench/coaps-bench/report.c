@@ -25,6 +25,11 @@ static double per_second(uint64_t n, uint64_t us)
     return us ? (double)n * 1e6 / (double)us : 0.0;
 }
 
+static double per_op(uint64_t n, uint64_t ops)
+{
+    return ops ? (double)n / (double)ops : 0.0;
+}
+
 static void report_json(const struct bench_opts *o, const struct bench_result *r)
 {
     uint64_t ops = o->mode == BENCH_IDLE ? r->setup_ok : r->completed;
@@ -34,6 +39,8 @@ static void report_json(const struct bench_opts *o, const struct bench_result *r
         printf(",\"suite\":\"%s\",\"auth\":\"%s\"", coaps_dtls_suite_name(o->suite),
                auth_name(o));
     printf(",\"gso\":%s,\"fleet\":%s", o->gso ? "true" : "false", o->fleet ? "true" : "false");
+    if (o->cid)
+        printf(",\"cid\":%u,\"cid_sessions\":%" PRIu64, (unsigned)o->cid_len, r->cid_sessions);
     printf(",\"sessions\":%" PRIu32 ",\"window\":%" PRIu32 ",\"duration_s\":%" PRIu32
            ",\"elapsed_s\":%.3f",
            o->sessions, o->window, o->duration_s, (double)r->elapsed_us / 1e6);
@@ -48,6 +55,10 @@ static void report_json(const struct bench_opts *o, const struct bench_result *r
            r->setup_ok, r->setup_failed, r->failures, r->timeouts, r->retransmits, r->errors,
            r->stray, r->client_cpu_us);
     printf(",\"client_cpu_us_per_op\":%.2f", ops ? (double)r->client_cpu_us / (double)ops : 0.0);
+    printf(",\"tx_bytes\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_datagrams\":%" PRIu64
+           ",\"rx_datagrams\":%" PRIu64 ",\"tx_bytes_per_op\":%.1f,\"rx_bytes_per_op\":%.1f",
+           r->tx_bytes, r->rx_bytes, r->tx_dgrams, r->rx_dgrams, per_op(r->tx_bytes, ops),
+           per_op(r->rx_bytes, ops));
     if (o->server_pid > 0) {
         const struct bench_proc_sample *a = &r->srv_before, *b = &r->srv_after;
         printf(",\"server_pid\":%d", o->server_pid);
@@ -78,6 +89,13 @@ static void report_text(const struct bench_opts *o, const struct bench_result *r
     if (o->mode != BENCH_IDLE)
         printf("  %.1f/s  p50 %" PRIu64 " us  p99 %" PRIu64 " us", per_second(ops, r->elapsed_us),
                bench_hist_quantile(&r->hist, 0.50), bench_hist_quantile(&r->hist, 0.99));
+    printf("\n  UDP payload sent %" PRIu64 " B in %" PRIu64 " datagrams (%.1f B per op), received %" PRIu64
+           " B in %" PRIu64 " (%.1f B per op)",
+           r->tx_bytes, r->tx_dgrams, per_op(r->tx_bytes, ops), r->rx_bytes, r->rx_dgrams,
+           per_op(r->rx_bytes, ops));
+    if (o->cid)
+        printf("\n  Connection ID %u bytes: negotiated by %" PRIu64 " sessions", (unsigned)o->cid_len,
+               r->cid_sessions);
     printf("\n  failures %" PRIu64 "  timeouts %" PRIu64 "  retransmits %" PRIu64
            "  errors %" PRIu64 "  setup failed %" PRIu64 "\n",
            r->failures, r->timeouts, r->retransmits, r->errors, r->setup_failed);

@@ -317,6 +317,8 @@ static int setup_dtls(struct bench_ctx *c)
         d->psk_key_len = strlen(c->o->psk_key);
     }
     d->handshake_timeout_ms = BENCH_HANDSHAKE_TIMEOUT_MS;
+    d->cid = c->o->cid;
+    d->cid_len = c->o->cid_len;
     if (coaps_dtls_config_check(d) != COAPS_OK) {
         fprintf(stderr, BENCH_PROG ": DTLS configuration refused (identity, key, suite or "
                         "certificates)\n");

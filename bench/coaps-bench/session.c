@@ -65,7 +65,13 @@ void sess_flush(struct bench_ctx *c)
         return;
     bool gso = c->o->gso;
     errno = 0;
-    if (net_udp_send_batch(c->tx_owner->fd, c->tx, count, &gso) < count)
+    size_t sent = net_udp_send_batch(c->tx_owner->fd, c->tx, count, &gso);
+    if (c->measuring) {
+        for (size_t i = 0; i < sent; i++)
+            c->r->tx_bytes += c->tx[i].len;
+        c->r->tx_dgrams += sent;
+    }
+    if (sent < count)
         send_failed(c); /* lost datagrams: errno says why */
     c->tx_count = 0;
     c->tx_owner = NULL;
@@ -382,6 +388,8 @@ static void on_dtls(struct bench_ctx *c, struct bench_session *s, uint8_t *dgram
         return;
     }
     if (s->state == SESS_HANDSHAKING && ds == COAPS_DTLS_ESTABLISHED) {
+        if (coaps_dtls_cid_negotiated(&s->conn))
+            c->r->cid_sessions++;
         run_on_established(c, s);
         if (s->epoch != epoch || s->state == SESS_CLOSED)
             return;
@@ -417,6 +425,10 @@ void sess_on_readable(struct bench_ctx *c, struct bench_session *s)
         while (s->epoch == epoch && s->state != SESS_CLOSED &&
                net_rx_next(&c->rx[i], &off, BENCH_DGRAM_MAX, &data, &len, &dropped)) {
             c->now_us = bench_now_us();
+            if (c->measuring) {
+                c->r->rx_bytes += len;
+                c->r->rx_dgrams++;
+            }
             /* on_dtls decrypts in place: the buffer is ours */
             if (is_coaps(c))
                 on_dtls(c, s, (uint8_t *)data, len);

@@ -198,6 +198,10 @@ coaps_status dtls_record_protect_cid(struct dtls_cipher_state *cs, uint8_t type,
     ENSURE(plain != NULL || len == 0, COAPS_E_INVALID);
     ENSURE(len <= DTLS_MAX_PLAINTEXT_LEN, COAPS_E_INVALID);
     ENSURE(cid_len <= DTLS_CID_MAX && (cid != NULL || cid_len == 0), COAPS_E_INVALID);
+    /* RFC 9146 4: the receiver takes the last non-zero byte of the inner
+     * plaintext for the type; a type of 0 would read as padding and make
+     * the content's last byte the type. */
+    ENSURE(cid_len == 0 || type != 0, COAPS_E_INVALID);
     ENSURE(cs->next_seq <= DTLS_SEQ_MAX, COAPS_E_STATE);
     /* RFC 9146 4: the inner plaintext carries the real type after the
      * content (we send no padding). */

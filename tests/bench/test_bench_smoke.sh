@@ -6,7 +6,10 @@
 # Checks the fields of the line and that something completed; also that
 # the bench reports failure when nothing can complete (no server, wrong
 # path, wrong key, untrusted certificate) and refuses bad flags with one
-# line. No timing assertions: a benchmark's numbers are not a test.
+# line. With a Connection ID (--cid 0 and 8 against our server with
+# --cid 8) the bytes per datagram each way grow by exactly the CID and the
+# inner content type (RFC 9146 4). No timing assertions: a benchmark's
+# numbers are not a test.
 set -euo pipefail
 . "${COAPS_SOURCE_DIR:?}/scripts/lib/common.sh"
 need_program coap-server-openssl
@@ -141,6 +144,53 @@ run ecdhe-otherca handshakes "${ECDHE_ARGS[@]}" --ca "$CERTS/other-ca.pem" --ses
 check_eq "untrusted server certificate: exit 1" 1 "$RC"
 check_eq "untrusted server certificate: no handshakes" 0 "$(jnum "$OUT" handshakes)"
 stop_bg ours-cert
+
+# ---- our coaps-server with a Connection ID (RFC 9146): bytes on the wire -------------
+run cid-badlen requests --scheme coaps --cid 17
+check_eq "--cid 17 exits 2" 2 "$RC"
+check_contains "--cid 17 names the flag" "--cid '17'" "$(cat "$TEST_TMP/cid-badlen.err")"
+run cid-coap requests --cid 4
+check_eq "--cid over coap:// exits 2" 2 "$RC"
+check_contains "--cid over coap:// says why" "--cid needs --scheme coaps" "$(cat "$TEST_TMP/cid-coap.err")"
+
+start_coaps_server ours-cid -A 127.0.0.1 --psk-default "$KEY" --hint CoAP --cid 8
+wait_udp_port "$((SERVER_PORT + 1))" 10 || die "no coaps:// port: $(cat "$TEST_TMP/ours-cid.log")"
+CID_ARGS=(--scheme coaps --port "$((SERVER_PORT + 1))" --psk-key "$KEY" --sessions 2 --window 2
+    --duration 1 --no-gso --server-pid "$SERVER_PID")
+CID_FIELDS=(tx_bytes rx_bytes tx_datagrams rx_datagrams tx_bytes_per_op rx_bytes_per_op)
+# per_dgram JSON DIR: UDP payload bytes per datagram sent (tx) or received
+# (rx); every request of a run has one size, and so has every response
+per_dgram() {
+    awk -v b="$(jnum "$1" "$2_bytes")" -v n="$(jnum "$1" "$2_datagrams")" \
+        'BEGIN { if (n > 0) printf "%.2f\n", b / n; else print "none" }'
+}
+declare -A TX RX
+for cid in none 0 8; do
+    args=()
+    [ "$cid" != none ] && args=(--cid "$cid")
+    run "cid-$cid" requests "${CID_ARGS[@]}" "${args[@]}"
+    check_eq "--cid $cid requests exits 0" 0 "$RC"
+    check_fields "--cid $cid requests" "$OUT" "${REQ_FIELDS[@]}" "${CID_FIELDS[@]}"
+    check_positive "--cid $cid requests" "$OUT" requests
+    check_zero "--cid $cid requests" "$OUT" errors
+    if [ "$cid" == none ]; then
+        check_eq "no --cid: no cid field" "" "$(jnum "$OUT" cid)"
+    else # both sessions negotiated it with the server
+        check_contains "--cid $cid reported" "\"cid\":$cid,\"cid_sessions\":2," "$OUT"
+    fi
+    TX[$cid]=$(per_dgram "$OUT" tx)
+    RX[$cid]=$(per_dgram "$OUT" rx)
+    log "--cid $cid: ${TX[$cid]} B per datagram sent, ${RX[$cid]} received"
+done
+# RFC 9146 4: a tls12_cid record carries the receiver's CID and one byte of
+# inner content type: 9 bytes more towards the server's 8-byte CID, none
+# towards a client that asked for a zero-length one, 9 towards ours of 8.
+plus9() { awk -v v="$1" 'BEGIN { printf "%.2f\n", v + 9 }'; }
+check_eq "--cid 0: requests carry the server's CID (+9 B)" "$(plus9 "${TX[none]}")" "${TX[0]}"
+check_eq "--cid 0: responses carry none" "${RX[none]}" "${RX[0]}"
+check_eq "--cid 8: requests carry the server's CID (+9 B)" "$(plus9 "${TX[none]}")" "${TX[8]}"
+check_eq "--cid 8: responses carry ours (+9 B)" "$(plus9 "${RX[none]}")" "${RX[8]}"
+stop_bg ours-cid
 
 # ---- libcoap's coap-server-openssl, coaps:// PSK -------------------------------------
 # It listens on P (coap) and P+1 (coaps), UDP and TCP: both must be free.

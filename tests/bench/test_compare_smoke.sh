@@ -4,8 +4,10 @@
 # JSON file whose summary has a number for us, for libcoap and for the ratio
 # on every row, one SVG chart with a bar per ratio, and the table on stdout.
 # The fleet section (NSTART = 1 at 64 and 1,000 sessions, the PSK handshake
-# op) has a row per figure with a ratio. Also: a bad flag is refused in
-# one line. No timing assertions: the
+# op) has a row per figure with a ratio; the Connection ID section (our
+# server with --cid 8; clients without, with --cid 0 and --cid 8) has bytes
+# per request each way, larger exactly where a CID travels. Also: a bad
+# flag is refused in one line. No timing assertions: the
 # numbers of a one-second run under sanitizers mean nothing.
 # The backend section (our server and crypto-bench from this build and from
 # a PSA build) is checked when build/release-psa is built (make check builds
@@ -94,6 +96,29 @@ if [ "$n" -ge 10 ]; then pass "fleet request runs in the file ($n)"; else fail "
 check_contains "fleet table printed" "fleet: NSTART = 1" "$(cat "$TEST_TMP/stdout")"
 check_contains "fleet table has the handshake row" "server_cpu_us/PSK_handshake" \
     "$(sed -n '/^fleet: NSTART/,$p' "$TEST_TMP/stdout")"
+
+# ---- Connection ID section: bytes on the wire per request -------------------------------
+
+# crow METRIC: the cid summary entry has a number for each client kind.
+crow() {
+    local want="\"metric\":\"$1\",\"no_cid\":$num,\"cid_0\":$num,\"cid_8\":$num"
+    if grep -Eq "$want" <<<"$json"; then pass "cid $1"
+    else fail "cid $1" "no numbers in $(grep -o "\"metric\":\"$1\",\"no_cid\"[^}]*" <<<"$json")"; fi
+}
+check_contains "cid section in the JSON" '"cid":{"skipped":null,"server_cid":8' "$json"
+for m in tx_bytes_per_op rx_bytes_per_op rps server_cpu_us_per_op; do crow "$m"; done
+n=$(grep -o '{"server":"coaps-cid"' <<<"$json" | wc -l)
+check_eq "cid: three runs against the server with --cid" 3 "$n"
+# cval METRIC KIND: the median in the summary
+cval() { grep -Eo "\"metric\":\"$1\",[^}]*" <<<"$json" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"; }
+more() { awk -v a="$2" -v b="$3" 'BEGIN { exit !(a > b) }' && pass "$1 ($2 > $3)" || fail "$1" "$2 <= $3"; }
+more "cid: --cid 0 requests carry the server's CID" "$(cval tx_bytes_per_op cid_0)" \
+    "$(cval tx_bytes_per_op no_cid)"
+check_eq "cid: --cid 0 responses carry none" "$(cval rx_bytes_per_op no_cid)" \
+    "$(cval rx_bytes_per_op cid_0)"
+more "cid: --cid 8 responses carry ours" "$(cval rx_bytes_per_op cid_8)" \
+    "$(cval rx_bytes_per_op no_cid)"
+check_contains "cid table printed" "Connection ID (RFC 9146)" "$(cat "$TEST_TMP/stdout")"
 
 # ---- backend section ---------------------------------------------------------------
 
