@@ -113,6 +113,10 @@ struct bench_opts {
      * server sends plain records, we send with its CID). */
     bool cid;
     uint8_t cid_len;
+    /* --resume: coaps:// sessions after the first resume the last session
+     * made (RFC 5246 7.3, abbreviated handshake): handshakes mode then
+     * measures resumptions. */
+    bool resume;
     int server_pid; /* 0: no server sampling */
 };
 
@@ -167,6 +171,7 @@ struct bench_result {
      * window (DTLS records included: what a radio would carry above UDP) */
     uint64_t tx_bytes, rx_bytes, tx_dgrams, rx_dgrams;
     uint64_t cid_sessions; /* sessions that negotiated a Connection ID */
+    uint64_t resumed;      /* sessions established by an abbreviated handshake */
     uint64_t client_cpu_us;
     struct bench_proc_sample srv_before, srv_after;
     struct bench_hist hist;

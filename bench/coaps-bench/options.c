@@ -24,6 +24,7 @@ static void usage(FILE *out)
             "           [--psk-identity ID] [--psk-key KEY] [--suite NAME]\n"
             "           [--ca FILE | --rpk-trust FILE]\n"
             "           [--ack-timeout MS] [--server-pid PID] [--no-gso] [--fleet] [--cid LEN]\n"
+            "           [--resume]\n"
             "           [--json | --text]\n"
             "MODE:\n"
             "  requests    S sessions with W outstanding CON GETs each, for SEC seconds\n"
@@ -57,6 +58,8 @@ static void usage(FILE *out)
             "  --cid LEN        coaps:// sessions offer a Connection ID (RFC 9146): the\n"
             "                   server puts LEN bytes (0-%d; 0 = none) of it in records\n"
             "                   to us, we put the server's in records to it\n"
+            "  --resume         coaps:// sessions after the first resume the last session\n"
+            "                   made (abbreviated handshake, RFC 5246 7.3)\n"
             "  --json           one JSON line on stdout (default)\n"
             "  --text           a human-readable summary instead\n"
             "  -h, --help       this help\n",
@@ -95,7 +98,7 @@ static bool parse_mode(const char *s, enum bench_mode *m)
 enum {
     OPT_HOST = 256, OPT_PORT, OPT_SCHEME, OPT_SESSIONS, OPT_WINDOW, OPT_DURATION,
     OPT_PSK_IDENTITY, OPT_PSK_KEY, OPT_SUITE, OPT_PATH, OPT_JSON, OPT_TEXT, OPT_SERVER_PID,
-    OPT_ACK_TIMEOUT, OPT_NO_GSO, OPT_RPK_TRUST, OPT_FLEET, OPT_CID,
+    OPT_ACK_TIMEOUT, OPT_NO_GSO, OPT_RPK_TRUST, OPT_FLEET, OPT_CID, OPT_RESUME,
 };
 
 static const struct option longs[] = {
@@ -116,6 +119,7 @@ static const struct option longs[] = {
     {"no-gso", no_argument, NULL, OPT_NO_GSO},
     {"fleet", no_argument, NULL, OPT_FLEET},
     {"cid", required_argument, NULL, OPT_CID},
+    {"resume", no_argument, NULL, OPT_RESUME},
     {"ca", required_argument, NULL, 'C'},
     {"rpk-trust", required_argument, NULL, OPT_RPK_TRUST},
     {"help", no_argument, NULL, 'h'},
@@ -203,6 +207,9 @@ static int parse_value(int c, const char *arg, struct bench_opts *o)
         o->cid = true;
         o->cid_len = (uint8_t)v;
         return 0;
+    case OPT_RESUME:
+        o->resume = true;
+        return 0;
     case OPT_SERVER_PID:
         if (!cli_parse_uint(arg, 1, INT32_MAX, &v))
             return bad_flag("--server-pid", arg, "not a process id");
@@ -248,6 +255,10 @@ static int check_combination(struct bench_opts *o)
             return 2;
         }
         o->gso = false; /* a device sends one datagram per system call */
+    }
+    if (o->resume && o->scheme != BENCH_COAPS) {
+        fprintf(stderr, BENCH_PROG ": --resume needs --scheme coaps (it resumes DTLS sessions)\n");
+        return 2;
     }
     if (o->cid && o->scheme != BENCH_COAPS) {
         fprintf(stderr, BENCH_PROG ": --cid needs --scheme coaps (a Connection ID is DTLS's)\n");

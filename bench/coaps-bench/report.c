@@ -41,6 +41,8 @@ static void report_json(const struct bench_opts *o, const struct bench_result *r
     printf(",\"gso\":%s,\"fleet\":%s", o->gso ? "true" : "false", o->fleet ? "true" : "false");
     if (o->cid)
         printf(",\"cid\":%u,\"cid_sessions\":%" PRIu64, (unsigned)o->cid_len, r->cid_sessions);
+    if (o->resume)
+        printf(",\"resume\":true,\"resumed\":%" PRIu64, r->resumed);
     printf(",\"sessions\":%" PRIu32 ",\"window\":%" PRIu32 ",\"duration_s\":%" PRIu32
            ",\"elapsed_s\":%.3f",
            o->sessions, o->window, o->duration_s, (double)r->elapsed_us / 1e6);
@@ -96,6 +98,8 @@ static void report_text(const struct bench_opts *o, const struct bench_result *r
     if (o->cid)
         printf("\n  Connection ID %u bytes: negotiated by %" PRIu64 " sessions", (unsigned)o->cid_len,
                r->cid_sessions);
+    if (o->resume)
+        printf("\n  resumed (abbreviated handshakes): %" PRIu64, r->resumed);
     printf("\n  failures %" PRIu64 "  timeouts %" PRIu64 "  retransmits %" PRIu64
            "  errors %" PRIu64 "  setup failed %" PRIu64 "\n",
            r->failures, r->timeouts, r->retransmits, r->errors, r->setup_failed);

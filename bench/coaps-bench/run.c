@@ -299,6 +299,13 @@ static int setup_pki(struct bench_ctx *c)
     return 0;
 }
 
+/* --resume: the last session made, offered by the next handshakes. */
+static void keep_session(void *user, const coaps_dtls_session *s)
+{
+    struct bench_ctx *c = user;
+    c->resume = *s;
+}
+
 static int setup_dtls(struct bench_ctx *c)
 {
     coaps_dtls_config *d = &c->dtls;
@@ -319,6 +326,13 @@ static int setup_dtls(struct bench_ctx *c)
     d->handshake_timeout_ms = BENCH_HANDSHAKE_TIMEOUT_MS;
     d->cid = c->o->cid;
     d->cid_len = c->o->cid_len;
+    if (c->o->resume) {
+        /* the first handshake is full; each session made is offered next
+         * (its version is 0 until then: not offered) */
+        d->session_store = keep_session;
+        d->session_user = c;
+        d->resume = &c->resume;
+    }
     if (coaps_dtls_config_check(d) != COAPS_OK) {
         fprintf(stderr, BENCH_PROG ": DTLS configuration refused (identity, key, suite or "
                         "certificates)\n");

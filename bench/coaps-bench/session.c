@@ -390,6 +390,8 @@ static void on_dtls(struct bench_ctx *c, struct bench_session *s, uint8_t *dgram
     if (s->state == SESS_HANDSHAKING && ds == COAPS_DTLS_ESTABLISHED) {
         if (coaps_dtls_cid_negotiated(&s->conn))
             c->r->cid_sessions++;
+        if (coaps_dtls_resumed(&s->conn))
+            c->r->resumed++;
         run_on_established(c, s);
         if (s->epoch != epoch || s->state == SESS_CLOSED)
             return;

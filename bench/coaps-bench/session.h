@@ -65,6 +65,7 @@ struct bench_ctx {
     coaps_peer peer;
     coaps_dtls_config dtls;
     coaps_dtls_pki *pki; /* ECDHE_ECDSA: the trusted CA or pinned keys */
+    coaps_dtls_session resume; /* --resume: the last session made */
     uint16_t suites[1];
     /* --path split into Uri-Path segments (RFC 7252 6.4 step 8) */
     char path_buf[BENCH_PATH_MAX + 1];
