@@ -9,27 +9,26 @@
 _Static_assert(DTLS_COOKIE_LEN <= 32, "HMAC-SHA256 gives 32 bytes; GnuTLS takes <= 32");
 
 /* Domain separation: this HMAC key is used for nothing else, but the label
- * makes the input self-describing should the format ever change. */
-static const char cookie_label[] = "coaps dtls cookie v1";
+ * makes the input self-describing. v2: session_id is no longer an input
+ * (cookie.h says why). */
+static const char cookie_label[] = "coaps dtls cookie v2";
 
 /* HMAC-SHA256(secret, label || transport || addr_len || addr || version ||
- * random || len8(session_id) || len16(cipher_suites) ||
- * len8(compression_methods)), every variable field length-prefixed so no two
- * different inputs give the same byte string. */
+ * random || len16(cipher_suites) || len8(compression_methods)), every
+ * variable field length-prefixed so no two different inputs give the same
+ * byte string. session_id is left out on purpose (cookie.h). */
 static coaps_status cookie_mac(const struct crypto_hmac_key *key, const coaps_peer *peer,
                                const struct dtls_client_hello *ch, uint8_t out[DTLS_COOKIE_LEN])
 {
     ENSURE(peer->addr_len <= COAPS_PEER_ADDR_MAX && ch->random != NULL, COAPS_E_INVALID);
-    ENSURE(ch->session_id.len <= DTLS_SESSION_ID_MAX && ch->cipher_suites.len <= 0xffff &&
-               ch->compression_methods.len <= 0xff,
+    ENSURE(ch->cipher_suites.len <= 0xffff && ch->compression_methods.len <= 0xff,
            COAPS_E_INVALID);
-    uint8_t head[2 + 2 + DTLS_RANDOM_LEN + 1], cs_len[2], cm_len[1];
+    uint8_t head[2 + 2 + DTLS_RANDOM_LEN], cs_len[2], cm_len[1];
     struct wire_wr w = wire_wr_init(head, sizeof head);
     TRY(wire_wr_u8(&w, peer->transport));
     TRY(wire_wr_u8(&w, peer->addr_len));
     TRY(wire_wr_u16(&w, ch->client_version));
     TRY(wire_wr_bytes(&w, ch->random, DTLS_RANDOM_LEN));
-    TRY(wire_wr_u8(&w, (uint8_t)ch->session_id.len));
     w = wire_wr_init(cs_len, sizeof cs_len);
     TRY(wire_wr_u16(&w, (uint16_t)ch->cipher_suites.len));
     cm_len[0] = (uint8_t)ch->compression_methods.len;
@@ -40,7 +39,6 @@ static coaps_status cookie_mac(const struct crypto_hmac_key *key, const coaps_pe
         {head, 2},
         {peer->addr, peer->addr_len},
         {head + 2, sizeof head - 2},
-        {ch->session_id.p, ch->session_id.len},
         {cs_len, sizeof cs_len},
         {ch->cipher_suites.p, ch->cipher_suites.len},
         {cm_len, sizeof cm_len},

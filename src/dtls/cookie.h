@@ -5,10 +5,20 @@
  * HelloVerifyRequest carrying
  *     cookie = HMAC-SHA256(secret, peer address || ClientHello fields)
  * truncated to DTLS_COOKIE_LEN bytes, and keeps no state for that client.
- * The fields covered are client_version, random, session_id, cipher_suites
- * and compression_methods - not the cookie itself, not message_seq, not the
- * extensions (RFC 6347 4.2.1: the cookie binds the client's address and
- * parameters; the second ClientHello repeats them). The secret rotates
+ * The fields covered are client_version, random, cipher_suites and
+ * compression_methods - not the cookie itself, not message_seq, not the
+ * extensions, and not session_id. RFC 6347 4.2.1 has the client repeat
+ * version, random, session_id, suites and compression in its second
+ * ClientHello (MUST) and the server bind them into the cookie (SHOULD).
+ * We leave session_id out, a knowing departure from that SHOULD: a client
+ * that offers a session ticket may put a session_id of its own choosing in
+ * its ClientHello (RFC 5077 3.4: the server echoes it to accept the
+ * ticket), and Mbed TLS 2.28 draws a fresh one for every ClientHello it
+ * writes, so a cookie over it never verifies and such a client loops on
+ * HelloVerifyRequest (test_dtls_mbedtls.sh, ticket_case). What the cookie
+ * is for still holds: it proves the address (the cookie's purpose in
+ * 4.2.1), and the random, 32 bytes the client drew, ties the second
+ * ClientHello to the first. The secret rotates
  * (dtls_cookie_rotate); cookies under the previous secret stay valid for
  * one more period so a client mid-exchange is not refused.
  *

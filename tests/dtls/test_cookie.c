@@ -27,12 +27,13 @@ static const uint8_t ch_body[] = {
     0xc0, 0xa8, 0x00, 0xff, 0x01, 0x00,
 };
 
-/* HMAC-SHA256(secret1, "coaps dtls cookie v1" || 01 || 10 || addr ||
- * fefd || random || 00 || 0004 c0a8 00ff || 01 00), computed independently
- * with python3's hmac module: pins the input format documented in cookie.c. */
+/* HMAC-SHA256(secret1, "coaps dtls cookie v2" || 01 || 10 || addr ||
+ * fefd || random || 0004 c0a8 00ff || 01 00), computed independently
+ * with python3's hmac module: pins the input format documented in cookie.c
+ * (no session_id: cookie.h). */
 static const uint8_t expected_cookie[32] = {
-    0xb7, 0xfa, 0x4d, 0xbe, 0xa7, 0x9a, 0x13, 0x9f, 0x7a, 0xdf, 0x77, 0xb5, 0xec, 0xbd, 0x18, 0x58,
-    0x16, 0x4e, 0xec, 0x6f, 0x4e, 0xef, 0x77, 0xdf, 0xba, 0x92, 0x60, 0xd7, 0x6c, 0x86, 0xdd, 0xa0};
+    0x00, 0xd4, 0x27, 0xbc, 0x0f, 0xbf, 0x78, 0x5d, 0xf3, 0x2d, 0xd2, 0xd7, 0xef, 0xb7, 0x43, 0x87,
+    0xcb, 0x2d, 0x03, 0x55, 0x9d, 0x08, 0x83, 0x0d, 0xbe, 0xe0, 0x22, 0xeb, 0x89, 0x17, 0x08, 0x61};
 
 /* A sockaddr_in-like address: family 2, port, 127.0.0.1, zero padding. */
 static coaps_peer peer_at(uint16_t port)
@@ -120,16 +121,64 @@ static void every_covered_field_changes_the_cookie(void **state)
     parse(b, sizeof b, &x);
     assert_int_equal(dtls_cookie_make(&c, &p, &x, k), COAPS_OK);
     assert_memory_not_equal(k, base, DTLS_COOKIE_LEN);
-    /* a session_id moves the suites: the length prefixes keep it distinct */
-    uint8_t s[sizeof ch_body + 2];
-    memcpy(s, ch_body, 34);
-    s[34] = 2;
-    s[35] = 0x00;
-    s[36] = 0x04;
-    memcpy(s + 37, ch_body + 35, sizeof ch_body - 35);
-    parse(s, sizeof s, &x);
-    assert_int_equal(dtls_cookie_make(&c, &p, &x, k), COAPS_OK);
-    assert_memory_not_equal(k, base, DTLS_COOKIE_LEN);
+    /* A session_id, which moves the suites, is no input (cookie.h):
+     * session_id_is_not_covered. */
+    dtls_cookie_clear(&c);
+}
+
+/* A ClientHello body like ch_body with a session_id of sid_len bytes, each
+ * sid_byte; returns its length. */
+static size_t with_session_id(uint8_t *out, size_t cap, uint8_t sid_len, uint8_t sid_byte)
+{
+    size_t n = sizeof ch_body + sid_len;
+    assert_true(n <= cap);
+    memcpy(out, ch_body, 34);
+    out[34] = sid_len;
+    memset(out + 35, sid_byte, sid_len);
+    memcpy(out + 35 + sid_len, ch_body + 35, sizeof ch_body - 35);
+    return n;
+}
+
+/* RFC 5077 3.4: a client offering a ticket may send a fresh session_id in
+ * every ClientHello (Mbed TLS 2.28 does), so the cookie must not cover it:
+ * any session_id, of any length, gives the same cookie, and the cookie
+ * made for one ClientHello verifies on another that differs only there. */
+static void session_id_is_not_covered(void **state)
+{
+    (void)state;
+    struct dtls_cookie_ctx c;
+    struct dtls_client_hello ch, x;
+    uint8_t base[DTLS_COOKIE_LEN], k[DTLS_COOKIE_LEN], b[sizeof ch_body + 32];
+    coaps_peer p = peer_at(5684);
+    assert_int_equal(dtls_cookie_init(&c, secret1, sizeof secret1, 0), COAPS_OK);
+    parse(ch_body, sizeof ch_body, &ch);
+    assert_int_equal(ch.session_id.len, 0);
+    assert_int_equal(dtls_cookie_make(&c, &p, &ch, base), COAPS_OK);
+    static const struct {
+        uint8_t len, byte;
+    } sids[] = {{1, 0x00}, {16, 0x5a}, {32, 0xa5}, {32, 0x3c}};
+    for (size_t i = 0; i < sizeof sids / sizeof sids[0]; i++) {
+        size_t n = with_session_id(b, sizeof b, sids[i].len, sids[i].byte);
+        parse(b, n, &x);
+        assert_int_equal(x.session_id.len, sids[i].len);
+        assert_int_equal(dtls_cookie_make(&c, &p, &x, k), COAPS_OK);
+        assert_memory_equal(k, base, DTLS_COOKIE_LEN);
+        x.cookie = (struct dtls_view){base, DTLS_COOKIE_LEN};
+        assert_int_equal(dtls_cookie_verify(&c, &p, &x), COAPS_OK);
+    }
+    /* ...but the other fields still count with any session_id: another
+     * random, another suite list, is refused. */
+    size_t n = with_session_id(b, sizeof b, 32, 0x3c);
+    b[2] ^= 0x01; /* first byte of the random */
+    parse(b, n, &x);
+    x.cookie = (struct dtls_view){base, DTLS_COOKIE_LEN};
+    assert_int_equal(dtls_cookie_verify(&c, &p, &x), COAPS_E_COOKIE);
+    n = with_session_id(b, sizeof b, 32, 0x3c);
+    b[35 + 32 + 5 + 2] ^= 0x01; /* first suite, after cookie <4> and the length */
+    parse(b, n, &x);
+    assert_int_equal(x.cipher_suites.p[0], 0xc1);
+    x.cookie = (struct dtls_view){base, DTLS_COOKIE_LEN};
+    assert_int_equal(dtls_cookie_verify(&c, &p, &x), COAPS_E_COOKIE);
     dtls_cookie_clear(&c);
 }
 
@@ -307,6 +356,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(known_answer_and_determinism),
         cmocka_unit_test(every_covered_field_changes_the_cookie),
+        cmocka_unit_test(session_id_is_not_covered),
         cmocka_unit_test(forged_or_missing_cookies_are_refused),
         cmocka_unit_test(rotation_keeps_previous_secret_for_one_period),
         cmocka_unit_test(bad_arguments),

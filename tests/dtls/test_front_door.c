@@ -5,7 +5,8 @@
  *     it (so the server cannot be used as an amplifier);
  *   - a flood of ClientHellos from many ports is answered with no memory
  *     kept: the heap does not grow;
- *   - forged, truncated and stale inputs never create a connection.
+ *   - forged, truncated and stale inputs never create a connection;
+ *   - a second ClientHello with a new session_id still opens (RFC 5077 3.4).
  * ClientHellos are the real ones OpenSSL and GnuTLS sent (tests/dtls/vectors).
  */
 #include <malloc.h>
@@ -204,6 +205,123 @@ static void only_the_right_cookie_opens(void **state)
     coaps_dtls_server_clear(&srv);
 }
 
+/* with_hello(ch, n, sid, sid_len, cookie, cookie_len, out): the
+ * ClientHello datagram ch (one record, one whole message) with its
+ * session_id and cookie replaced and every length fixed up; message_seq 1
+ * when a cookie is given (the client's second ClientHello). Returns the new
+ * length. */
+static size_t with_hello(const uint8_t *ch, size_t n, const uint8_t *sid, size_t sid_len,
+                         const uint8_t *cookie, size_t cookie_len, uint8_t *out, size_t cap)
+{
+    const size_t sid_at = 25 + 2 + 32; /* record 13, handshake 12, version, random */
+    size_t cookie_at = sid_at + 1 + ch[sid_at];
+    size_t rest_at = cookie_at + 1 + ch[cookie_at];
+    assert_true(rest_at < n);
+    size_t m = sid_at + 1 + sid_len + 1 + cookie_len + (n - rest_at);
+    assert_true(m <= cap && sid_len <= 32 && cookie_len <= 255);
+    memcpy(out, ch, sid_at);
+    size_t at = sid_at;
+    out[at++] = (uint8_t)sid_len;
+    if (sid_len > 0)
+        memcpy(out + at, sid, sid_len);
+    at += sid_len;
+    out[at++] = (uint8_t)cookie_len;
+    if (cookie_len > 0)
+        memcpy(out + at, cookie, cookie_len);
+    at += cookie_len;
+    memcpy(out + at, ch + rest_at, n - rest_at);
+    size_t body = m - 25;
+    out[11] = (uint8_t)((m - 13) >> 8); /* record length */
+    out[12] = (uint8_t)(m - 13);
+    for (int f = 14; f <= 22; f += 8) { /* handshake length, fragment_length */
+        out[f] = (uint8_t)(body >> 16);
+        out[f + 1] = (uint8_t)(body >> 8);
+        out[f + 2] = (uint8_t)body;
+    }
+    out[17] = 0; /* message_seq */
+    out[18] = cookie_len > 0;
+    return m;
+}
+
+/* A client that offers a session ticket may choose its session_id (RFC
+ * 5077 3.4), and Mbed TLS 2.28 draws a fresh one for every ClientHello, so
+ * the cookie leaves session_id out (cookie.h). A second ClientHello that
+ * differs from the first only in its session_id, carrying the cookie of
+ * the first's HelloVerifyRequest, opens the door (the client does not loop
+ * on HelloVerifyRequests); one that differs in its random or its
+ * cipher_suites does not. Over both captured ClientHellos. */
+static void session_id_may_change_after_hvr(void **state)
+{
+    (void)state;
+    coaps_dtls_config cfg;
+    coaps_dtls_server srv;
+    init_server(&srv, &cfg);
+    uint8_t sid1[32], sid2[32];
+    memset(sid1, 0x5a, sizeof sid1);
+    for (size_t i = 0; i < sizeof sid2; i++)
+        sid2[i] = (uint8_t)(0xa0 + i);
+    for (size_t i = 0; i < sizeof first_hellos / sizeof first_hellos[0]; i++) {
+        uint8_t ch[2048], ch1[2048], ch2[2048], out[512], cookie[32];
+        size_t n = load_vector(first_hellos[i], ch, sizeof ch);
+        coaps_peer peer;
+        peer_for_port(&peer, 7000 + (uint32_t)i);
+        size_t out_len = 0;
+        enum coaps_dtls_accept v;
+        /* 1: a ClientHello with a session_id and no cookie: an HVR. */
+        size_t n1 = with_hello(ch, n, sid1, sizeof sid1, NULL, 0, ch1, sizeof ch1);
+        assert_int_equal(coaps_dtls_server_accept(&srv, &peer, ch1, n1, 2000, out, sizeof out,
+                                                  &out_len, &v),
+                         COAPS_OK);
+        assert_int_equal(v, COAPS_DTLS_ACCEPT_SEND);
+        assert_int_equal(out[13], 3); /* HelloVerifyRequest */
+        size_t cookie_len = out[13 + 12 + 2];
+        assert_int_equal(cookie_len, sizeof cookie);
+        memcpy(cookie, &out[13 + 12 + 3], cookie_len);
+
+        /* 2: the same with a new session_id (and with none) and the cookie:
+         * accepted. */
+        size_t n2 = with_hello(ch, n, sid2, sizeof sid2, cookie, cookie_len, ch2, sizeof ch2);
+        assert_int_equal(coaps_dtls_server_accept(&srv, &peer, ch2, n2, 2100, out, sizeof out,
+                                                  &out_len, &v),
+                         COAPS_OK);
+        assert_int_equal(v, COAPS_DTLS_ACCEPT_NEW);
+        n2 = with_hello(ch, n, NULL, 0, cookie, cookie_len, ch2, sizeof ch2);
+        assert_int_equal(coaps_dtls_server_accept(&srv, &peer, ch2, n2, 2100, out, sizeof out,
+                                                  &out_len, &v),
+                         COAPS_OK);
+        assert_int_equal(v, COAPS_DTLS_ACCEPT_NEW);
+
+        /* 3: another random with the cookie: a fresh HVR, no connection. */
+        n2 = with_hello(ch, n, sid2, sizeof sid2, cookie, cookie_len, ch2, sizeof ch2);
+        ch2[25 + 2] ^= 0x01; /* first byte of the random */
+        assert_int_equal(coaps_dtls_server_accept(&srv, &peer, ch2, n2, 2100, out, sizeof out,
+                                                  &out_len, &v),
+                         COAPS_OK);
+        assert_int_equal(v, COAPS_DTLS_ACCEPT_SEND);
+        assert_int_equal(out[13], 3);
+
+        /* 4: another cipher_suites list with the cookie: the same. */
+        n2 = with_hello(ch, n, sid2, sizeof sid2, cookie, cookie_len, ch2, sizeof ch2);
+        size_t suites_at = 25 + 2 + 32 + 1 + sizeof sid2 + 1 + cookie_len;
+        size_t suites_len = (size_t)ch2[suites_at] << 8 | ch2[suites_at + 1];
+        assert_true(suites_len >= 4);
+        ch2[suites_at + 2 + suites_len - 1] ^= 0x01; /* the last suite's low byte */
+        assert_int_equal(coaps_dtls_server_accept(&srv, &peer, ch2, n2, 2100, out, sizeof out,
+                                                  &out_len, &v),
+                         COAPS_OK);
+        assert_int_equal(v, COAPS_DTLS_ACCEPT_SEND);
+        assert_int_equal(out[13], 3);
+        /* ...and the unchanged one still opens: the refusals were the
+         * changes, not the cookie. */
+        n2 = with_hello(ch, n, sid2, sizeof sid2, cookie, cookie_len, ch2, sizeof ch2);
+        assert_int_equal(coaps_dtls_server_accept(&srv, &peer, ch2, n2, 2100, out, sizeof out,
+                                                  &out_len, &v),
+                         COAPS_OK);
+        assert_int_equal(v, COAPS_DTLS_ACCEPT_NEW);
+    }
+    coaps_dtls_server_clear(&srv);
+}
+
 /* Every truncation of a ClientHello datagram, and garbage, is dropped or
  * answered statelessly; nothing crashes and no connection is made. */
 static void truncations_never_open(void **state)
@@ -247,6 +365,7 @@ int main(void)
         cmocka_unit_test(hvr_never_larger_than_client_hello),
         cmocka_unit_test(flood_keeps_no_state),
         cmocka_unit_test(only_the_right_cookie_opens),
+        cmocka_unit_test(session_id_may_change_after_hvr),
         cmocka_unit_test(truncations_never_open),
         cmocka_unit_test(client_hello_hash_ignores_record_seq),
     };

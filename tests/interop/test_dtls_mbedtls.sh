@@ -11,7 +11,10 @@
 # - certificate flights in fragments (RFC 6347 4.2.3) through a relay that
 #   drops every datagram over MTU 256, then 150, each way: both peers must
 #   cut theirs to fit (the certificates alone are ~490 bytes);
-# - refusals: wrong PSK, untrusted CA, wrong name, no client certificate.
+# - refusals: wrong PSK, untrusted CA, wrong name, no client certificate;
+# - a client offering a session ticket (RFC 5077) that our server ignores:
+#   ssl_client2 of 3.6 and of 2.28 (scripts/install-mbedtls2), whose
+#   ClientHellos then differ in session_id before and after the cookie.
 # ssl_client2 sends an HTTP-like request and prints what it reads back; our
 # echo server returns it. ssl_server2 prints the request and answers with
 # "HTTP/1.0 200 OK ... Successful connection using: SUITE".
@@ -19,10 +22,13 @@
 
 MBEDTLS=$(bash "$COAPS_SOURCE_DIR/scripts/install-mbedtls" --prefix) ||
     { echo "FAIL: Mbed TLS 3.6 is not built: run scripts/install-deps (make check does)"; exit 1; }
+MBEDTLS2=$(bash "$COAPS_SOURCE_DIR/scripts/install-mbedtls2" --prefix) ||
+    { echo "FAIL: Mbed TLS 2.28's peers are not built: run scripts/install-deps (make check does)"; exit 1; }
 SSL_CLIENT=$MBEDTLS/bin/ssl_client2
 SSL_SERVER=$MBEDTLS/bin/ssl_server2
+SSL_CLIENT_228=$MBEDTLS2/bin/ssl_client2
 RELAY=$BUILD/relay
-for b in "$SSL_CLIENT" "$SSL_SERVER" "$RELAY" "$BUILD/coaps-server" "$BUILD/coaps-client"; do
+for b in "$SSL_CLIENT" "$SSL_SERVER" "$SSL_CLIENT_228" "$RELAY" "$BUILD/coaps-server" "$BUILD/coaps-client"; do
     [ -x "$b" ] || { echo "FAIL: $b not built"; exit 1; }
 done
 
@@ -237,6 +243,75 @@ coaps_client_case() {
     stop_pid "$MS_PID"
 }
 
+# ssl_client2 offering a session ticket -> dtls-echo server. The ticket is
+# ssl_server2's (RFC 5077): ssl_client2 connects through a relay to it,
+# gets a ticket and closes; while it waits reco_delay (3 s) the relay is
+# restarted on the same port towards our server, so the client's
+# reconnection offers the ticket to us (our server was up before; only the
+# relay's restart must fit in the delay). We do not resume: we ignore the
+# extension and do a full handshake (our ServerHello's empty session_id
+# tells the client so). With a ticket, Mbed TLS 2.28 writes a fresh
+# session_id into every ClientHello, the one after our HelloVerifyRequest
+# too (RFC 5077 3.4 lets it pick one; RFC 6347 4.2.1 would have it repeat
+# it), so a cookie over session_id made it loop on HelloVerifyRequests
+# (src/dtls/cookie.h); 3.6 repeats it. Checked in the client's debug output
+# (level 3; line-buffered by stdbuf, to tell when the first session is
+# over; kept to 8 MiB by ulimit, as that loop writes hundreds): after the
+# reconnection, the ticket was sent, at most two HelloVerifyRequests came,
+# and the request came back. $1 name, $2 ssl_client2, $3 its reco_delay
+# for 3 s (3.6: ms; 2.28: s).
+ticket_case() {
+    local name=$1 client=$2 delay=$3 suite=TLS_PSK_WITH_AES_128_CCM_8 port eport rport pid
+    local rpid mpid rc page="/ticket/$name" reco="$WORK/mc.reco" hvrs i
+    port=$(free_port)
+    start_mbed_server "$port" "${MBED_PSK[@]}" tickets=1 force_ciphersuite="$(mbed_name "$suite")" ||
+        { fail "ticket $name: ssl_server2 did not start"; stop_pid "$MS_PID"; return; }
+    eport=$(free_port)
+    timeout 40 "$ECHO_BIN" -s -A 127.0.0.1 -p "$eport" --psk "$PSK_ID:0x$PSK_HEX" --hint "$HINT" \
+        --ciphers "$suite" 2>"$WORK/s.err" &
+    pid=$!
+    PIDS+=("$pid")
+    wait_udp "$eport" || { fail "ticket $name: dtls-echo did not start"; stop_pid "$pid"; stop_pid "$MS_PID"; return; }
+    rport=$(free_port)
+    timeout 40 "$RELAY" -l "$rport" -s "127.0.0.1:$port" 2>/dev/null &
+    rpid=$!
+    PIDS+=("$rpid")
+    wait_udp "$rport" || { fail "ticket $name: relay did not start"; stop_pid "$rpid"; stop_pid "$pid"; stop_pid "$MS_PID"; return; }
+    (ulimit -f 8192 # KiB: 8 MiB
+     exec timeout 30 stdbuf -oL "$client" "${MBED[@]}" server_port="$rport" "${MBED_PSK[@]}" \
+        tickets=1 reconnect=1 reco_delay="$delay" request_page="$page" read_timeout=5000 \
+        debug_level=3 >"$WORK/mc.out" 2>&1) &
+    mpid=$!
+    PIDS+=("$mpid")
+    for i in $(seq 100); do
+        grep -q "Closing the connection" "$WORK/mc.out" && break
+        sleep 0.1
+    done
+    stop_pid "$rpid"
+    stop_pid "$MS_PID"
+    grep -q "Closing the connection" "$WORK/mc.out" ||
+        { fail "ticket $name: no first session with ssl_server2"; show "$WORK/mc.out" "$WORK/ms.out"; stop_pid "$mpid"; stop_pid "$pid"; return; }
+    timeout 40 "$RELAY" -l "$rport" -s "127.0.0.1:$eport" 2>/dev/null &
+    rpid=$!
+    PIDS+=("$rpid")
+    wait_udp "$rport" || { fail "ticket $name: relay did not restart"; stop_pid "$rpid"; stop_pid "$pid"; stop_pid "$mpid"; return; }
+    wait "$mpid"
+    rc=$?
+    sed -n '/Reconnecting with saved session/,$p' "$WORK/mc.out" >"$reco"
+    hvrs=$(grep -c "received hello verify request" "$reco")
+    if [ "$rc" -eq 0 ] && grep -q "sending session ticket of length" "$reco" && [ "$hvrs" -ge 1 ] &&
+        [ "$hvrs" -le 2 ] && sed -n '/Read from server/,$p' "$reco" | grep -qF "GET $page HTTP/1.0" &&
+        grep -q "established, $suite" "$WORK/s.err"; then
+        pass "ssl_client2 ($name) offering a ticket -> dtls-echo server: ticket ignored, full handshake after $hvrs HelloVerifyRequest(s)"
+    else
+        fail "ticket $name: rc=$rc, $hvrs HelloVerifyRequests after the reconnection"
+        grep -v "^ssl_\|^[a-z_0-9]*\.c:" "$reco" | tail -n 40
+        show "$WORK/s.err"
+    fi
+    stop_pid "$rpid"
+    stop_pid "$pid"
+}
+
 # Refusals, our client -> ssl_server2. $1 what, $2 ssl_server2's auth, $3
 # the reason expected in our stderr, $4 the one in ssl_server2's output,
 # then our client's flags.
@@ -310,7 +385,11 @@ for mtu in 256 150; do
     server_case TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 mutual "$mtu"
 done
 
-# 5. Refusals. Mbed TLS answers a Finished under the wrong key with
+# 5. A client that offers a session ticket, of 3.6 and of 2.28.
+ticket_case mbedtls-3.6 "$SSL_CLIENT" 3000
+ticket_case mbedtls-2.28 "$SSL_CLIENT_228" 3
+
+# 6. Refusals. Mbed TLS answers a Finished under the wrong key with
 # bad_record_mac; it sends no alert when a required client certificate is
 # missing, so our client then gives up after its --timeout.
 client_refused "wrong PSK" psk "alert received: bad_record_mac" \
