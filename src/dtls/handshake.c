@@ -497,10 +497,13 @@ static const struct dtls_suite *server_pick_suite(struct conn *c,
     return NULL;
 }
 
+/* The server's messages are built where they are kept, at the flight's
+ * tail (conn_flight_tail), not in stack scratch: a device's stack then
+ * holds the extensions only (its high-water mark is tested). */
 coaps_status conn_hs_server_hello(struct conn *c, const struct dtls_client_hello *ch)
 {
     struct conn_hs *hs = c->hs;
-    uint8_t exts[HS_EXTS_MAX], body[HS_BODY_MAX];
+    uint8_t exts[HS_EXTS_MAX];
     struct wire_wr ew = wire_wr_init(exts, sizeof(exts));
     if (hs->ems)
         TRY(dtls_ext_write_empty(&ew, DTLS_EXT_EXTENDED_MASTER_SECRET));
@@ -520,25 +523,23 @@ coaps_status conn_hs_server_hello(struct conn *c, const struct dtls_client_hello
         .has_extensions = ew.off > 0,
         .extensions = {exts, ew.off},
     };
-    struct wire_wr w = wire_wr_init(body, sizeof(body));
     conn_flight_reset(hs);
+    struct wire_wr w = conn_flight_tail(hs);
     TRY(dtls_server_hello_write(&w, &sh));
-    return conn_hs_send_msg(c, DTLS_HS_SERVER_HELLO, 0, body, w.off);
+    return conn_hs_send_msg(c, DTLS_HS_SERVER_HELLO, 0, w.buf, w.off);
 }
 
 static coaps_status server_flight(struct conn *c, const struct dtls_client_hello *ch,
                                   uint64_t now_ms)
 {
-    uint8_t body[HS_BODY_MAX];
-    struct wire_wr w;
     TRY(conn_hs_server_hello(c, ch));
     if (c->suite->kx == DTLS_KX_ECDHE_ECDSA)
         TRY(conn_cert_server_flight(c));
     else if (c->cfg->psk_hint_len) { /* RFC 4279 2: SKE only to carry a hint */
         struct dtls_ske_psk ske = {{c->cfg->psk_hint, c->cfg->psk_hint_len}};
-        w = wire_wr_init(body, sizeof(body));
+        struct wire_wr w = conn_flight_tail(c->hs);
         TRY(dtls_ske_psk_write(&w, &ske));
-        TRY(conn_hs_send_msg(c, DTLS_HS_SERVER_KEY_EXCHANGE, 0, body, w.off));
+        TRY(conn_hs_send_msg(c, DTLS_HS_SERVER_KEY_EXCHANGE, 0, w.buf, w.off));
     }
     TRY(conn_hs_send_msg(c, DTLS_HS_SERVER_HELLO_DONE, 0, NULL, 0));
     conn_hs_flight_go(c, now_ms);
