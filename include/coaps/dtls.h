@@ -530,9 +530,10 @@ COAPS_API coaps_status coaps_dtls_key_digest(const coaps_dtls_conn *conn, uint8_
  * handshake, the one we will ask for). Returns its length and points *cid
  * at it; 0 when the config asks for none. */
 COAPS_API size_t coaps_dtls_own_cid(const coaps_dtls_conn *conn, const uint8_t **cid);
-/* Replace our CID (len must be the config's cid_len) before the hello that
- * carries it: a server's edge calls it after init, before the first input,
- * to keep CIDs unique in its table. COAPS_E_STATE later. */
+/* Server: replace our CID (len must be the config's cid_len) after init,
+ * before the first input, to keep CIDs unique in the edge's table.
+ * COAPS_E_STATE later, and for a client (its CID left in the ClientHello
+ * that init sent). */
 COAPS_API coaps_status coaps_dtls_set_own_cid(coaps_dtls_conn *conn, const uint8_t *cid,
                                               size_t len);
 /* True once a CID was negotiated (both hellos carried connection_id). */

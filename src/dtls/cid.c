@@ -34,9 +34,10 @@ coaps_status conn_cid_init(struct conn *c)
 coaps_status conn_cid_set_own(struct conn *c, const uint8_t *cid, size_t len)
 {
     ENSURE(c->cfg->cid && len == c->cfg->cid_len && (cid || len == 0), COAPS_E_INVALID);
-    ENSURE(c->hs && (c->role == COAPS_DTLS_SERVER ? c->hs->state == HS_S_WAIT_CH
-                                                   : c->hs->state == HS_C_WAIT_HVR_OR_SH),
-           COAPS_E_STATE);
+    /* Only a server, before the ClientHello: a client's CID went out in
+     * the ClientHello its init sent, and a retransmission of that flight
+     * would still carry the old one. */
+    ENSURE(c->role == COAPS_DTLS_SERVER && c->hs && c->hs->state == HS_S_WAIT_CH, COAPS_E_STATE);
     if (len)
         memcpy(c->cid.own, cid, len);
     return COAPS_OK;

@@ -283,6 +283,14 @@ static void prefix_and_set_own(void **state)
     assert_memory_equal(cid, mine, 6);
     coaps_dtls_conn_clear(&n->sv);
     h_free(n);
+
+    /* a client's CID already went out with its ClientHello */
+    n = h_new(69);
+    n->ccfg.cid = true;
+    n->ccfg.cid_len = 6;
+    assert_int_equal(h_start(n), COAPS_OK);
+    assert_int_equal(coaps_dtls_set_own_cid(&n->cl, mine, 6), COAPS_E_STATE);
+    h_free(n);
 }
 
 int main(void)
