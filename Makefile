@@ -15,6 +15,8 @@ RELEASE_DIR ?= build/release-$(CRYPTO)
 endif
 CHECK_DIR   ?= build/check
 CHECK_PSA_DIR ?= build/check-psa
+# both suites in one ctest run (cmake/CoapsTests.cmake: locks per backend)
+CHECK_ALL_DIR ?= build/check-all
 SERVER_ARGS ?=
 FIRMWARE_DIR ?= build/firmware
 FIRMWARE_PKI_DIR ?= build/firmware-pki
@@ -47,13 +49,17 @@ build-check-psa: deps
 	      -DCOAPS_SANITIZE=ON -DCOAPS_FUZZ=ON -DCOAPS_CRYPTO=psa
 	cmake --build $(CHECK_PSA_DIR) -j $(JOBS)
 
-# The whole suite runs once per crypto backend. The release builds (gcc, as
-# `make run` uses) are part of check so that a warning only gcc sees cannot
-# break `make run` on either backend.
+# The whole suite runs once per crypto backend, the two in one ctest run
+# (build/check-all holds only a CTestTestfile naming both trees), so that
+# the two suites' scripted tests overlap. The release builds (gcc, as `make
+# run` uses) are part of check so that a warning only gcc sees cannot break
+# `make run` on either backend.
 check: build build-check build-check-psa firmware
 	$(MAKE) build CRYPTO=psa
-	ctest --test-dir $(CHECK_DIR) --output-on-failure -j $(JOBS)
-	ctest --test-dir $(CHECK_PSA_DIR) --output-on-failure -j $(JOBS)
+	@mkdir -p $(CHECK_ALL_DIR)
+	@printf 'subdirs("%s" "%s")\n' "$(abspath $(CHECK_DIR))" "$(abspath $(CHECK_PSA_DIR))" \
+	    > $(CHECK_ALL_DIR)/CTestTestfile.cmake
+	ctest --test-dir $(CHECK_ALL_DIR) --output-on-failure -j $(JOBS)
 
 # The light as bare-metal RISC-V firmware for QEMU's virt board, cross-built
 # in its own CMake tree (docs/firmware.md), twice: the PSK light (the
