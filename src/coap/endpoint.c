@@ -208,19 +208,17 @@ coaps_status coaps_coap_endpoint_init(void *mem, size_t mem_len, const coaps_coa
 
 /* ---- output queue -------------------------------------------------------- */
 
-coaps_status coap_outq_push(coaps_coap_endpoint *ep, const coaps_peer *to, const uint8_t *d,
-                            size_t len)
+void coap_outq_push(coaps_coap_endpoint *ep, const coaps_peer *to, const uint8_t *d, size_t len)
 {
     if (ep->outq_count == ep->cfg.outq_entries || len > ep->cfg.max_message_size) {
         ep->stats.tx_dropped++;
-        return COAPS_E_FULL;
+        return;
     }
     size_t i = (ep->outq_head + ep->outq_count) % ep->cfg.outq_entries;
     ep->outq[i].peer = *to;
     ep->outq[i].len = (uint16_t)len;
     memcpy(ep->outq[i].buf, d, len);
     ep->outq_count++;
-    return COAPS_OK;
 }
 
 coaps_status coap_send_msg(coaps_coap_endpoint *ep, const coaps_peer *to,
@@ -228,17 +226,20 @@ coaps_status coap_send_msg(coaps_coap_endpoint *ep, const coaps_peer *to,
 {
     size_t len;
     TRY(coaps_coap_msg_encode(m, ep->scratch, ep->cfg.max_message_size, &len));
-    return coap_outq_push(ep, to, ep->scratch, len);
+    coap_outq_push(ep, to, ep->scratch, len);
+    return COAPS_OK;
 }
 
-coaps_status coap_send_empty(coaps_coap_endpoint *ep, const coaps_peer *to, uint8_t type,
-                             uint16_t mid)
+void coap_send_empty(coaps_coap_endpoint *ep, const coaps_peer *to, uint8_t type, uint16_t mid)
 {
     coaps_coap_msg m;
     coaps_coap_msg_init(&m, type, COAPS_COAP_EMPTY, mid);
     if (type == COAPS_COAP_RST)
         ep->stats.tx_rst++;
-    return coap_send_msg(ep, to, &m);
+    /* 4 bytes: they encode in any max_message_size; were that ever not
+     * so, it would be a drop like any other */
+    if (coap_send_msg(ep, to, &m) != COAPS_OK)
+        ep->stats.tx_dropped++;
 }
 
 coaps_status coaps_coap_output(coaps_coap_endpoint *ep, coaps_peer *to, uint8_t *buf,

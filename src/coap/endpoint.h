@@ -241,14 +241,18 @@ struct coaps_coap_endpoint {
 /* --- endpoint.c --- */
 uint32_t coap_random(coaps_coap_endpoint *ep);
 uint16_t coap_new_mid(coaps_coap_endpoint *ep);
-/* Queue a datagram (copied). COAPS_E_FULL counts a tx drop. */
-coaps_status coap_outq_push(coaps_coap_endpoint *ep, const coaps_peer *to, const uint8_t *d,
-                            size_t len);
-/* Encode m into the scratch buffer and queue it. */
+/* Queue a datagram (copied). Sending is fire and forget, as on the wire:
+ * a datagram that finds the queue full (or is too large) is counted in
+ * tx_dropped and lost like one lost in the network; RFC 7252's
+ * retransmissions (ours for a CON exchange, the peer's for its request)
+ * recover it. So callers have nothing to decide, and nothing is returned. */
+void coap_outq_push(coaps_coap_endpoint *ep, const coaps_peer *to, const uint8_t *d, size_t len);
+/* Encode m into the scratch buffer and queue it (coap_outq_push). Fails
+ * only when m does not encode in max_message_size. */
 coaps_status coap_send_msg(coaps_coap_endpoint *ep, const coaps_peer *to,
                            const coaps_coap_msg *m);
-coaps_status coap_send_empty(coaps_coap_endpoint *ep, const coaps_peer *to, uint8_t type,
-                             uint16_t mid);
+/* An empty ACK or RST (always encodes), queued as coap_outq_push. */
+void coap_send_empty(coaps_coap_endpoint *ep, const coaps_peer *to, uint8_t type, uint16_t mid);
 
 /* --- dedup.c --- */
 void coap_dedup_init(coaps_coap_endpoint *ep);
@@ -271,9 +275,9 @@ void coap_dedup_move_peer(coaps_coap_endpoint *ep, const coaps_peer *from, const
 /* --- exchange.c --- */
 struct coap_exchange *coap_xchg_alloc(coaps_coap_endpoint *ep, uint8_t kind);
 void coap_xchg_free(coaps_coap_endpoint *ep, struct coap_exchange *x);
-/* Send x->buf now; CON gets the RFC 7252 4.2 initial timeout. */
-coaps_status coap_xchg_transmit(coaps_coap_endpoint *ep, struct coap_exchange *x,
-                                uint64_t now_ms);
+/* Send x->buf now (queued as coap_outq_push); CON gets the RFC 7252 4.2
+ * initial timeout, so a first copy dropped at a full queue goes again. */
+void coap_xchg_transmit(coaps_coap_endpoint *ep, struct coap_exchange *x, uint64_t now_ms);
 struct coap_exchange *coap_xchg_by_mid(coaps_coap_endpoint *ep, const coaps_peer *p,
                                        uint16_t mid);
 /* Retransmit or give up (RFC 7252 4.2); called from tick for due x.

@@ -52,8 +52,7 @@ static uint32_t initial_timeout(coaps_coap_endpoint *ep)
     return (uint32_t)(base + coap_random(ep) % (span + 1));
 }
 
-coaps_status coap_xchg_transmit(coaps_coap_endpoint *ep, struct coap_exchange *x,
-                                uint64_t now_ms)
+void coap_xchg_transmit(coaps_coap_endpoint *ep, struct coap_exchange *x, uint64_t now_ms)
 {
     x->retransmits = 0;
     if (x->con) {
@@ -64,7 +63,7 @@ coaps_status coap_xchg_transmit(coaps_coap_endpoint *ep, struct coap_exchange *x
         x->state = COAP_XS_WAIT_RESP;
         x->deadline_ms = now_ms + ep->cfg.response_timeout_ms;
     }
-    return coap_outq_push(ep, &x->peer, x->buf, x->len);
+    coap_outq_push(ep, &x->peer, x->buf, x->len);
 }
 
 struct coap_exchange *coap_xchg_by_mid(coaps_coap_endpoint *ep, const coaps_peer *p,

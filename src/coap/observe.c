@@ -222,10 +222,13 @@ static coaps_status send_con(coaps_coap_endpoint *ep, struct coap_observer *o, c
     o->xchg = coap_xchg_index(ep, x);
     o->non_count = 0;
     o->last_con_ms = now_ms;
-    if (!replace)
-        return coap_xchg_transmit(ep, x, now_ms);
+    if (!replace) {
+        coap_xchg_transmit(ep, x, now_ms);
+        return COAPS_OK;
+    }
     x->deadline_ms = now_ms + x->timeout_ms;
-    return coap_outq_push(ep, &x->peer, x->buf, x->len);
+    coap_outq_push(ep, &x->peer, x->buf, x->len);
+    return COAPS_OK;
 }
 
 static void notify_one(coaps_coap_endpoint *ep, struct coap_observer *o, uint64_t now_ms)
@@ -259,7 +262,8 @@ static void notify_one(coaps_coap_endpoint *ep, struct coap_observer *o, uint64_
     }
     m.type = COAPS_COAP_NON;
     o->non_count++;
-    coap_send_msg(ep, &o->peer, &m);
+    if (coap_send_msg(ep, &o->peer, &m) != COAPS_OK)
+        ep->stats.tx_dropped++; /* built above within max_message_size: not expected */
     /* RFC 7641 4.2: an error notification ends the observation. */
     if (!ok)
         coap_observer_remove(ep, o);

@@ -359,33 +359,50 @@ static void send_reply(const struct reply_ctx *c, coaps_coap_msg *m)
     if (coaps_coap_msg_encode(m, ep->scratch, ep->cfg.max_message_size, &len) != COAPS_OK) {
         /* options did not fit: answer 5.00 without them */
         coaps_coap_msg_init(m, m->type, COAPS_COAP_INTERNAL_SERVER_ERROR, m->mid);
-        coaps_coap_msg_set_token(m, c->req->token, c->req->token_len);
-        if (coaps_coap_msg_encode(m, ep->scratch, ep->cfg.max_message_size, &len) != COAPS_OK)
+        if (coaps_coap_msg_set_token(m, c->req->token, c->req->token_len) != COAPS_OK ||
+            coaps_coap_msg_encode(m, ep->scratch, ep->cfg.max_message_size, &len) != COAPS_OK) {
+            ep->stats.tx_dropped++;
             return;
+        }
     }
     if (c->req->type == COAPS_COAP_CON)
         coap_dedup_set_reply(ep, c->dd, ep->scratch, len, c->now_ms);
     coap_outq_push(ep, c->from, ep->scratch, len);
 }
 
+/* A reply with the request's token. The token came parsed (at most 8
+ * bytes) and one option fits any fresh message, so the steps below cannot
+ * fail; were one ever to, no answer (counted) beats one the client would
+ * misread. */
+static void reply_init(const struct reply_ctx *c, coaps_coap_msg *m, uint8_t code)
+{
+    coaps_coap_msg_init(m, COAPS_COAP_ACK, code, c->req->mid);
+}
+
+static void reply_or_drop(const struct reply_ctx *c, coaps_coap_msg *m, coaps_status built)
+{
+    if (built == COAPS_OK)
+        built = coaps_coap_msg_set_token(m, c->req->token, c->req->token_len);
+    if (built != COAPS_OK) {
+        c->ep->stats.tx_dropped++;
+        return;
+    }
+    send_reply(c, m);
+}
+
 /* An error or bare response: code, and optionally one uint option. */
 static void reply_code(const struct reply_ctx *c, uint8_t code, uint16_t opt, uint32_t val)
 {
     coaps_coap_msg m;
-    coaps_coap_msg_init(&m, COAPS_COAP_ACK, code, c->req->mid);
-    coaps_coap_msg_set_token(&m, c->req->token, c->req->token_len);
-    if (opt)
-        coaps_coap_msg_add_uint(&m, opt, val);
-    send_reply(c, &m);
+    reply_init(c, &m, code);
+    reply_or_drop(c, &m, opt ? coaps_coap_msg_add_uint(&m, opt, val) : COAPS_OK);
 }
 
 static void reply_block1(const struct reply_ctx *c, uint8_t code, const coaps_coap_block *b)
 {
     coaps_coap_msg m;
-    coaps_coap_msg_init(&m, COAPS_COAP_ACK, code, c->req->mid);
-    coaps_coap_msg_set_token(&m, c->req->token, c->req->token_len);
-    coaps_coap_msg_add_block(&m, COAPS_COAP_OPT_BLOCK1, b);
-    send_reply(c, &m);
+    reply_init(c, &m, code);
+    reply_or_drop(c, &m, coaps_coap_msg_add_block(&m, COAPS_COAP_OPT_BLOCK1, b));
 }
 
 /* RFC 7252 5.4.1: 4.02 SHOULD carry a diagnostic payload naming the
@@ -403,11 +420,10 @@ static void reply_bad_option(const struct reply_ctx *c, uint16_t number)
     while (k)
         diag[n++] = digits[--k];
     coaps_coap_msg m;
-    coaps_coap_msg_init(&m, COAPS_COAP_ACK, COAPS_COAP_BAD_OPTION, c->req->mid);
-    coaps_coap_msg_set_token(&m, c->req->token, c->req->token_len);
+    reply_init(c, &m, COAPS_COAP_BAD_OPTION);
     m.payload = (const uint8_t *)diag;
     m.payload_len = n;
-    send_reply(c, &m);
+    reply_or_drop(c, &m, COAPS_OK);
 }
 
 /* RFC 7252 5.4.1: a NON with an unrecognised critical option MUST be
@@ -598,7 +614,8 @@ coaps_status coaps_coap_deferred_respond(coaps_coap_endpoint *ep, const coaps_co
     x->len = (uint16_t)len;
     x->token_len = d->token_len;
     memcpy(x->token, d->token, d->token_len);
-    return coap_xchg_transmit(ep, x, now_ms);
+    coap_xchg_transmit(ep, x, now_ms);
+    return COAPS_OK;
 }
 
 /* ---- the request path ---------------------------------------------------- */
@@ -663,8 +680,11 @@ static void run_handler(const struct reply_ctx *c, struct coaps_coap_resource *r
         return;
     }
     coaps_coap_block b;
-    if (body && coaps_coap_msg_get_block(c->req, COAPS_COAP_OPT_BLOCK1, &b) == COAPS_OK)
-        coaps_coap_msg_add_block(&m, COAPS_COAP_OPT_BLOCK1, &b); /* RFC 7959 2.3 echo */
+    if (body && coaps_coap_msg_get_block(c->req, COAPS_COAP_OPT_BLOCK1, &b) == COAPS_OK &&
+        coaps_coap_msg_add_block(&m, COAPS_COAP_OPT_BLOCK1, &b) != COAPS_OK) { /* RFC 7959 2.3 */
+        reply_code(c, COAPS_COAP_INTERNAL_SERVER_ERROR, 0, 0); /* no echo: not this reply */
+        return;
+    }
     if (!reads(c->req) && coaps_coap_msg_get_block(&m, COAPS_COAP_OPT_BLOCK2, &b) == COAPS_OK &&
         b.more)
         coap_block2_keep(ep, c->from, c->req, &resp, c->now_ms);
