@@ -55,6 +55,7 @@
 #include "fuzz_check.h"
 #include "fuzz_pki.h"
 #include "fuzz_rng.h"
+#include "fuzz_ticket.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -137,10 +138,21 @@ static coaps_status psk_client(void *user, const uint8_t *hint, size_t hint_len,
     return COAPS_OK;
 }
 
+/* The session the client completes (RFC 5077: with the server's ticket):
+ * its fields are in bounds. */
+static void client_store(void *user, const coaps_dtls_session *s)
+{
+    (void)user;
+    CHECK(s->version == COAPS_DTLS_SESSION_VERSION && s->id_len <= COAPS_DTLS_SESSION_ID_MAX &&
+          s->ticket_len <= COAPS_DTLS_TICKET_MAX && (s->id_len > 0 || s->ticket_len > 0));
+}
+
 static void configure_client(coaps_dtls_config *c, uint8_t flags, struct fuzz_rng *rng)
 {
     memset(c, 0, sizeof *c);
     c->role = COAPS_DTLS_CLIENT;
+    c->tickets = true; /* asks for a ticket: NewSessionTicket in every seed */
+    c->session_store = client_store;
     c->random = fuzz_random;
     c->random_user = rng;
     c->suites = (flags & F_PKI) ? pki_suites : psk_suites;
@@ -457,6 +469,7 @@ static void gen_start(struct gen *g, uint8_t flags, int suite_idx, unsigned sv_o
     g->srng.s = 0x0fedcba987654321ull;
     coaps_dtls_config *s = &g->scfg;
     s->role = COAPS_DTLS_SERVER;
+    s->ticket_keys = fuzz_ticket_keys(); /* seeds carry NewSessionTicket */
     s->random = fuzz_random;
     s->random_user = &g->srng;
     g->sv_suite = ((flags & F_PKI) ? pki_suites : psk_suites)[suite_idx];

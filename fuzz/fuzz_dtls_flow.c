@@ -70,6 +70,7 @@
 #include "fuzz_check.h"
 #include "fuzz_pki.h"
 #include "fuzz_rng.h"
+#include "fuzz_ticket.h"
 
 #define FLOW_DGRAM_MAX 1500
 #define FLOW_QUEUE 64         /* datagrams waiting per direction */
@@ -734,6 +735,8 @@ static void configure(struct flow *f, uint8_t flags, struct fuzz_rng *rng)
     coaps_dtls_config *c = &f->ccfg, *s = &f->scfg;
     c->role = COAPS_DTLS_CLIENT;
     s->role = COAPS_DTLS_SERVER;
+    c->tickets = true; /* RFC 5077: a NewSessionTicket in every handshake */
+    s->ticket_keys = fuzz_ticket_keys();
     c->suites = s->suites = suite;
     c->suites_len = s->suites_len = 1;
     c->random = s->random = fuzz_random;

@@ -77,6 +77,12 @@ static void every_body_parser(const uint8_t *body, size_t len)
         CHECK(dtls_ske_psk_write(&w, &skp) == COAPS_OK);
         round_trip(COAPS_OK, body, len, w.off);
     }
+    struct dtls_new_session_ticket nst; /* RFC 5077 3.3 */
+    if (dtls_new_session_ticket_parse(body, len, &nst) == COAPS_OK) {
+        w = wire_wr_init(out, sizeof out);
+        CHECK(dtls_new_session_ticket_write(&w, &nst) == COAPS_OK);
+        round_trip(COAPS_OK, body, len, w.off);
+    }
     struct dtls_cke_psk ckp;
     if (dtls_cke_psk_parse(body, len, &ckp) == COAPS_OK) {
         w = wire_wr_init(out, sizeof out);

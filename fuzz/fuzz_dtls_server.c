@@ -38,6 +38,7 @@
 #include "coaps/dtls.h"
 #include "fuzz_check.h"
 #include "fuzz_rng.h"
+#include "fuzz_ticket.h"
 
 #define FUZZ_DGRAM_MAX 2048 /* larger inputs are cut: datagrams are small */
 #define FLAG_DIRECT 1
@@ -101,6 +102,7 @@ static void server_config(struct server *s, uint8_t flags, uint8_t cid_byte)
     cfg->suites_len = 3;
     cfg->mtu = 256;
     cfg->auth_fail_limit = 4;
+    cfg->ticket_keys = fuzz_ticket_keys(); /* RFC 5077: tickets given and opened */
     if (flags & FLAG_CID) {
         cfg->cid = true;
         cfg->cid_len = cid_lens[cid_byte & 15];
@@ -199,6 +201,7 @@ static void client_init(struct client *c, const struct server *s, uint8_t flags,
     ccfg.psk_key_len = sizeof(psk);
     ccfg.random = fuzz_random;
     ccfg.random_user = rng;
+    ccfg.tickets = true; /* the session then lingers for its ticket flight */
     if (flags & FLAG_CID) {
         ccfg.cid = true;
         ccfg.cid_len = cid_lens[cid_byte >> 4];

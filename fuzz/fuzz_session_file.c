@@ -17,11 +17,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     coaps_dtls_session s;
     if (net_session_decode(data, size, &s) != COAPS_OK)
         return 0;
-    if (s.version != COAPS_DTLS_SESSION_VERSION || s.id_len == 0 ||
-        s.id_len > COAPS_DTLS_SESSION_ID_MAX || coaps_dtls_suite_name(s.suite) == NULL)
+    if (s.version != COAPS_DTLS_SESSION_VERSION || s.id_len > COAPS_DTLS_SESSION_ID_MAX ||
+        s.ticket_len > COAPS_DTLS_TICKET_MAX || (s.id_len == 0 && s.ticket_len == 0) ||
+        coaps_dtls_suite_name(s.suite) == NULL)
         abort();
-    uint8_t again[NET_SESSION_FILE_LEN];
-    if (net_session_encode(&s, again) != COAPS_OK || size != sizeof again)
+    uint8_t again[NET_SESSION_FILE_MAX];
+    size_t n = 0;
+    if (net_session_encode(&s, again, &n) != COAPS_OK || size != n)
         abort();
     /* the ID's unused tail is zero in what we write; a file with other
      * bytes there would not pass the digest unless we had written it */

@@ -66,6 +66,8 @@ struct client_opts {
     uint8_t cid_len;
     /* --session FILE: resume from and save to (coaps/session.h) */
     const char *session_file;
+    /* --no-tickets: no session tickets (RFC 5077) asked for or offered */
+    bool no_tickets;
 };
 
 struct client {

@@ -142,6 +142,7 @@ static int client_setup(struct client *c)
     cfg.cid = c->opts.cid;
     cfg.cid_len = c->opts.cid_len;
     cfg.session_file = c->opts.session_file;
+    cfg.no_tickets = c->opts.no_tickets;
     cfg.handshake_timeout_ms = c->opts.wait_s * 1000u;
     cfg.keylog_from_env = true;
     char err[512] = "";

@@ -14,6 +14,7 @@ static void usage(FILE *out)
             "                    [-b [num,]size] [-N] [-T token] [-B seconds] [-K seconds] [-o file]\n"
             "                    [-v level] [-k key -u identity] [-c certfile] [-j keyfile]\n"
             "                    [-C cafile] [--rpk-trust file] [--cid LEN] [--session FILE]\n"
+            "                    [--no-tickets]\n"
             "                    [--repeat N [--interval MS]] URI\n"
             "  URI            coap://host[:port]/path?query (host: name, IPv4 or [IPv6]), or\n"
             "                 coaps://... (CoAP over DTLS 1.2, default port 5684; needs -k and -u)\n"
@@ -28,7 +29,10 @@ static void usage(FILE *out)
             "                 the CID the server puts in its records to us (0: none needed)\n"
             "  --session FILE coaps:// resume the session saved in FILE (one round trip, no\n"
             "                 key exchange, if the server still knows it) and save each new\n"
-            "                 one there (mode 0600: it holds the session's master secret)\n"
+            "                 one there (mode 0600: it holds the session's master secret);\n"
+            "                 with a session ticket (RFC 5077) if the server gives one, which\n"
+            "                 resumes even where the server keeps no sessions\n"
+            "  --no-tickets   coaps:// neither ask for nor offer session tickets\n"
             "  -m method      get|put|post|delete|fetch|patch|ipatch (default get)\n"
             "  -e data        payload given on the command line\n"
             "  -f file        payload read from file ('-' for stdin)\n"
@@ -52,7 +56,7 @@ static void usage(FILE *out)
 }
 
 /* Long-only options (no libcoap short letter free). */
-enum { OPT_RPK_TRUST = 256, OPT_REPEAT, OPT_INTERVAL, OPT_CID, OPT_SESSION };
+enum { OPT_RPK_TRUST = 256, OPT_REPEAT, OPT_INTERVAL, OPT_CID, OPT_SESSION, OPT_NO_TICKETS };
 
 static int bad_flag(char flag, const char *value, const char *what)
 {
@@ -203,6 +207,9 @@ static int parse_one(struct client *c, int opt, const char *arg)
             return bad_long("session", arg, "an empty file name");
         o->session_file = arg;
         return 0;
+    case OPT_NO_TICKETS:
+        o->no_tickets = true;
+        return 0;
     case OPT_REPEAT:
         return parse_long_uint("repeat", arg, 1, CLIENT_MAX_REPEAT, &o->repeat);
     case OPT_INTERVAL:
@@ -265,6 +272,7 @@ int client_parse_opts(struct client *c, int argc, char **argv, bool *help)
         {"interval", required_argument, NULL, OPT_INTERVAL},
         {"cid", required_argument, NULL, OPT_CID},
         {"session", required_argument, NULL, OPT_SESSION},
+        {"no-tickets", no_argument, NULL, OPT_NO_TICKETS},
         {NULL, 0, NULL, 0},
     };
     int opt;

@@ -18,9 +18,8 @@
 #include "coaps/server.h"
 #include "light/light.h"
 #include "cli/cli.h"
+#include "server_app.h"
 #include "test_resources.h"
-
-#define PROG "coaps-server"
 
 /* RFC 7252 6.1: the default port of coap://. */
 #define SERVER_DEFAULT_PORT 5683
@@ -52,33 +51,6 @@
 #define SERVER_MAX_HANDSHAKES_LIMIT 65536
 #define SERVER_MAX_CERT_HANDSHAKES_LIMIT 4096
 
-/* A credential flag, applied in order once the server exists. */
-struct psk_flag {
-    int opt; /* OPT_PSK, OPT_PSK_FILE or OPT_PSK_DEFAULT */
-    const char *arg;
-};
-
-struct server_opts {
-    const char *bind_host; /* NULL: [::] dual stack (else 0.0.0.0) */
-    uint16_t port;
-    bool test_resources;
-    bool rcvbuf_set;  /* --rcvbuf given: say so if the kernel gives less */
-    bool no_coap, no_coaps;
-    bool coaps_port_set;
-    uint16_t coaps_port;
-    coaps_server_config cfg;
-    coaps_dtls_pki_files pki_files; /* -c -j -C --rpk-trust */
-    bool pki_given;
-    struct psk_flag *psk; /* argc entries at most */
-    size_t n_psk;
-};
-
-struct server {
-    coaps_server *srv;
-    struct light light;
-    struct test_resources *test;
-};
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -86,11 +58,14 @@ static void usage(FILE *out)
             "                    [--coaps-port N] [--no-coap] [--no-coaps]\n"
             "                    [--psk IDENTITY:KEY]... [--psk-file FILE] [--psk-default KEY]\n"
             "                    [--hint TEXT] [--max-sessions N] [--max-handshakes N]\n"
-            "                    [--max-cert-handshakes N]\n"
+            "                    [--max-cert-handshakes N] [--cold-after S]\n"
             "                    [--idle-timeout S] [-c certfile] [-j keyfile] [-C cafile]\n"
             "                    [--rpk-trust file] [--require-client-cert] [--cid LEN]\n"
-            "                    [--session-cache N]\n"
-            "                    [--rcvbuf BYTES] [--dedup-peers N] [--test-resources] [-h]\n"
+            "                    [--session-cache N] [--no-tickets] [--ticket-key KEYFILE]\n"
+            "                    [--state FILE --state-key KEYFILE]\n"
+            "                    [--rcvbuf BYTES] [--dedup-peers N] [--workers N]\n"
+            "                    [--cid-steer bpf|handoff|hash|misroute]\n"
+            "                    [--test-resources] [-h]\n"
             "The reference smart light: GET/PUT/observe coap://HOST/light and\n"
             "coaps://HOST/light (CoAP over DTLS 1.2, RFC 7252 9.1) (JSON state).\n"
             "  -A address         bind to this address or host name (default: all, [::] dual stack)\n"
@@ -110,6 +85,8 @@ static void usage(FILE *out)
             "  --max-cert-handshakes N  of those, with a certificate (ECDHE-ECDSA) at once\n"
             "                     (default 64, 24.5 KiB each)\n"
             "  --idle-timeout S   close coaps:// sessions silent this long (default 300)\n"
+            "  --cold-after S     coaps:// sessions silent this long give back their crypto\n"
+            "                     contexts until their next record (default 30; 0: never)\n"
             "  -c certfile        PEM certificate chain (ECDHE-ECDSA suites; with or without PSK)\n"
             "  -j keyfile         PEM EC P-256 private key (default: in certfile; alone: RPK)\n"
             "  -C cafile          PEM CAs that client certificates must chain to\n"
@@ -119,7 +96,21 @@ static void usage(FILE *out)
             "                     bytes (0-16; 0: none towards us) and keep their session\n"
             "                     when their address changes (NAT rebinding)\n"
             "  --session-cache N  coaps:// sessions kept for resumption by session ID, one\n"
-            "                     round trip, no key exchange (default: --max-sessions; 0: off)\n"
+            "                     round trip, no key exchange (default: --max-sessions; 0: none)\n"
+            "  --no-tickets       give no session tickets (RFC 5077; default: a client that\n"
+            "                     asks gets one, and resumes with it while the server keeps\n"
+            "                     nothing, even with --session-cache 0)\n"
+            "  --ticket-key KEYFILE  the secret the ticket keys come from: 64 hex digits\n"
+            "                     (openssl rand -hex 32 > KEYFILE); the same file on every\n"
+            "                     node and across restarts keeps tickets valid (default:\n"
+            "                     random per run); keys rotate hourly, tickets last 1-2 h\n");
+    /* (two strings: one would pass the 4,095 bytes C99 promises) */
+    fprintf(out,
+            "  --state FILE       durable sessions: at SIGTERM/SIGINT save the coaps:// sessions\n"
+            "                     and their Observe registrations to FILE, at start restore them\n"
+            "                     (clients go on without a handshake; docs/sessions.md)\n"
+            "  --state-key KEYFILE  the AES-256 key that seals FILE: 64 hex digits\n"
+            "                     (openssl rand -hex 32 > KEYFILE)\n"
             "  SSLKEYLOGFILE=F    (environment) append DTLS secrets to F for Wireshark\n"
             "  -v level           log level 0-7 or emerg..debug (default 4 = warning)\n"
             "  --max-observers N  observe registrations kept at once (default 32)\n"
@@ -127,6 +118,16 @@ static void usage(FILE *out)
             "                     beyond net.core.rmem_max only with CAP_NET_ADMIN, e.g. root)\n"
             "  --dedup-peers N    peers whose recent messages are deduplicated (default 4096;\n"
             "                     1.4 KiB each)\n"
+            "  --workers N        N threads, each with its own sockets (SO_REUSEPORT), sessions\n"
+            "                     and event loop (default 1; 0: one per online CPU, at most 64);\n"
+            "                     with --cid, a session's records reach its worker after an\n"
+            "                     address change (docs/workers.md)\n"
+            "  --cid-steer MODE   how a CID record finds its worker: bpf (default),\n"
+            "                     the socket group's program reads the CID's worker tag;\n"
+            "                     handoff, the worker that got it passes it on; hash, the\n"
+            "                     kernel's 4-tuple hash alone (to measure; loses moved peers);\n"
+            "                     misroute, every record to the wrong worker, which passes it\n"
+            "                     on (to measure the hand-off)\n"
             "  --test-resources   add /test/large, /test/upload (block-wise tests), /test/counter\n"
             "  -h, --help         this help\n");
 }
@@ -152,12 +153,19 @@ enum {
     OPT_MAX_HANDSHAKES,
     OPT_MAX_CERT_HANDSHAKES,
     OPT_IDLE_TIMEOUT,
+    OPT_COLD_AFTER,
     OPT_RPK_TRUST,
     OPT_REQUIRE_CLIENT_CERT,
     OPT_RCVBUF,
     OPT_DEDUP_PEERS,
     OPT_CID,
     OPT_SESSION_CACHE,
+    OPT_STATE,
+    OPT_STATE_KEY,
+    OPT_NO_TICKETS,
+    OPT_TICKET_KEY,
+    OPT_WORKERS,
+    OPT_CID_STEER,
 };
 
 /* The coaps:// flags (credentials, session limits). 0, or 2 after a line. */
@@ -214,6 +222,11 @@ static int parse_coaps_opt(int c, const char *arg, struct server_opts *o)
             return bad_flag("--idle-timeout", arg, "not a number of seconds 1-86400");
         o->cfg.idle_timeout_ms = (uint32_t)v * 1000u;
         return 0;
+    case OPT_COLD_AFTER:
+        if (!cli_parse_uint(arg, 0, SERVER_IDLE_TIMEOUT_MAX_S, &v))
+            return bad_flag("--cold-after", arg, "not a number of seconds 0-86400");
+        o->cfg.cold_after_ms = v == 0 ? UINT32_MAX : (uint32_t)v * 1000u;
+        return 0;
     case OPT_CID:
         if (!cli_parse_uint(arg, 0, COAPS_DTLS_CID_MAX, &v))
             return bad_flag("--cid", arg, "not a Connection ID length 0-16");
@@ -224,11 +237,40 @@ static int parse_coaps_opt(int c, const char *arg, struct server_opts *o)
         if (!cli_parse_uint(arg, 0, SERVER_MAX_SESSIONS_LIMIT, &v))
             return bad_flag("--session-cache", arg, "not a number 0-1048576");
         o->cfg.session_cache = (uint32_t)v;
-        o->cfg.no_resumption = v == 0;
+        o->cfg.no_session_cache = v == 0;
+        return 0;
+    case OPT_STATE:
+        o->cfg.state_file = arg;
+        return 0;
+    case OPT_STATE_KEY:
+        o->cfg.state_key_file = arg;
+        return 0;
+    case OPT_NO_TICKETS:
+        o->cfg.no_tickets = true;
+        return 0;
+    case OPT_TICKET_KEY:
+        o->cfg.ticket_key_file = arg;
         return 0;
     default:
         return 2;
     }
+}
+
+static bool parse_steer(const char *arg, enum net_cid_steer *out)
+{
+    static const struct {
+        const char *name;
+        enum net_cid_steer steer;
+    } names[] = {{"bpf", NET_STEER_BPF},
+                 {"handoff", NET_STEER_HANDOFF},
+                 {"hash", NET_STEER_HASH},
+                 {"misroute", NET_STEER_MISROUTE}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(arg, names[i].name) == 0) {
+            *out = names[i].steer;
+            return true;
+        }
+    return false;
 }
 
 static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
@@ -247,12 +289,19 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
         {"max-handshakes", required_argument, NULL, OPT_MAX_HANDSHAKES},
         {"max-cert-handshakes", required_argument, NULL, OPT_MAX_CERT_HANDSHAKES},
         {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+        {"cold-after", required_argument, NULL, OPT_COLD_AFTER},
         {"rpk-trust", required_argument, NULL, OPT_RPK_TRUST},
         {"require-client-cert", no_argument, NULL, OPT_REQUIRE_CLIENT_CERT},
         {"rcvbuf", required_argument, NULL, OPT_RCVBUF},
         {"dedup-peers", required_argument, NULL, OPT_DEDUP_PEERS},
         {"cid", required_argument, NULL, OPT_CID},
         {"session-cache", required_argument, NULL, OPT_SESSION_CACHE},
+        {"state", required_argument, NULL, OPT_STATE},
+        {"state-key", required_argument, NULL, OPT_STATE_KEY},
+        {"no-tickets", no_argument, NULL, OPT_NO_TICKETS},
+        {"ticket-key", required_argument, NULL, OPT_TICKET_KEY},
+        {"workers", required_argument, NULL, OPT_WORKERS},
+        {"cid-steer", required_argument, NULL, OPT_CID_STEER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -286,6 +335,15 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
             o->cfg.rcvbuf = (int)v;
             o->rcvbuf_set = true;
             break;
+        case OPT_WORKERS:
+            if (!cli_parse_uint(optarg, 0, SERVER_WORKERS_MAX, &v))
+                return bad_flag("--workers", optarg, "not a number 0-64 (0: one per CPU)");
+            o->workers = v ? (unsigned)v : server_online_cpus();
+            break;
+        case OPT_CID_STEER:
+            if (!parse_steer(optarg, &o->cid_steer))
+                return bad_flag("--cid-steer", optarg, "not bpf, handoff, hash or misroute");
+            break;
         case OPT_DEDUP_PEERS:
             if (!cli_parse_uint(optarg, 1, SERVER_DEDUP_PEERS_MAX, &v))
                 return bad_flag("--dedup-peers", optarg, "not a number 1-65534");
@@ -302,10 +360,15 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
         case OPT_MAX_HANDSHAKES:
         case OPT_MAX_CERT_HANDSHAKES:
         case OPT_IDLE_TIMEOUT:
+        case OPT_COLD_AFTER:
         case OPT_RPK_TRUST:
         case OPT_REQUIRE_CLIENT_CERT:
         case OPT_CID:
         case OPT_SESSION_CACHE:
+        case OPT_STATE:
+        case OPT_STATE_KEY:
+        case OPT_NO_TICKETS:
+        case OPT_TICKET_KEY:
         case 'c':
         case 'j':
         case 'C':
@@ -331,6 +394,20 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
     }
     if (o->no_coap && o->no_coaps) {
         fprintf(stderr, PROG ": --no-coap and --no-coaps leave nothing to serve\n");
+        return 2;
+    }
+    if (o->workers > 1 && o->cfg.cid && o->cfg.cid_len == 1) {
+        fprintf(stderr, PROG ": --cid 1 with --workers leaves no random byte after the "
+                        "worker's tag (give --cid 0 or 2-16)\n");
+        return 2;
+    }
+    if ((o->cfg.state_file == NULL) != (o->cfg.state_key_file == NULL)) {
+        fprintf(stderr, PROG ": --state and --state-key go together\n");
+        return 2;
+    }
+    if (o->cfg.state_file && o->workers > 1) {
+        fprintf(stderr, PROG ": --state with --workers is not supported (one file, one "
+                        "process's sessions)\n");
         return 2;
     }
     if (o->no_coap && o->n_psk == 0 && !o->pki_given) {
@@ -367,7 +444,7 @@ static int server_add_psks(struct server *s, const struct server_opts *o)
     return 0;
 }
 
-static int server_setup(struct server *s, struct server_opts *o)
+int server_setup(struct server *s, struct server_opts *o)
 {
     char err[512] = "";
     if (o->pki_given && !o->no_coaps)
@@ -392,7 +469,8 @@ static int server_setup(struct server *s, struct server_opts *o)
 }
 
 /* One socket for coap:// or coaps:// on -A (default: all addresses). */
-static int server_listen(struct server *s, const struct server_opts *o, uint16_t port, bool dtls)
+int server_listen_on(struct server *s, const struct server_opts *o, uint16_t port, bool dtls,
+                     bool announce)
 {
     char bound[64], err[512] = "";
     coaps_status st = coaps_server_listen(s->srv, o->bind_host, port, dtls, bound, sizeof bound,
@@ -408,8 +486,14 @@ static int server_listen(struct server *s, const struct server_opts *o, uint16_t
         fprintf(stderr, PROG ": %s\n", err);
         return 1;
     }
-    fprintf(stderr, PROG ": listening on %s://%s\n", dtls ? "coaps" : "coap", bound);
+    if (announce)
+        fprintf(stderr, PROG ": listening on %s://%s\n", dtls ? "coaps" : "coap", bound);
     return 0;
+}
+
+static int server_listen(struct server *s, const struct server_opts *o, uint16_t port, bool dtls)
+{
+    return server_listen_on(s, o, port, dtls, true);
 }
 
 /* Say once, at start, which suites the crypto backend cannot do: they are
@@ -424,7 +508,7 @@ static void server_report_suites(void)
                     coaps_dtls_crypto_backend(), coaps_dtls_suite_name(all[i]));
 }
 
-static int server_listen_coaps(struct server *s, const struct server_opts *o)
+int server_listen_coaps(struct server *s, const struct server_opts *o)
 {
     if (o->no_coaps)
         return 0;
@@ -438,23 +522,47 @@ static int server_listen_coaps(struct server *s, const struct server_opts *o)
         fprintf(stderr, PROG ": -p 65535 leaves no port for coaps:// (give --coaps-port)\n");
         return 1;
     }
-    uint16_t port = o->coaps_port_set ? o->coaps_port
-                    : o->port == 0    ? 0
-                                      : (uint16_t)(o->port + 1);
-    return server_listen(s, o, port, true);
+    return server_listen(s, o, server_coaps_port(o), true);
+}
+
+uint16_t server_coaps_port(const struct server_opts *o)
+{
+    return o->coaps_port_set ? o->coaps_port : o->port == 0 ? 0 : (uint16_t)(o->port + 1);
+}
+
+/* --state: the sessions of the last run back (a file that cannot be used
+ * is one warning line and a clean start), and saved at the end. */
+static void server_restore_state(struct server *s)
+{
+    char err[512] = "";
+    if (coaps_server_restore_state(s->srv, NULL, err, sizeof err) != COAPS_OK)
+        fprintf(stderr, PROG ": warning: %s\n", err);
+}
+
+static void server_save_state(struct server *s)
+{
+    char err[512] = "";
+    if (coaps_server_save_state(s->srv, NULL, err, sizeof err) != COAPS_OK)
+        fprintf(stderr, PROG ": warning: %s\n", err);
 }
 
 static int server_run(struct server *s, struct server_opts *o)
 {
+    if (o->workers > 1)
+        return workers_run(o);
     int rc = server_setup(s, o);
     if (rc == 0 && !o->no_coap)
         rc = server_listen(s, o, o->port, false);
     if (rc == 0)
         rc = server_listen_coaps(s, o);
+    if (rc == 0)
+        server_restore_state(s);
     if (rc == 0 && coaps_server_run(s->srv) != COAPS_OK) {
         fprintf(stderr, PROG ": event loop failed: %s\n", strerror(errno));
         rc = 1;
     }
+    if (rc == 0)
+        server_save_state(s);
     if (rc == 0)
         coaps_server_log_stats(s->srv);
     return rc;
@@ -470,6 +578,7 @@ int main(int argc, char **argv)
     o.cfg.psk_hint = SERVER_DEFAULT_HINT;
     o.cfg.dedup_peers = SERVER_DEFAULT_DEDUP_PEERS;
     o.cfg.keylog_from_env = true;
+    o.workers = SERVER_DEFAULT_WORKERS;
     o.psk = calloc((size_t)argc, sizeof *o.psk);
     if (o.psk == NULL) {
         fprintf(stderr, PROG ": out of memory\n");

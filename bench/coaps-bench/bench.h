@@ -32,9 +32,17 @@
 
 /* ---- bounds ---------------------------------------------------------- */
 
-/* Sessions of one run: each is a socket and a source port. 20000 stays well
- * inside Linux's default ephemeral port range (32768-60999, 28232 ports). */
-#define BENCH_SESSIONS_MAX 20000
+/* Sessions of one run: each is a socket and a source port. One source
+ * address has Linux's default ephemeral port range (32768-60999, 28232
+ * ports); past 20000 sessions spread them over --source-addrs addresses
+ * (127.0.0.2, .3, ...: all of 127.0.0.0/8 is loopback) to reach the
+ * 100,000 idle sessions the memory figure is measured at. */
+#define BENCH_SESSIONS_MAX 100000
+/* Source addresses of --source-addrs N --source-first K: 127.0.0.K ..
+ * 127.0.0.(K + N - 1), within 127.0.0.2-254. A process whose descriptor
+ * limit is below its sessions (an unprivileged one: 20,000 here) runs
+ * beside others, each with its own first address. */
+#define BENCH_SOURCE_ADDRS_MAX 253
 /* Outstanding requests per session. The slot index travels in 16 bits of
  * the token; 256 is far more than any CoAP client keeps in flight
  * (RFC 7252 4.7 NSTART is 1). */
@@ -117,6 +125,16 @@ struct bench_opts {
      * made (RFC 5246 7.3, abbreviated handshake): handshakes mode then
      * measures resumptions. */
     bool resume;
+    bool tickets; /* --tickets: ask for (and resume with) RFC 5077 tickets */
+    /* --ignore-icmp: ECONNREFUSED (ICMP port unreachable: nothing bound
+     * there, e.g. a server between two processes) is counted, the session
+     * kept; its requests are retransmitted as for a lost datagram */
+    bool ignore_icmp;
+    /* --source-addrs N: session i binds to 127.0.0.(K + i % N) before it
+     * connects, K = --source-first (default 2); 0: the kernel picks the
+     * source address */
+    uint32_t source_addrs;
+    uint32_t source_first;
     int server_pid; /* 0: no server sampling */
 };
 

@@ -24,7 +24,8 @@ static void usage(FILE *out)
             "           [--psk-identity ID] [--psk-key KEY] [--suite NAME]\n"
             "           [--ca FILE | --rpk-trust FILE]\n"
             "           [--ack-timeout MS] [--server-pid PID] [--no-gso] [--fleet] [--cid LEN]\n"
-            "           [--resume]\n"
+            "           [--resume] [--tickets] [--ignore-icmp]\n"
+            "           [--source-addrs N] [--source-first K]\n"
             "           [--json | --text]\n"
             "MODE:\n"
             "  requests    S sessions with W outstanding CON GETs each, for SEC seconds\n"
@@ -60,6 +61,14 @@ static void usage(FILE *out)
             "                   to us, we put the server's in records to it\n"
             "  --resume         coaps:// sessions after the first resume the last session\n"
             "                   made (abbreviated handshake, RFC 5246 7.3)\n"
+            "  --tickets        coaps:// ask for session tickets (RFC 5077): with --resume\n"
+            "                   the ticket resumes (a server without session cache too)\n"
+            "  --ignore-icmp    a refused datagram (ICMP port unreachable) does not end a\n"
+            "                   session: its request is retransmitted (a server restarting\n"
+            "                   with durable sessions, bench/state-restart)\n"
+            "  --source-addrs N spread the sessions over N source addresses, 127.0.0.K ..\n"
+            "                   127.0.0.(K+N-1) (IPv4 loopback server; 28k ports each)\n"
+            "  --source-first K the first of them (2-254, default 2)\n"
             "  --json           one JSON line on stdout (default)\n"
             "  --text           a human-readable summary instead\n"
             "  -h, --help       this help\n",
@@ -98,7 +107,8 @@ static bool parse_mode(const char *s, enum bench_mode *m)
 enum {
     OPT_HOST = 256, OPT_PORT, OPT_SCHEME, OPT_SESSIONS, OPT_WINDOW, OPT_DURATION,
     OPT_PSK_IDENTITY, OPT_PSK_KEY, OPT_SUITE, OPT_PATH, OPT_JSON, OPT_TEXT, OPT_SERVER_PID,
-    OPT_ACK_TIMEOUT, OPT_NO_GSO, OPT_RPK_TRUST, OPT_FLEET, OPT_CID, OPT_RESUME,
+    OPT_ACK_TIMEOUT, OPT_NO_GSO, OPT_RPK_TRUST, OPT_FLEET, OPT_CID, OPT_RESUME, OPT_TICKETS,
+    OPT_IGNORE_ICMP, OPT_SOURCE_ADDRS, OPT_SOURCE_FIRST,
 };
 
 static const struct option longs[] = {
@@ -120,6 +130,10 @@ static const struct option longs[] = {
     {"fleet", no_argument, NULL, OPT_FLEET},
     {"cid", required_argument, NULL, OPT_CID},
     {"resume", no_argument, NULL, OPT_RESUME},
+    {"tickets", no_argument, NULL, OPT_TICKETS},
+    {"ignore-icmp", no_argument, NULL, OPT_IGNORE_ICMP},
+    {"source-addrs", required_argument, NULL, OPT_SOURCE_ADDRS},
+    {"source-first", required_argument, NULL, OPT_SOURCE_FIRST},
     {"ca", required_argument, NULL, 'C'},
     {"rpk-trust", required_argument, NULL, OPT_RPK_TRUST},
     {"help", no_argument, NULL, 'h'},
@@ -149,7 +163,7 @@ static int parse_value(int c, const char *arg, struct bench_opts *o)
         return 0;
     case OPT_SESSIONS:
         if (!cli_parse_uint(arg, 1, BENCH_SESSIONS_MAX, &v))
-            return bad_flag("--sessions", arg, "not a number 1-20000");
+            return bad_flag("--sessions", arg, "not a number 1-100000");
         o->sessions = (uint32_t)v;
         return 0;
     case OPT_WINDOW:
@@ -210,6 +224,22 @@ static int parse_value(int c, const char *arg, struct bench_opts *o)
     case OPT_RESUME:
         o->resume = true;
         return 0;
+    case OPT_TICKETS:
+        o->tickets = true;
+        return 0;
+    case OPT_IGNORE_ICMP:
+        o->ignore_icmp = true;
+        return 0;
+    case OPT_SOURCE_ADDRS:
+        if (!cli_parse_uint(arg, 1, BENCH_SOURCE_ADDRS_MAX, &v))
+            return bad_flag("--source-addrs", arg, "not a number 1-253");
+        o->source_addrs = v;
+        return 0;
+    case OPT_SOURCE_FIRST:
+        if (!cli_parse_uint(arg, 2, 254, &v))
+            return bad_flag("--source-first", arg, "not a number 2-254");
+        o->source_first = v;
+        return 0;
     case OPT_SERVER_PID:
         if (!cli_parse_uint(arg, 1, INT32_MAX, &v))
             return bad_flag("--server-pid", arg, "not a process id");
@@ -248,6 +278,13 @@ static int check_credentials(struct bench_opts *o)
 
 static int check_combination(struct bench_opts *o)
 {
+    if (o->source_first == 0)
+        o->source_first = 2;
+    if (o->source_addrs > 0 && o->source_first + o->source_addrs - 1 > 254) {
+        fprintf(stderr, BENCH_PROG ": --source-first %u --source-addrs %u goes past 127.0.0.254\n",
+                o->source_first, o->source_addrs);
+        return 2;
+    }
     if (o->fleet) {
         if (o->window > 1) {
             fprintf(stderr, BENCH_PROG ": --fleet is one outstanding request per session: "
@@ -255,6 +292,10 @@ static int check_combination(struct bench_opts *o)
             return 2;
         }
         o->gso = false; /* a device sends one datagram per system call */
+    }
+    if (o->tickets && o->scheme != BENCH_COAPS) {
+        fprintf(stderr, BENCH_PROG ": --tickets needs --scheme coaps (tickets are DTLS's)\n");
+        return 2;
     }
     if (o->resume && o->scheme != BENCH_COAPS) {
         fprintf(stderr, BENCH_PROG ": --resume needs --scheme coaps (it resumes DTLS sessions)\n");

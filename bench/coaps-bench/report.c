@@ -43,6 +43,8 @@ static void report_json(const struct bench_opts *o, const struct bench_result *r
         printf(",\"cid\":%u,\"cid_sessions\":%" PRIu64, (unsigned)o->cid_len, r->cid_sessions);
     if (o->resume)
         printf(",\"resume\":true,\"resumed\":%" PRIu64, r->resumed);
+    if (o->tickets)
+        printf(",\"tickets\":true");
     printf(",\"sessions\":%" PRIu32 ",\"window\":%" PRIu32 ",\"duration_s\":%" PRIu32
            ",\"elapsed_s\":%.3f",
            o->sessions, o->window, o->duration_s, (double)r->elapsed_us / 1e6);

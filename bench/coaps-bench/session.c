@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,6 +124,26 @@ static void send_pdu(struct bench_ctx *c, struct bench_session *s, const uint8_t
     tx_commit(c, out_len);
 }
 
+/* --source-addrs: bind s to its source address, 127.0.0.(K + index % N),
+ * port 0 (the kernel picks a port free on that address). */
+static bool bind_source(struct bench_ctx *c, struct bench_session *s)
+{
+    if (c->o->source_addrs == 0)
+        return true;
+    if (c->server.ss_family != AF_INET) {
+        bench_note_error(c, "--source-addrs needs an IPv4 server address");
+        return false;
+    }
+    uint32_t i = (uint32_t)(s - c->sessions);
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    sin.sin_addr.s_addr = htonl(0x7f000000u + c->o->source_first + i % c->o->source_addrs);
+    if (bind(s->fd, (const struct sockaddr *)&sin, sizeof sin) != 0) {
+        bench_note_error(c, "bind: %s", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 /* A socket of its own, connected to the server: the kernel picks the source
  * port, and only the server's datagrams reach it. */
 static bool open_socket(struct bench_ctx *c, struct bench_session *s)
@@ -128,6 +151,11 @@ static bool open_socket(struct bench_ctx *c, struct bench_session *s)
     s->fd = socket(c->server.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->fd < 0) {
         bench_note_error(c, "socket: %s", strerror(errno));
+        return false;
+    }
+    if (!bind_source(c, s)) {
+        close(s->fd);
+        s->fd = -1;
         return false;
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
@@ -416,6 +444,8 @@ void sess_on_readable(struct bench_ctx *c, struct bench_session *s)
         /* e.g. ECONNREFUSED: ICMP port unreachable, no server there */
         if (c->counting)
             c->r->errors++;
+        if (errno == ECONNREFUSED && c->o->ignore_icmp && s->state != SESS_HANDSHAKING)
+            return;
         bench_note_error(c, "recv: %s", strerror(errno));
         run_on_session_failed(c, s);
         return;

@@ -71,6 +71,10 @@ typedef struct coaps_client_config {
      * client completes is saved there. Missing: a first run; damaged or
      * foreign: one warning line and a full handshake. NULL: none. */
     const char *session_file;
+    /* coaps://: session tickets (RFC 5077) are asked for, kept with the
+     * session (and in session_file) and offered to resume, so that a
+     * server keeping no state can resume too; no_tickets: IDs only. */
+    bool no_tickets;
     /* process/handshake return on SIGINT/SIGTERM (coaps_client_stop_signal
      * says which). Default true. */
     bool catch_signals;

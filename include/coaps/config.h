@@ -53,4 +53,22 @@
 #define COAPS_WITH_RESUMPTION 1
 #endif
 
+/* Durable sessions (src/dtls/persist.c): an established connection
+ * exported to bytes (its keys included) and imported again after a
+ * restart, so that a server keeps its clients without a handshake. It
+ * needs the AEAD keys readable back from the crypto backend. A device
+ * leaves it out (the light: without_persist/persist_none.c), and with it
+ * every way to read its session keys back. */
+#ifndef COAPS_WITH_PERSIST
+#define COAPS_WITH_PERSIST 1
+#endif
+
+/* Cookie secrets derived from one shared secret (coaps_dtls_config.
+ * cookie_secret: the front doors of a server's workers accept each
+ * other's cookies). A device with one front door draws random secrets
+ * and leaves the derivation out (the light: its flash is full). */
+#ifndef COAPS_WITH_SHARED_COOKIE
+#define COAPS_WITH_SHARED_COOKIE 1
+#endif
+
 #endif /* COAPS_CONFIG_H */

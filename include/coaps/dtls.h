@@ -186,13 +186,23 @@ COAPS_API void coaps_dtls_pki_free(coaps_dtls_pki *pki);
  * the master secret: store it as you would a key. */
 #define COAPS_DTLS_SESSION_ID_MAX 32
 #define COAPS_DTLS_MASTER_SECRET_LEN 48
-#define COAPS_DTLS_SESSION_VERSION 1
+/* Longest session ticket (RFC 5077) a client keeps. Tickets are opaque
+ * server state: OpenSSL 3.0 sends about 180 bytes for a PSK session,
+ * coaps 84; a server that puts certificates in them goes beyond this, and
+ * its tickets are not kept (resumption by session ID still works). */
+#define COAPS_DTLS_TICKET_MAX 1024
+#define COAPS_DTLS_SESSION_VERSION 2
 typedef struct coaps_dtls_session {
     uint16_t version;  /* COAPS_DTLS_SESSION_VERSION (anything else: not used) */
     uint16_t suite;    /* the cipher suite it was made with */
-    uint8_t id_len;    /* 1..COAPS_DTLS_SESSION_ID_MAX */
+    uint8_t id_len;    /* 0..COAPS_DTLS_SESSION_ID_MAX (0: a ticket only) */
     uint8_t id[COAPS_DTLS_SESSION_ID_MAX];
     uint8_t master_secret[COAPS_DTLS_MASTER_SECRET_LEN];
+    /* Client: the server's ticket for this session (RFC 5077 3.3), 0 when
+     * it gave none; offered instead of (next to) the ID when resuming. */
+    uint32_t ticket_lifetime_s; /* the server's hint; 0: unspecified */
+    uint16_t ticket_len;
+    uint8_t ticket[COAPS_DTLS_TICKET_MAX];
 } coaps_dtls_session;
 
 /* Keep a session that completed a handshake (full or abbreviated): a
@@ -202,6 +212,39 @@ typedef void (*coaps_dtls_session_store_fn)(void *user, const coaps_dtls_session
  * COAPS_E_NOT_FOUND otherwise (a full handshake follows). */
 typedef coaps_status (*coaps_dtls_session_find_fn)(void *user, const uint8_t *id, size_t id_len,
                                                    coaps_dtls_session *out);
+
+/* Session tickets (RFC 5077), server side: the keys that seal and open
+ * them. A ticket is the session (suite, master secret) sealed with
+ * AES-256-GCM under the key of a period (period_s seconds of wall-clock
+ * time); keys are derived from one secret and the period's number
+ * (HMAC-SHA256), so every worker or node given the same secret makes and
+ * accepts the same tickets with no shared state. A ticket is accepted in
+ * the period it was made in and the next one ("old keys accepted for one
+ * period"): its lifetime is one to two periods. Not shared between
+ * threads while one of them updates it: give each thread its own copy
+ * (coaps_dtls_ticket_keys_init with the same secret). */
+#define COAPS_DTLS_TICKET_SECRET_LEN 32
+#define COAPS_DTLS_TICKET_PERIOD_S 3600 /* default: tickets live 1-2 hours */
+#ifndef COAPS_DTLS_TICKET_KEYS_SIZE
+#define COAPS_DTLS_TICKET_KEYS_SIZE 512
+#endif
+typedef struct coaps_dtls_ticket_keys {
+    union {
+        max_align_t align_;
+        unsigned char opaque[COAPS_DTLS_TICKET_KEYS_SIZE];
+    } u;
+} coaps_dtls_ticket_keys;
+
+/* Set up keys from secret (COAPS_DTLS_TICKET_SECRET_LEN bytes) for the
+ * period holding unix_s (seconds since 1970). period_s 0: the default. */
+COAPS_API coaps_status coaps_dtls_ticket_keys_init(coaps_dtls_ticket_keys *k,
+                                                   const uint8_t *secret, size_t secret_len,
+                                                   uint32_t period_s, uint64_t unix_s);
+/* Move to the period holding unix_s (call it now and then, e.g. on every
+ * timer turn; cheap when the period has not changed). */
+COAPS_API coaps_status coaps_dtls_ticket_keys_update(coaps_dtls_ticket_keys *k, uint64_t unix_s);
+/* Wipe the keys. */
+COAPS_API void coaps_dtls_ticket_keys_clear(coaps_dtls_ticket_keys *k);
 
 /* Source of randomness; NULL in the config means the crypto backend's. */
 typedef coaps_status (*coaps_dtls_random_fn)(void *user, void *out, size_t len);
@@ -286,6 +329,13 @@ typedef struct coaps_dtls_config {
     void *random_user;
     coaps_dtls_keylog_fn keylog;
     void *keylog_user;
+    /* Server: NULL, or a secret (COAPS_DTLS_COOKIE_SECRET_LEN bytes, kept
+     * by the caller) that the cookie secrets derive from, one per period of
+     * COAPS_DTLS_COOKIE_ROTATE_MS on the now_ms clock (HMAC-SHA256 of the
+     * period's number), instead of random ones: the front doors of one
+     * server's workers, given the same secret and clock, accept each
+     * other's cookies. */
+    const uint8_t *cookie_secret;
 
     /* Certificates / raw public keys (ECDHE_ECDSA suites); NULL: PSK only.
      * PSK and PKI may be configured together: the suites offered and
@@ -320,6 +370,18 @@ typedef struct coaps_dtls_config {
     coaps_dtls_session_store_fn session_store;
     coaps_dtls_session_find_fn session_find;
     void *session_user;
+    /* Session tickets (RFC 5077). Client: with tickets, the ClientHello
+     * carries the session_ticket extension (resume's ticket, or empty to
+     * ask for one) and a ticket the server sends is passed to
+     * session_store with the session. Server: with ticket_keys, a client
+     * that asks gets a ticket and a valid ticket resumes its session with
+     * no server state; the final flight then carries NewSessionTicket and
+     * the handshake context is released only when the client's first
+     * record of the session shows that flight arrived (or at the
+     * handshake's time limit), since a resend must repeat the same
+     * ticket. Builds without COAPS_WITH_RESUMPTION refuse both. */
+    bool tickets;
+    coaps_dtls_ticket_keys *ticket_keys; /* sealing uses its contexts */
 } coaps_dtls_config;
 
 /* Check a config before use: COAPS_OK or COAPS_E_CONFIG. */
@@ -504,6 +566,13 @@ COAPS_API bool coaps_dtls_resumed(const coaps_dtls_conn *conn);
 
 /* True once the engine no longer uses the handshake context. */
 COAPS_API bool coaps_dtls_hs_released(const coaps_dtls_conn *conn);
+/* An established server connection may still hold its handshake context
+ * after sending a session ticket in its final flight (until the client's
+ * first record, or the handshake time limit: coaps_dtls_next_deadline and
+ * coaps_dtls_tick see to that). Give it up now (e.g. when every context
+ * is lent and a new handshake needs one); the session goes on, and only a
+ * client that lost that final flight must start again. No-op otherwise. */
+COAPS_API void coaps_dtls_release_hs(coaps_dtls_conn *conn);
 
 /* The suite negotiated (0 before ServerHello). */
 COAPS_API uint16_t coaps_dtls_suite(const coaps_dtls_conn *conn);
@@ -523,6 +592,59 @@ COAPS_API coaps_dtls_stats coaps_dtls_get_stats(const coaps_dtls_conn *conn);
 /* SHA-256 of the key block (RFC 5246 6.3) both sides derived: tests compare
  * the two ends. COAPS_E_STATE before keys exist. */
 COAPS_API coaps_status coaps_dtls_key_digest(const coaps_dtls_conn *conn, uint8_t out[32]);
+
+/*
+ * An idle session's memory: give back what the crypto backend keeps for
+ * this ESTABLISHED connection (handshake context released) outside conn,
+ * and keep only its keys, inside conn. Nothing else changes: the next
+ * record in or out re-keys on its own (the cost of keying, once), with the
+ * same sequence numbers, replay window and failure counts;
+ * coaps_dtls_export works as before. true when something was given back
+ * (OpenSSL: two EVP cipher contexts, about 1.3 KiB for AES-128-CCM_8);
+ * false when the connection is not idle-able (handshaking, failed) or
+ * cold already, and always on the PSA backend, whose keys live only in
+ * its key store. A server calls it for sessions silent a while
+ * (coaps-server --cold-after).
+ */
+COAPS_API bool coaps_dtls_cool(coaps_dtls_conn *conn);
+
+/* ---- durable sessions (src/dtls/persist.c) ------------------------------------ */
+
+/* Most bytes coaps_dtls_export writes: an established connection's record
+ * state (suite, keys and IVs of both directions, sequence numbers, replay
+ * window, Connection IDs): docs/sessions.md, "Durable sessions". */
+#define COAPS_DTLS_EXPORT_MAX 224
+/* Records an imported connection skips before its first write: the blob
+ * holds the exact next sequence number, and a (key, nonce) pair must
+ * never be used twice; the gap covers records a caller sealed after it
+ * took the snapshot (persist.c says why 2^16). */
+#define COAPS_DTLS_IMPORT_SEQ_GAP (UINT64_C(1) << 16)
+
+/*
+ * Write what an established connection needs to go on (its keys
+ * included: seal the bytes as you would a key) into buf (cap bytes,
+ * COAPS_DTLS_EXPORT_MAX suffice), the length to *len. Only for a
+ * connection that is ESTABLISHED with its handshake context released,
+ * else COAPS_E_STATE; COAPS_E_UNSUPPORTED in a build without
+ * COAPS_WITH_PERSIST (coaps/config.h). The connection is not changed:
+ * take the snapshot after its last record, and import it at most once.
+ */
+COAPS_API coaps_status coaps_dtls_export(const coaps_dtls_conn *conn, uint8_t *buf, size_t cap,
+                                         size_t *len);
+/*
+ * Make conn (its previous contents are overwritten, not cleared: clear a
+ * used one first) the connection exported into buf, established, with
+ * cfg (it must have the role, a suite list that allows the suite, and,
+ * for a connection with a Connection ID, the same CID length). Its writes
+ * continue COAPS_DTLS_IMPORT_SEQ_GAP records after the exported number.
+ * Every field is checked: COAPS_E_TRUNCATED or COAPS_E_MALFORMED for bytes
+ * that are not a blob of ours, COAPS_E_UNSUPPORTED for another version,
+ * COAPS_E_CONFIG for one cfg does not allow, COAPS_E_STATE when no
+ * sequence numbers are left, COAPS_E_AUTH_LIMIT when its read key had
+ * already failed too often; then conn is FAILED (clearing it is safe).
+ */
+COAPS_API coaps_status coaps_dtls_import(coaps_dtls_conn *conn, const coaps_dtls_config *cfg,
+                                         const uint8_t *buf, size_t len);
 
 /* ---- Connection ID (RFC 9146) ------------------------------------------------ */
 
@@ -556,6 +678,7 @@ COAPS_API bool coaps_dtls_input_newest(const coaps_dtls_conn *conn);
  * with the previous secret is still accepted, so a cookie lives one to two
  * periods. */
 #define COAPS_DTLS_COOKIE_ROTATE_MS (5 * 60 * 1000)
+#define COAPS_DTLS_COOKIE_SECRET_LEN 32
 #define COAPS_DTLS_SERVER_SIZE 256
 
 typedef struct coaps_dtls_server {

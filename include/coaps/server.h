@@ -64,6 +64,11 @@ typedef struct coaps_server_config {
     uint32_t max_handshakes;
     uint32_t max_cert_handshakes;
     uint32_t idle_timeout_ms;
+    /* coaps:// sessions silent this long go cold: the crypto library's
+     * per-session contexts are given back, the keys kept, and the next
+     * record re-keys (coaps_dtls_cool). 0 = default, 30 s; UINT32_MAX:
+     * never. */
+    uint32_t cold_after_ms;
     /* coaps:// Connection ID (RFC 9146): with cid, clients that offer one
      * get a CID of cid_len bytes (0..COAPS_DTLS_CID_MAX; 0: they send
      * plain records, we use theirs) and keep their session, Observe
@@ -74,15 +79,37 @@ typedef struct coaps_server_config {
      * that comes back with the ID of a cached session (made with the
      * extended master secret) needs one round trip and no key exchange.
      * session_cache sessions are kept (0: as many as max_sessions), each
-     * at most 24 hours; no_resumption turns it off. */
+     * at most 24 hours; no_session_cache: none kept. no_resumption turns
+     * resumption off altogether (IDs and tickets). */
     uint32_t session_cache;
+    bool no_session_cache;
     bool no_resumption;
+    /* coaps:// session tickets (RFC 5077): a client that asks gets a
+     * ticket, the session sealed under a key of the current period, and
+     * resumes with it while no state is kept here (no_resumption or
+     * no_tickets: none). The keys come from ticket_secret
+     * (COAPS_DTLS_TICKET_SECRET_LEN bytes: give every node of a cluster,
+     * and every restart, the same) or, when NULL, a random secret of this
+     * run; a ticket is accepted for one to two periods of ticket_period_s
+     * (0: COAPS_DTLS_TICKET_PERIOD_S, an hour). */
+    bool no_tickets;
+    const uint8_t *ticket_secret;
+    const char *ticket_key_file; /* the secret as 64 hex digits, if no ticket_secret */
+    uint32_t ticket_period_s;
     /* Append DTLS secrets to the file named by SSLKEYLOGFILE (for
      * Wireshark), when that variable is set. Default false. */
     bool keylog_from_env;
     /* coaps_server_run stops on SIGINT and SIGTERM (they are blocked and
      * read through a signalfd). Default true. */
     bool catch_signals;
+    /* Durable sessions (docs/sessions.md): with state_file, the coaps://
+     * sessions (and their peers' Observe registrations) are saved there by
+     * coaps_server_save_state, sealed with AES-256-GCM under the key in
+     * state_key_file (64 hex digits), and restored by
+     * coaps_server_restore_state, so clients go on without a handshake.
+     * Both or neither; a bad key file fails coaps_server_new. */
+    const char *state_file;
+    const char *state_key_file;
 } coaps_server_config;
 
 /* The defaults above. */
@@ -140,6 +167,23 @@ COAPS_API int coaps_server_stop_signal(const coaps_server *srv);
 COAPS_API int coaps_server_fd(const coaps_server *srv);
 COAPS_API int coaps_server_timeout_ms(const coaps_server *srv);
 COAPS_API coaps_status coaps_server_process(coaps_server *srv, int wait_ms);
+
+/* Durable sessions (state_file in the config): put back the sessions of
+ * the state file, after the coaps:// sockets are open (a session comes
+ * back on the socket of its port) and before the loop runs; the file is
+ * deleted first (a crash must not restore the same sessions twice). No
+ * file: COAPS_OK. A file that cannot be used (truncated, damaged, another
+ * key, stale, ...) means a clean start: COAPS_E_MALFORMED (or COAPS_E_IO)
+ * with one warning line in err. *restored (may be NULL): how many. */
+COAPS_API coaps_status coaps_server_restore_state(coaps_server *srv, uint32_t *restored,
+                                                  char *err, size_t err_cap);
+/* Save every established coaps:// session to the state file, after the
+ * loop stopped (nothing is sent or read on them after); coaps_server_free
+ * then ends them without close_notify. The file is written atomically
+ * (mode 0600). COAPS_E_IO with a line in err: nothing was saved, and the
+ * sessions end as usual. *saved (may be NULL): how many. */
+COAPS_API coaps_status coaps_server_save_state(coaps_server *srv, uint32_t *saved, char *err,
+                                               size_t err_cap);
 
 /* coaps:// sessions held now (established or in handshake). */
 COAPS_API uint32_t coaps_server_sessions(const coaps_server *srv);

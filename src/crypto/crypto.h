@@ -183,6 +183,24 @@ coaps_status crypto_aead_open(struct crypto_aead *a, const uint8_t nonce[CRYPTO_
                               uint8_t *out);
 /* Free and wipe the backend state; safe on a cleared or failed context. */
 void crypto_aead_clear(struct crypto_aead *a);
+/* Make a keyed context cold: give back the state the backend holds outside
+ * the context (OpenSSL: its EVP_CIPHER_CTX, the bulk of an idle session's
+ * memory) and keep only the key, inside the context. The next seal or open
+ * re-keys on its own (the cost of one crypto_aead_init, once; it may then
+ * fail with COAPS_E_NOMEM or COAPS_E_CRYPTO, never COAPS_E_AUTH);
+ * crypto_aead_export_key and crypto_aead_clear work as before. true when
+ * something was given back; false for a context not keyed, already cold,
+ * or on a backend that keeps nothing it could give back without losing
+ * the key (PSA: the key lives only in the key store). */
+bool crypto_aead_cool(struct crypto_aead *a);
+/* The key a context was keyed with, into key (CRYPTO_AEAD_KEY_MAX bytes),
+ * its length to *key_len: for durable sessions (src/dtls/persist.c), which
+ * seal a session's keys into a state file. COAPS_E_STATE for a context
+ * not keyed; COAPS_E_UNSUPPORTED in a build without COAPS_WITH_PERSIST
+ * (coaps/config.h: the PSA backend then keys its AEADs without the
+ * export permission). The caller wipes key after use. */
+coaps_status crypto_aead_export_key(const struct crypto_aead *a, uint8_t key[CRYPTO_AEAD_KEY_MAX],
+                                    size_t *key_len);
 
 /* ---- ephemeral ECDH (ECDHE_* key exchange, RFC 8422; X25519 RFC 7748) ---- */
 

@@ -173,6 +173,7 @@ struct conn_hs {
     bool cert_requested;            /* server sent / client got a CertificateRequest */
     bool can_sign_cv;               /* client: we can answer it with our key */
     bool peer_cert_cv_due;          /* server: client sent a key, CV must follow */
+    uint8_t ticket;                 /* CONN_TICKET_* (resume.c, RFC 5077) */
     uint16_t group;                 /* NamedGroup in use */
     struct conn_hs_pki *pki;        /* NULL: PSK suites only */
     struct crypto_hash transcript; /* RFC 5246 7.4.9 handshake_messages */
@@ -207,6 +208,22 @@ struct conn_hs {
     struct dtls_reasm reasm; /* dtls_reasm_init zeroes its own head */
     uint8_t arena_psk[CONN_REASM_PSK_BYTES];
 };
+
+/* conn_hs.ticket: session tickets (RFC 5077) in this handshake. A ticket
+ * the client receives waits at its flight's tail (after the flight's last
+ * message, which is only resent from then on, never rebuilt) until the
+ * server's Finished proves it: u32 lifetime, u16 length, the ticket. */
+enum {
+    CONN_TICKET_OFFERED = 1u << 0,  /* client: sent the extension */
+    CONN_TICKET_EXPECTED = 1u << 1, /* client: the ServerHello answered it */
+    CONN_TICKET_RECEIVED = 1u << 2, /* client: NewSessionTicket came */
+    CONN_TICKET_KEPT = 1u << 3,     /* client: ... and is at the flight's tail */
+    CONN_TICKET_ISSUE = 1u << 4,    /* server: send NewSessionTicket */
+};
+
+/* Tickets come with resumption (COAPS_WITH_RESUMPTION); without it every
+ * ticket branch is constant false and compiled out (a device's flash). */
+#define CONN_TICKETS COAPS_WITH_RESUMPTION
 
 /* Where the bulk buffers start (see above). */
 #define CONN_HS_HEAD_BYTES offsetof(struct conn_hs, flight_psk)
@@ -394,14 +411,22 @@ coaps_status conn_hs_check_finished(struct conn *c, const struct dtls_hs_msg *m,
                                     bool peer_client);
 /* Server: build and queue the ServerHello answering ch. */
 coaps_status conn_hs_server_hello(struct conn *c, const struct dtls_client_hello *ch);
-/* The handshake is over: keys logged, session stored, context released. */
+/* The handshake is over: keys logged, session stored, context released
+ * (a server that sent a ticket in its final flight keeps it: see
+ * conn_hs_lingering). */
 void conn_hs_established(struct conn *c);
+/* End our flight with ChangeCipherSpec and Finished (the client's or the
+ * server's verify_data), switch writing to epoch 1 and send it. */
+coaps_status conn_hs_finish_flight(struct conn *c, bool client, uint64_t now_ms);
 /* Start transmitting the flight just built and arm its timer. */
 void conn_hs_flight_go(struct conn *c, uint64_t now_ms);
 
 /* ---- resume.c: session resumption (RFC 5246 7.3) ---------------------------- */
 
-/* Client: the session ID to offer (empty without cfg->resume). */
+/* Client, at the start: the session ID to offer (cfg->resume's, or a
+ * random one to go with a ticket alone; none without a session). */
+coaps_status conn_resume_client_start(struct conn *c);
+/* Client: the session ID chosen by conn_resume_client_start. */
 struct dtls_view conn_resume_offer(const struct conn *c);
 /* Client: the ServerHello named our session: check it (suite, extended
  * master secret, RFC 7627 5.3) and key the connection from it. Returns an
@@ -416,6 +441,21 @@ coaps_status conn_resume_server_try(struct conn *c, const struct dtls_client_hel
                                     const struct dtls_hs_msg *m, uint64_t now_ms, bool *resumed);
 /* At the end of a handshake: the session to cfg->session_store. */
 void conn_resume_store(struct conn *c);
+/* Client: the session_ticket extension of the ClientHello (with
+ * cfg->tickets; the ticket of cfg->resume unless bare). */
+coaps_status conn_ticket_client_hello_ext(struct conn *c, struct wire_wr *w, bool bare);
+/* Client: the ServerHello's session_ticket extension; an alert (>0) if the
+ * server sent one we did not ask for. */
+int conn_ticket_server_hello(struct conn *c, const struct dtls_server_hello *sh);
+/* Client: the Finished handlers' check that a promised ticket came. */
+bool conn_ticket_missing(const struct conn *c);
+/* Server: the session_ticket extension of our ServerHello, if issuing. */
+coaps_status conn_ticket_server_hello_ext(const struct conn *c, struct wire_wr *w);
+/* Server: queue NewSessionTicket (a fresh ticket for this session). */
+coaps_status conn_ticket_send(struct conn *c);
+/* Row: the client receives NewSessionTicket. */
+coaps_status conn_ticket_on_new_session_ticket(struct conn *c, const struct dtls_hs_msg *m,
+                                               uint64_t now_ms);
 /* Rows of the abbreviated handshake. */
 coaps_status conn_resume_on_server_finished(struct conn *c, const struct dtls_hs_msg *m,
                                             uint64_t now_ms);

@@ -38,6 +38,9 @@ coaps_status coaps_dtls_config_check(const coaps_dtls_config *cfg)
     ENSURE(cfg->groups_len <= COAPS_DTLS_GROUPS_MAX, COAPS_E_CONFIG);
     ENSURE(cfg->groups_len == 0 || cfg->groups, COAPS_E_CONFIG);
     TRY(conn_cid_config_check(cfg));
+    /* session tickets are part of resumption (resume.c) */
+    ENSURE(COAPS_WITH_RESUMPTION || (!cfg->tickets && !cfg->ticket_keys), COAPS_E_CONFIG);
+    ENSURE(COAPS_WITH_SHARED_COOKIE || !cfg->cookie_secret, COAPS_E_CONFIG);
     for (size_t i = 0; i < cfg->groups_len; i++)
         ENSURE(cfg->groups[i] == COAPS_DTLS_GROUP_SECP256R1 ||
                    cfg->groups[i] == COAPS_DTLS_GROUP_X25519,
@@ -148,7 +151,7 @@ static void post_handshake_fragment(struct conn *c, const struct dtls_hs_header 
     }
     /* Of the peer's initial handshake only Finished was protected. */
     if (h->message_seq < c->peer_next_seq && (epoch == 0 || h->msg_type == DTLS_HS_FINISHED)) {
-        if (c->retain)
+        if (c->retain || c->hs) /* c->hs: lingering (conn_hs_established) */
             rx->resend = true;
         return;
     }
@@ -188,6 +191,10 @@ static bool earlier_epoch_message(const struct conn *c, const struct dtls_hs_hea
                                   uint16_t epoch)
 {
     const struct conn_hs *hs = c->hs;
+    /* (but the NewSessionTicket that comes before the server's CCS and
+     * may have been lost while the CCS came, RFC 5077 3.3) */
+    if (CONN_TICKETS && h->msg_type == DTLS_HS_NEW_SESSION_TICKET && conn_ticket_missing(c))
+        return false;
     return epoch == 0 && epoch1_readable(c) &&
            (hs->state == HS_S_WAIT_FINISHED || hs->state == HS_C_WAIT_FINISHED ||
             hs->state == HS_S_WAIT_FINISHED_ABBR || hs->state == HS_C_WAIT_FINISHED_ABBR) &&
@@ -202,7 +209,7 @@ static coaps_status handshake_record(struct conn *c, const uint8_t *body, size_t
         struct dtls_hs_header h;
         const uint8_t *frag;
         coaps_status hst = dtls_hs_header_read(&r, &h, &frag);
-        if (hst == COAPS_E_UNSUPPORTED && c->hs) {
+        if (hst == COAPS_E_UNSUPPORTED && c->state == COAPS_DTLS_HANDSHAKING) {
             /* A message longer than DTLS_HS_MSG_MAX (a certificate chain
              * too long for us) can never complete: end now rather than at
              * the handshake time limit. illegal_parameter, as OpenSSL
@@ -214,7 +221,7 @@ static coaps_status handshake_record(struct conn *c, const uint8_t *body, size_t
             c->stats.records_dropped++;
             return COAPS_OK;
         }
-        if (!c->hs) {
+        if (c->state != COAPS_DTLS_HANDSHAKING) {
             post_handshake_fragment(c, &h, epoch, rx);
             continue;
         }
@@ -294,7 +301,7 @@ static bool ccs_expected(const struct conn_hs *hs)
 static void ccs_record(struct conn *c, const uint8_t *body, size_t len)
 {
     struct conn_hs *hs = c->hs;
-    if (!hs) {
+    if (c->state != COAPS_DTLS_HANDSHAKING) {
         /* established: a repeat of the peer's flight (RFC 6347 4.2.4) */
         if (dtls_ccs_parse(body, len) != COAPS_OK)
             c->stats.records_dropped++;
@@ -314,7 +321,8 @@ static void ccs_record(struct conn *c, const uint8_t *body, size_t len)
 static void keep_early(struct conn *c, uint8_t type, const uint8_t *rec, size_t len)
 {
     struct conn_hs *hs = c->hs;
-    if (!hs || type != DTLS_CT_HANDSHAKE || hs->early_n >= CONN_EARLY_RECORDS ||
+    if (c->state != COAPS_DTLS_HANDSHAKING || type != DTLS_CT_HANDSHAKE ||
+        hs->early_n >= CONN_EARLY_RECORDS ||
         len > CONN_EARLY_RECORD_BYTES) {
         c->stats.records_dropped++;
         return;
@@ -360,7 +368,8 @@ static coaps_status open_failed(struct conn *c, uint8_t type, coaps_status st)
         return conn_fail(c, COAPS_E_AUTH_LIMIT, -1);
     /* (a tls12_cid record hides its type: during the handshake it is the
      * peer's Finished) */
-    if (c->hs && (type == DTLS_CT_HANDSHAKE || type == DTLS_CT_TLS12_CID) &&
+    if (c->state == COAPS_DTLS_HANDSHAKING && (type == DTLS_CT_HANDSHAKE ||
+                                               type == DTLS_CT_TLS12_CID) &&
         psk_mismatch(c->hs))
         return conn_fail(c, COAPS_E_AUTH, DTLS_ALERT_BAD_RECORD_MAC);
     return COAPS_OK;
@@ -417,6 +426,10 @@ static coaps_status process_record(struct conn *c, uint8_t *dgram, size_t dgram_
     coaps_status st = conn_open_record(c, rec, dgram, dgram_len, &pt, &pt_len, &type);
     if (st != COAPS_OK)
         return open_failed(c, rec->type, st);
+    /* A lingering server (conn_hs_established): the client's first record
+     * of the session shows our final flight arrived. */
+    if (CONN_TICKETS && c->state == COAPS_DTLS_ESTABLISHED && c->hs && type != DTLS_CT_HANDSHAKE)
+        conn_hs_release(c);
     switch (type) {
     case DTLS_CT_HANDSHAKE:
         return handshake_record(c, pt, pt_len, 1, rx);
@@ -539,14 +552,23 @@ coaps_status coaps_dtls_output(coaps_dtls_conn *conn, uint8_t *buf, size_t cap, 
     return COAPS_E_AGAIN;
 }
 
+/* When the handshake gives up; for a lingering server, when it stops
+ * waiting to resend its final flight (the client's own limit). */
+static uint64_t give_up_ms(const struct conn *c)
+{
+    uint64_t limit = c->cfg->handshake_timeout_ms ? c->cfg->handshake_timeout_ms
+                                                  : COAPS_DTLS_HANDSHAKE_TIMEOUT_MS;
+    return c->hs->started_ms + limit;
+}
+
 uint64_t coaps_dtls_next_deadline(const coaps_dtls_conn *conn)
 {
     const struct conn *c = conn_of_const(conn);
-    if (!c->hs || c->state != COAPS_DTLS_HANDSHAKING)
+    if (!c->hs || c->state > COAPS_DTLS_ESTABLISHED)
         return UINT64_MAX;
-    uint64_t limit = c->cfg->handshake_timeout_ms ? c->cfg->handshake_timeout_ms
-                                                  : COAPS_DTLS_HANDSHAKE_TIMEOUT_MS;
-    uint64_t give_up = c->hs->started_ms + limit;
+    uint64_t give_up = give_up_ms(c);
+    if (CONN_TICKETS && c->state == COAPS_DTLS_ESTABLISHED)
+        return give_up;
     return c->hs->deadline_ms < give_up ? c->hs->deadline_ms : give_up;
 }
 
@@ -555,7 +577,17 @@ coaps_status coaps_dtls_tick(coaps_dtls_conn *conn, uint64_t now_ms)
     struct conn *c = conn_of(conn);
     if (c->state == COAPS_DTLS_HANDSHAKING)
         TRY(conn_timer_tick(c, now_ms));
+    else if (CONN_TICKETS && c->state == COAPS_DTLS_ESTABLISHED && c->hs &&
+             now_ms >= give_up_ms(c))
+        conn_hs_release(c);
     return end_status(c);
+}
+
+void coaps_dtls_release_hs(coaps_dtls_conn *conn)
+{
+    struct conn *c = conn_of(conn);
+    if (c->state == COAPS_DTLS_ESTABLISHED)
+        conn_hs_release(c);
 }
 
 /* ---- application data --------------------------------------------------- */
@@ -671,6 +703,17 @@ coaps_status coaps_dtls_key_digest(const coaps_dtls_conn *conn, uint8_t out[32])
     ENSURE(c->write_keys || c->state == COAPS_DTLS_ESTABLISHED, COAPS_E_STATE);
     memcpy(out, c->key_digest, 32);
     return COAPS_OK;
+}
+
+bool coaps_dtls_cool(coaps_dtls_conn *conn)
+{
+    struct conn *c = conn_of(conn);
+    /* only epoch-1 state: a handshake still running keeps its contexts */
+    if (c->state != COAPS_DTLS_ESTABLISHED || c->hs != NULL)
+        return false;
+    bool rd = c->read_keys && crypto_aead_cool(&c->rd.aead);
+    bool wr = c->write_keys && crypto_aead_cool(&c->wr.aead);
+    return rd || wr;
 }
 
 /* ---- Connection ID (cid.c) ------------------------------------------------ */

@@ -129,7 +129,13 @@ static coaps_status parse_one(uint16_t type, struct wire_rd *d, enum dtls_ext_ct
         return COAPS_OK;
     case DTLS_EXT_CONNECTION_ID: /* RFC 9146 3: opaque cid<0..2^8-1> */
         return read_vector(d, 1, 0, 0xff, false, &e->connection_id);
-    default: /* session_ticket and unknown types: content ignored */
+    case DTLS_EXT_SESSION_TICKET: { /* RFC 5077 3.2: the ticket, no length */
+        size_t n = wire_rd_left(d);
+        ENSURE(ctx == DTLS_EXT_CTX_CLIENT_HELLO || n == 0, COAPS_E_MALFORMED);
+        e->session_ticket.len = n;
+        return malformed_if(wire_rd_view(d, n, &e->session_ticket.p));
+    }
+    default: /* unknown types: content ignored */
         return COAPS_OK;
     }
 }
@@ -304,6 +310,18 @@ coaps_status dtls_ext_write_connection_id(struct wire_wr *w, const uint8_t *cid,
     TRY(wire_wr_u8(&t, (uint8_t)len));
     if (len)
         TRY(wire_wr_bytes(&t, cid, len));
+    *w = t;
+    return COAPS_OK;
+}
+
+coaps_status dtls_ext_write_session_ticket(struct wire_wr *w, const uint8_t *ticket, size_t len)
+{
+    ENSURE(len <= 0xffff && (ticket != NULL || len == 0), COAPS_E_INVALID);
+    struct wire_wr t = *w;
+    TRY(wire_wr_u16(&t, DTLS_EXT_SESSION_TICKET));
+    TRY(wire_wr_u16(&t, (uint16_t)len));
+    if (len)
+        TRY(wire_wr_bytes(&t, ticket, len));
     *w = t;
     return COAPS_OK;
 }

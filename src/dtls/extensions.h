@@ -8,7 +8,7 @@
  * (server_name), RFC 8422 (supported_groups, ec_point_formats), RFC 5246
  * 7.4.1.4.1 (signature_algorithms), RFC 7250 (certificate types), RFC 7366
  * (encrypt_then_mac, meaningless for the AEAD suites we use), RFC 5077
- * (session_ticket, ignored), RFC 9146 (connection_id).
+ * (session_ticket), RFC 9146 (connection_id).
  *
  * Ownership: every struct dtls_view filled by a parser points into the
  * caller's input buffer; it is valid only while that buffer is. Nothing here
@@ -42,7 +42,7 @@ enum dtls_ext_type {
     DTLS_EXT_ENCRYPT_THEN_MAC = 22,       /* RFC 7366 (ignored for AEAD) */
     DTLS_EXT_EXTENDED_MASTER_SECRET = 23, /* RFC 7627 5.1 */
     DTLS_EXT_RECORD_SIZE_LIMIT = 28,      /* RFC 8449 (not handled: skipped) */
-    DTLS_EXT_SESSION_TICKET = 35,         /* RFC 5077 (ignored) */
+    DTLS_EXT_SESSION_TICKET = 35,         /* RFC 5077 3.2 */
     DTLS_EXT_CONNECTION_ID = 54,          /* RFC 9146 3 */
     DTLS_EXT_RENEGOTIATION_INFO = 0xff01, /* RFC 5746 3.2 */
 };
@@ -112,6 +112,9 @@ struct dtls_exts {
     /* connection_id (RFC 9146 3): the cid<0..2^8-1> body without its
      * length byte; may be empty (a zero-length CID). */
     struct dtls_view connection_id;
+    /* session_ticket (RFC 5077 3.2): in a ClientHello the ticket (empty:
+     * the client asks for one); a ServerHello's is always empty. */
+    struct dtls_view session_ticket;
 };
 
 /*
@@ -123,7 +126,8 @@ struct dtls_exts {
  *   COAPS_E_MALFORMED  bad framing, an extension body not of its declared
  *                      shape, two extensions of one type (RFC 5246 7.4.1.4),
  *                      extended_master_secret not empty (RFC 7627 5.1),
- *                      ServerHello server_name not empty (RFC 6066 3)
+ *                      ServerHello server_name or session_ticket not
+ *                      empty (RFC 6066 3, RFC 5077 3.2)
  *                      -> decode_error alert;
  *   COAPS_E_UNSUPPORTED renegotiation_info with a non-empty
  *                      renegotiated_connection: we only ever do initial
@@ -182,6 +186,8 @@ coaps_status dtls_ext_write_cert_type_list(struct wire_wr *w, uint16_t ext_type,
 /* ServerHello client/server_certificate_type (19 or 20): the one selected
  * type (RFC 7250 3). */
 coaps_status dtls_ext_write_cert_type(struct wire_wr *w, uint16_t ext_type, uint8_t type);
+/* session_ticket with a ticket (RFC 5077 3.2; len 0..65535, 0: empty). */
+coaps_status dtls_ext_write_session_ticket(struct wire_wr *w, const uint8_t *ticket, size_t len);
 /* connection_id with the CID we want to receive (RFC 9146 3), 0..255
  * bytes (0: we send with the peer's CID but need none). */
 coaps_status dtls_ext_write_connection_id(struct wire_wr *w, const uint8_t *cid, size_t len);

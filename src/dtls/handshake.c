@@ -44,7 +44,11 @@
  * connection_id 5 + COAPS_DTLS_CID_MAX(16), and
  * for certificates groups 4+2+2*2, point formats 6, signature_algorithms
  * 4+2+2*CRYPTO_SIG_SCHEMES_MAX, two certificate-type lists 2*(5+2). */
+#if COAPS_WITH_RESUMPTION
+#define HS_EXTS_MAX (384 + 4 + COAPS_DTLS_TICKET_MAX) /* + session_ticket */
+#else
 #define HS_EXTS_MAX 384
+#endif
 /* Most SNI bytes we send (RFC 6066 3 allows more; DNS names are <= 253). */
 #define HS_SNI_MAX 255
 
@@ -187,6 +191,12 @@ void conn_hs_established(struct conn *c)
     conn_resume_store(c);
     c->state = COAPS_DTLS_ESTABLISHED;
     c->peer_next_seq = (uint16_t)dtls_reasm_next_seq(&c->hs->reasm);
+    /* A server's final flight with a NewSessionTicket cannot be rebuilt
+     * from a retained Finished (resume.c): the context stays, with the
+     * flight to resend, until the client shows it arrived. */
+    if (CONN_TICKETS && c->role == COAPS_DTLS_SERVER && !c->resumed &&
+        (c->hs->ticket & CONN_TICKET_ISSUE))
+        return;
     conn_hs_release(c);
 }
 
@@ -211,7 +221,7 @@ static bool conn_suite_usable(const struct conn *c, const struct dtls_suite *s)
     return dtls_suite_usable(c->cfg, s) && (s->kx != DTLS_KX_ECDHE_ECDSA || c->hs->pki);
 }
 
-static coaps_status client_hello_exts(const struct conn *c, struct wire_wr *w)
+static coaps_status client_hello_exts(struct conn *c, struct wire_wr *w, bool bare_ticket)
 {
     TRY(dtls_ext_write_empty(w, DTLS_EXT_EXTENDED_MASTER_SECRET)); /* RFC 7627 5.1 */
     TRY(dtls_ext_write_renegotiation_info(w));                     /* RFC 5746 3.4 */
@@ -223,6 +233,7 @@ static coaps_status client_hello_exts(const struct conn *c, struct wire_wr *w)
     }
     if (dtls_pki_usable(c->cfg->pki, false) && c->hs->pki)
         TRY(conn_cert_client_hello_exts(c, w));
+    TRY(conn_ticket_client_hello_ext(c, w, bare_ticket)); /* RFC 5077 3.2 */
     return conn_cid_client_hello_ext(c, w); /* RFC 9146 3 */
 }
 
@@ -241,7 +252,7 @@ static coaps_status client_hello_send(struct conn *c, const uint8_t *cookie, siz
             TRY(wire_wr_u16(&lw, suites[i]));
     ENSURE(lw.off > 0, COAPS_E_CONFIG);
     struct wire_wr ew = wire_wr_init(exts, sizeof(exts));
-    TRY(client_hello_exts(c, &ew));
+    TRY(client_hello_exts(c, &ew, false));
     static const uint8_t null_compression[1] = {DTLS_COMPRESSION_NULL};
     struct dtls_client_hello ch = {
         .client_version = DTLS_VERSION_1_2,
@@ -254,7 +265,20 @@ static coaps_status client_hello_send(struct conn *c, const uint8_t *cookie, siz
         .extensions = {exts, ew.off},
     };
     struct wire_wr bw = wire_wr_init(body, sizeof(body));
-    TRY(dtls_client_hello_write(&bw, &ch));
+    coaps_status st = dtls_client_hello_write(&bw, &ch);
+    if (st == COAPS_OK && bw.off > hs->flight_cap)
+        st = COAPS_E_NOSPACE;
+    /* A ticket too large for our flight is left out: the extension then
+     * only asks for a new one (the cookie does not cover extensions, so
+     * the second ClientHello may do the same). */
+    if (CONN_TICKETS && st == COAPS_E_NOSPACE && (c->hs->ticket & CONN_TICKET_OFFERED)) {
+        ew = wire_wr_init(exts, sizeof(exts));
+        TRY(client_hello_exts(c, &ew, true));
+        ch.extensions.len = ew.off;
+        bw = wire_wr_init(body, sizeof(body));
+        st = dtls_client_hello_write(&bw, &ch);
+    }
+    TRY(st);
     conn_flight_reset(hs);
     TRY(conn_hs_send_msg(c, DTLS_HS_CLIENT_HELLO, 0, body, bw.off));
     conn_hs_flight_go(c, now_ms);
@@ -266,6 +290,7 @@ coaps_status conn_hs_client_start(struct conn *c, uint64_t now_ms)
     struct conn_hs *hs = c->hs;
     /* RFC 5246 7.4.1.2: 32 random bytes (no gmt_unix_time: fingerprinting) */
     TRY(conn_random(c, hs->client_random, sizeof(hs->client_random)));
+    TRY(conn_resume_client_start(c));
     hs->state = HS_C_WAIT_HVR_OR_SH;
     conn_hs_reasm_start(hs, 0);
     return client_hello_send(c, NULL, 0, now_ms);
@@ -323,6 +348,8 @@ static coaps_status on_server_hello(struct conn *c, const struct dtls_hs_msg *m,
     if (!hs->ems && c->cfg->require_ems) /* RFC 7627 5.3 */
         return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_HANDSHAKE_FAILURE);
     int cid_alert = conn_cid_server_hello(c, &sh.exts);
+    if (cid_alert == 0)
+        cid_alert = conn_ticket_server_hello(c, &sh);
     if (cid_alert > 0)
         return conn_fail(c, COAPS_E_UNSUPPORTED, cid_alert);
     memcpy(hs->server_random, sh.random, DTLS_RANDOM_LEN);
@@ -387,11 +414,10 @@ static coaps_status client_psk(struct conn *c, uint8_t *id, size_t *id_len, uint
     return COAPS_OK;
 }
 
-/* The end of the client's flight 5: ChangeCipherSpec, Finished. */
-static coaps_status client_finish_flight(struct conn *c, uint64_t now_ms)
+coaps_status conn_hs_finish_flight(struct conn *c, bool client, uint64_t now_ms)
 {
     uint8_t vd[DTLS_VERIFY_DATA_LEN];
-    TRY(conn_hs_finished_data(c, true, vd));
+    TRY(conn_hs_finished_data(c, client, vd));
     TRY(conn_flight_add(c->hs, DTLS_CT_CHANGE_CIPHER_SPEC, 0, 0, 0, NULL, 0));
     TRY(conn_hs_send_msg(c, DTLS_HS_FINISHED, 1, vd, sizeof(vd)));
     c->write_epoch = 1;
@@ -410,7 +436,7 @@ static coaps_status client_final_flight(struct conn *c, uint64_t now_ms)
         if (st != COAPS_OK)
             return c->state == COAPS_DTLS_HANDSHAKING ? conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR)
                                                       : st;
-        return client_finish_flight(c, now_ms);
+        return conn_hs_finish_flight(c, true, now_ms);
     }
     uint8_t id[COAPS_DTLS_PSK_IDENTITY_MAX], key[COAPS_DTLS_PSK_KEY_MAX];
     size_t id_len = 0, key_len = 0;
@@ -430,7 +456,7 @@ static coaps_status client_final_flight(struct conn *c, uint64_t now_ms)
     crypto_wipe(key, sizeof(key));
     if (st != COAPS_OK)
         return conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR);
-    return client_finish_flight(c, now_ms);
+    return conn_hs_finish_flight(c, true, now_ms);
 }
 
 static coaps_status on_server_hello_done(struct conn *c, const struct dtls_hs_msg *m,
@@ -473,6 +499,8 @@ static coaps_status on_server_finished(struct conn *c, const struct dtls_hs_msg 
                                        uint64_t now_ms)
 {
     (void)now_ms;
+    if (CONN_TICKETS && conn_ticket_missing(c)) /* RFC 5077 3.3: promised, so first */
+        return conn_fail(c, COAPS_E_STATE, DTLS_ALERT_UNEXPECTED_MESSAGE);
     TRY(conn_hs_check_finished(c, m, false));
     conn_hs_established(c);
     return COAPS_OK;
@@ -514,6 +542,7 @@ coaps_status conn_hs_server_hello(struct conn *c, const struct dtls_client_hello
     if (c->suite->kx == DTLS_KX_ECDHE_ECDSA && !c->resumed) /* no certificate when resuming */
         TRY(conn_cert_server_hello_exts(c, ch, &ew));
     TRY(conn_cid_server_hello_ext(c, &ch->exts, &ew)); /* RFC 9146 3 */
+    TRY(conn_ticket_server_hello_ext(c, &ew));         /* RFC 5077 3.2 */
     struct dtls_server_hello sh = {
         .server_version = DTLS_VERSION_1_2,
         .random = hs->server_random,
@@ -616,16 +645,29 @@ static coaps_status on_client_key_exchange(struct conn *c, const struct dtls_hs_
     return COAPS_OK;
 }
 
+/* The final flight with a ticket (RFC 5077 3.3): NewSessionTicket,
+ * ChangeCipherSpec, Finished, sent from the handshake context, which
+ * stays until the client shows it has them (conn_hs_established). */
+static coaps_status server_ticket_flight(struct conn *c, uint64_t now_ms)
+{
+    conn_flight_reset(c->hs);
+    TRY(conn_ticket_send(c));
+    TRY(conn_hs_finish_flight(c, false, now_ms));
+    conn_hs_established(c);
+    return COAPS_OK;
+}
+
 static coaps_status on_client_finished(struct conn *c, const struct dtls_hs_msg *m,
                                        uint64_t now_ms)
 {
-    (void)now_ms;
     struct conn_hs *hs = c->hs;
     /* RFC 5246 7.4.8: a client that sent a certificate proves it owns the
      * key with CertificateVerify before Finished. */
     if (hs->peer_cert_cv_due)
         return conn_fail(c, COAPS_E_STATE, DTLS_ALERT_UNEXPECTED_MESSAGE);
     TRY(conn_hs_check_finished(c, m, true));
+    if (CONN_TICKETS && (hs->ticket & CONN_TICKET_ISSUE))
+        return server_ticket_flight(c, now_ms);
     /* Our final flight is CCS + Finished; it is kept after the handshake
      * (just verify_data and message_seq) to be resent whenever the client
      * repeats its flight (RFC 6347 4.2.4). */
@@ -680,6 +722,11 @@ static const struct hs_row hs_table[] = {
     {HS_S_WAIT_CV_OR_FINISHED, DTLS_HS_CERTIFICATE_VERIFY, HS_S_WAIT_FINISHED,
      conn_cert_on_certificate_verify},
     {HS_S_WAIT_CV_OR_FINISHED, DTLS_HS_FINISHED, HS_DONE, on_client_finished},
+    /* session tickets (RFC 5077 3.3, resume.c) */
+    {HS_C_WAIT_FINISHED, DTLS_HS_NEW_SESSION_TICKET, HS_C_WAIT_FINISHED,
+     conn_ticket_on_new_session_ticket},
+    {HS_C_WAIT_FINISHED_ABBR, DTLS_HS_NEW_SESSION_TICKET, HS_C_WAIT_FINISHED_ABBR,
+     conn_ticket_on_new_session_ticket},
     /* abbreviated handshake (RFC 5246 7.3, resume.c) */
     {HS_C_WAIT_FINISHED_ABBR, DTLS_HS_FINISHED, HS_DONE, conn_resume_on_server_finished},
     {HS_S_WAIT_FINISHED_ABBR, DTLS_HS_FINISHED, HS_DONE, conn_resume_on_client_finished},

@@ -239,6 +239,24 @@ coaps_status dtls_ske_psk_write(struct wire_wr *w, const struct dtls_ske_psk *sk
     return wr_vector(w, 2, 0, 0xffff, ske->psk_identity_hint);
 }
 
+coaps_status dtls_new_session_ticket_parse(const uint8_t *body, size_t len,
+                                           struct dtls_new_session_ticket *out)
+{
+    ENSURE(out != NULL && (body != NULL || len == 0), COAPS_E_INVALID);
+    struct wire_rd r = wire_rd_init(body, len);
+    TRY(malformed_if(wire_rd_u32(&r, &out->lifetime_hint)));
+    TRY(malformed_if(rd_vector(&r, 2, 0, 0xffff, &out->ticket)));
+    ENSURE(wire_rd_left(&r) == 0, COAPS_E_MALFORMED);
+    return COAPS_OK;
+}
+
+coaps_status dtls_new_session_ticket_write(struct wire_wr *w,
+                                           const struct dtls_new_session_ticket *t)
+{
+    TRY(wire_wr_u32(w, t->lifetime_hint));
+    return wr_vector(w, 2, 0, 0xffff, t->ticket);
+}
+
 coaps_status dtls_cke_psk_parse(const uint8_t *body, size_t len, struct dtls_cke_psk *out)
 {
     return parse_single_u16_vector(body, len, out ? &out->psk_identity : NULL);

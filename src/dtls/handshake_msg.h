@@ -62,6 +62,7 @@ enum dtls_hs_type {
     DTLS_HS_CLIENT_HELLO = 1,
     DTLS_HS_SERVER_HELLO = 2,
     DTLS_HS_HELLO_VERIFY_REQUEST = 3, /* RFC 6347 4.3.2 */
+    DTLS_HS_NEW_SESSION_TICKET = 4,   /* RFC 5077 3.3 */
     DTLS_HS_CERTIFICATE = 11,
     DTLS_HS_SERVER_KEY_EXCHANGE = 12,
     DTLS_HS_CERTIFICATE_REQUEST = 13,
@@ -308,6 +309,19 @@ coaps_status dtls_certificate_verify_write(struct wire_wr *w,
 
 /* COAPS_OK when len == 0, else COAPS_E_MALFORMED. */
 coaps_status dtls_server_hello_done_parse(const uint8_t *body, size_t len);
+
+/* ---- NewSessionTicket (RFC 5077 3.3) ----------------------------------- */
+
+/* uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>. */
+struct dtls_new_session_ticket {
+    uint32_t lifetime_hint; /* seconds; 0: unspecified */
+    struct dtls_view ticket;
+};
+
+coaps_status dtls_new_session_ticket_parse(const uint8_t *body, size_t len,
+                                           struct dtls_new_session_ticket *out);
+coaps_status dtls_new_session_ticket_write(struct wire_wr *w,
+                                           const struct dtls_new_session_ticket *t);
 
 /* ---- ClientKeyExchange ------------------------------------------------- */
 

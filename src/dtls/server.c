@@ -13,7 +13,11 @@
 struct server {
     const coaps_dtls_config *cfg;
     struct dtls_cookie_ctx cookie;
+    uint64_t period; /* with cfg->cookie_secret: the period of the current secret */
 };
+
+_Static_assert(COAPS_DTLS_COOKIE_SECRET_LEN == DTLS_COOKIE_SECRET_LEN,
+               "coaps/dtls.h documents the cookie secret length of cookie.h");
 
 _Static_assert(COAPS_DTLS_COOKIE_ROTATE_MS == DTLS_COOKIE_ROTATE_MS,
                "coaps/dtls.h documents the cookie rotation period of cookie.h");
@@ -35,6 +39,54 @@ static coaps_status fresh_secret(const struct server *s, uint8_t out[DTLS_COOKIE
     return crypto_random(out, DTLS_COOKIE_SECRET_LEN);
 }
 
+/* Derived cookie secrets (cfg->cookie_secret): HMAC-SHA256(secret,
+ * "cookie" || period as 8 bytes). Periods are aligned on the clock, not
+ * on each front door's start, so that front doors started at different
+ * times (the workers of one server) hold the same secrets at all times
+ * but at the instant of a period's end. */
+static coaps_status derived_secret(const struct server *s, uint64_t period,
+                                   uint8_t out[DTLS_COOKIE_SECRET_LEN])
+{
+    uint8_t label[6 + 8] = {'c', 'o', 'o', 'k', 'i', 'e'};
+    struct wire_wr w = wire_wr_init(label + 6, 8);
+    TRY(wire_wr_u32(&w, (uint32_t)(period >> 32)));
+    TRY(wire_wr_u32(&w, (uint32_t)period));
+    uint8_t mac[CRYPTO_HASH_MAX];
+    coaps_status st = crypto_hmac(CRYPTO_SHA256, s->cfg->cookie_secret, DTLS_COOKIE_SECRET_LEN,
+                                  label, sizeof label, mac);
+    memcpy(out, mac, DTLS_COOKIE_SECRET_LEN);
+    crypto_wipe(mac, sizeof mac);
+    return st;
+}
+
+/* The previous period's secret and the current one's, as a rotation
+ * would leave them: a cookie lives one to two periods, as with random
+ * secrets. On memory that holds no live cookie context. */
+static coaps_status derived_load(struct server *s, uint64_t now_ms)
+{
+    uint64_t period = now_ms / DTLS_COOKIE_ROTATE_MS;
+    uint8_t secret[DTLS_COOKIE_SECRET_LEN];
+    coaps_status st = derived_secret(s, period - 1, secret);
+    if (st == COAPS_OK)
+        st = dtls_cookie_init(&s->cookie, secret, sizeof(secret), now_ms);
+    if (st == COAPS_OK && (st = derived_secret(s, period, secret)) == COAPS_OK)
+        st = dtls_cookie_rotate(&s->cookie, secret, sizeof(secret), now_ms);
+    crypto_wipe(secret, sizeof(secret));
+    s->period = period;
+    return st;
+}
+
+/* A new period (or a clock that went backwards): its secrets. On failure
+ * the front door keeps no secret and drops ClientHellos until the next
+ * call succeeds. */
+static void derived_update(struct server *s, uint64_t now_ms)
+{
+    if (now_ms / DTLS_COOKIE_ROTATE_MS == s->period && s->cookie.has_cur)
+        return;
+    dtls_cookie_clear(&s->cookie);
+    (void)derived_load(s, now_ms);
+}
+
 coaps_status coaps_dtls_server_init(coaps_dtls_server *srv, const coaps_dtls_config *cfg,
                                     uint64_t now_ms)
 {
@@ -44,6 +96,8 @@ coaps_status coaps_dtls_server_init(coaps_dtls_server *srv, const coaps_dtls_con
     struct server *s = server_of(srv);
     memset(s, 0, sizeof(*s));
     s->cfg = cfg;
+    if (COAPS_WITH_SHARED_COOKIE && cfg->cookie_secret)
+        return derived_load(s, now_ms);
     uint8_t secret[DTLS_COOKIE_SECRET_LEN];
     TRY(fresh_secret(s, secret));
     coaps_status st = dtls_cookie_init(&s->cookie, secret, sizeof(secret), now_ms);
@@ -56,18 +110,6 @@ void coaps_dtls_server_clear(coaps_dtls_server *srv)
     struct server *s = server_of(srv);
     dtls_cookie_clear(&s->cookie);
     crypto_wipe(s, sizeof(*s));
-}
-
-/* One plaintext epoch-0 record around body (record_seq as given). */
-static coaps_status put_record(struct wire_wr *w, uint8_t type, uint16_t version, uint64_t seq,
-                               const uint8_t *body, size_t len)
-{
-    TRY(wire_wr_u8(w, type));
-    TRY(wire_wr_u16(w, version));
-    TRY(wire_wr_u16(w, 0));
-    TRY(wire_wr_u48(w, seq));
-    TRY(wire_wr_u16(w, (uint16_t)len));
-    return wire_wr_bytes(w, body, len);
 }
 
 /* RFC 6347 4.2.1: HelloVerifyRequest, server_version 1.0, message_seq and
@@ -85,7 +127,7 @@ static coaps_status write_hvr(const struct server *s, const coaps_peer *peer,
     struct wire_wr mw = wire_wr_init(msg, sizeof(msg));
     TRY(dtls_hs_header_write_whole(&mw, DTLS_HS_HELLO_VERIFY_REQUEST, msg_seq, bw.off));
     TRY(wire_wr_bytes(&mw, body, bw.off));
-    return put_record(w, DTLS_CT_HANDSHAKE, DTLS_VERSION_1_2, rec_seq, msg, mw.off);
+    return dtls_record_write_plain(DTLS_CT_HANDSHAKE, DTLS_VERSION_1_2, rec_seq, msg, mw.off, w);
 }
 
 /* The ClientHello (or its first fragment) that starts a datagram. */
@@ -154,7 +196,9 @@ coaps_status coaps_dtls_server_accept(coaps_dtls_server *srv, const coaps_peer *
     struct server *s = server_of(srv);
     *verdict = COAPS_DTLS_ACCEPT_DROP;
     *out_len = 0;
-    if (dtls_cookie_rotation_due(&s->cookie, now_ms)) {
+    if (COAPS_WITH_SHARED_COOKIE && s->cfg->cookie_secret) {
+        derived_update(s, now_ms);
+    } else if (dtls_cookie_rotation_due(&s->cookie, now_ms)) {
         uint8_t fresh[DTLS_COOKIE_SECRET_LEN];
         if (fresh_secret(s, fresh) == COAPS_OK)
             (void)dtls_cookie_rotate(&s->cookie, fresh, sizeof(fresh), now_ms);
@@ -171,7 +215,7 @@ coaps_status coaps_dtls_server_accept(coaps_dtls_server *srv, const coaps_peer *
         struct wire_wr bw = wire_wr_init(body, sizeof(body));
         struct dtls_alert a = {DTLS_ALERT_FATAL, DTLS_ALERT_PROTOCOL_VERSION};
         TRY(dtls_alert_write(&bw, &a));
-        TRY(put_record(&w, DTLS_CT_ALERT, fh.version, fh.rec_seq, body, bw.off));
+        TRY(dtls_record_write_plain(DTLS_CT_ALERT, fh.version, fh.rec_seq, body, bw.off, &w));
         *out_len = w.off;
         *verdict = COAPS_DTLS_ACCEPT_SEND;
         return COAPS_OK;

@@ -19,7 +19,9 @@ static coaps_status light_get(void *user, const coaps_coap_request *req,
                               coaps_coap_response *resp)
 {
     (void)req;
-    const struct light *light = user;
+    struct light *light = user;
+    if (light->store)
+        light->len = light->store->load(light->store->ctx, light->state);
     coaps_coap_response_set_code(resp, COAPS_COAP_CONTENT);
     coaps_coap_response_set_content_format(resp, COAPS_COAP_CF_JSON);
     return coaps_coap_response_set_payload(resp, light->state, light->len);
@@ -50,6 +52,8 @@ static coaps_status light_put(void *user, const coaps_coap_request *req,
         return light_reject(resp, COAPS_COAP_BAD_REQUEST, "state must be a JSON object");
     memcpy(light->state, body, len);
     light->len = len;
+    if (light->store)
+        light->store->store(light->store->ctx, light->state, len);
     /* RFC 7641 4.2: the state changed, tell the observers */
     coaps_coap_resource_notify(light->res);
     coaps_coap_response_set_code(resp, COAPS_COAP_CHANGED);

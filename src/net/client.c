@@ -46,6 +46,7 @@ struct coaps_client {
     coaps_dtls_pki *pki;
     struct net_keylog keylog;
     char *session_file;          /* coaps/session.h; NULL: none */
+    bool no_tickets;
     coaps_dtls_session resume;   /* the session to offer: the file's, then the last one made */
     bool have_resume;
     coaps_dtls_config dtls_cfg;  /* what the DTLS connection was made with */
@@ -118,6 +119,7 @@ coaps_status coaps_client_new(coaps_client **out, const coaps_client_config *cfg
     c->cid = cfg->cid;
     c->cid_len = cfg->cid_len;
     coaps_status st = client_keep_psk(c, cfg, err, cap);
+    c->no_tickets = cfg->no_tickets;
     if (st == COAPS_OK && cfg->session_file && !(c->session_file = strdup(cfg->session_file)))
         st = net_fail(COAPS_E_NOMEM, err, cap, "out of memory");
     if (st == COAPS_OK)
@@ -221,6 +223,7 @@ static coaps_status client_start_dtls(coaps_client *c, struct net_endpoint *ep,
                         (unsigned)c->cid_len, COAPS_DTLS_CID_MAX);
     client_session_offer(c, &cfg);
     cfg.resume = c->have_resume ? &c->resume : NULL;
+    cfg.tickets = !c->no_tickets;
     if (c->keylog_from_env)
         TRY(net_keylog_start(&c->keylog, &c->log, &cfg, err, cap));
     c->dtls_cfg = cfg;

@@ -5,8 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#if defined(__GLIBC__)
+#include <malloc.h> /* malloc_trim: see server_trim */
+#endif
 
 #include "common/try.h"
+#include "crypto/crypto.h"
 #include "net/addr.h"
 #include "net/clock.h"
 #include "net/random.h"
@@ -109,6 +114,7 @@ static coaps_status server_psk_lookup(void *user, const uint8_t *identity, size_
 /* ---- handshake contexts ------------------------------------------------- */
 
 static void session_end(struct net_dtls_server *srv, uint32_t i, bool notify, uint64_t now_ms);
+static void hs_give_back(struct net_dtls_server *srv, struct net_dtls_session *s);
 
 /* A slot of pool for session i: a free one, or one displaced in the order
  * of hs_pool.h (its handshake fails). NET_HS_NONE when pool has none to
@@ -122,6 +128,14 @@ static uint32_t pool_take(struct net_dtls_server *srv, struct net_hs_pool *pool,
     uint32_t victim = net_hs_pool_victim(pool);
     if (victim == NET_HS_NONE || pool->slot[victim].owner == i)
         return NET_HS_NONE;
+    /* A session that is established and only lingers with its ticket
+     * flight (coaps_dtls_release_hs) gives the context up and goes on. */
+    struct net_dtls_session *vs = &srv->sessions[pool->slot[victim].owner];
+    if (coaps_dtls_state(&vs->conn) == COAPS_DTLS_ESTABLISHED) {
+        coaps_dtls_release_hs(&vs->conn);
+        hs_give_back(srv, vs);
+        return net_hs_pool_take(pool, i, host, now_ms);
+    }
     srv->stats.handshakes_evicted++;
     if (NET_LOG_ENABLED(srv->log, NET_LOG_WARN)) {
         char who[NET_ADDR_STR_MAX];
@@ -167,7 +181,7 @@ static void session_end(struct net_dtls_server *srv, uint32_t i, bool notify, ui
 {
     struct net_dtls_session *s = &srv->sessions[i];
     coaps_peer peer = *session_peer(srv, i);
-    if (notify && coaps_dtls_state(&s->conn) == COAPS_DTLS_ESTABLISHED) {
+    if (notify && !s->saved && coaps_dtls_state(&s->conn) == COAPS_DTLS_ESTABLISHED) {
         (void)coaps_dtls_close(&s->conn);
         session_flush(srv, i, now_ms);
     }
@@ -222,6 +236,18 @@ static void log_session_end(struct net_dtls_server *srv, uint32_t i, uint64_t no
                 coaps_dtls_error_str(&s->conn, why, sizeof why));
 }
 
+/* Traffic on session i: to the LRU front, out of the cold run. The engine
+ * re-keys a cold connection on its own; this only counts it. */
+static void session_touch(struct net_dtls_server *srv, uint32_t i, uint64_t now_ms)
+{
+    struct net_dtls_session *s = &srv->sessions[i];
+    net_session_touch(&srv->table, i, now_ms);
+    if (s->cold) {
+        s->cold = false;
+        srv->stats.woken++;
+    }
+}
+
 /* After input or tick: deliver CoAP, send records, follow the state. */
 static void session_service(struct net_dtls_server *srv, uint32_t i, uint64_t now_ms)
 {
@@ -229,7 +255,7 @@ static void session_service(struct net_dtls_server *srv, uint32_t i, uint64_t no
     const uint8_t *data;
     size_t len;
     while (coaps_dtls_read(&s->conn, &data, &len) == COAPS_OK) {
-        net_session_touch(&srv->table, i, now_ms);
+        session_touch(srv, i, now_ms);
         net_edge_deliver(srv->edge, session_peer(srv, i), data, len, now_ms);
     }
     session_flush(srv, i, now_ms);
@@ -252,7 +278,10 @@ static void session_service(struct net_dtls_server *srv, uint32_t i, uint64_t no
         if (coaps_dtls_hs_released(&s->conn)) {
             hs_give_back(srv, s); /* only needed while handshaking */
         } else {
-            bool progressed = coaps_dtls_hs_progressed(&s->conn);
+            /* A context an established session only keeps to resend its
+             * ticket flight is the cheapest to take back (the session goes
+             * on): it ranks with those that made no progress. */
+            bool progressed = st != COAPS_DTLS_ESTABLISHED && coaps_dtls_hs_progressed(&s->conn);
             net_hs_pool_set_progress(&srv->hs_pool, s->hs, progressed);
             if (s->pki != NET_HS_NONE)
                 net_hs_pool_set_progress(&srv->pki_pool, s->pki, progressed);
@@ -261,6 +290,11 @@ static void session_service(struct net_dtls_server *srv, uint32_t i, uint64_t no
     if (st == COAPS_DTLS_FAILED || st == COAPS_DTLS_CLOSED) {
         log_session_end(srv, i, now_ms);
         session_end(srv, i, false, now_ms);
+    } else if (s->cold) {
+        /* still cold: no record of it authenticated (a forgery or replay
+         * in its peer's name), which the engine re-keyed to check; the
+         * session stays where it is in the cold run, so give it back now */
+        (void)coaps_dtls_cool(&s->conn);
     }
 }
 
@@ -363,6 +397,9 @@ static uint32_t front_door(struct net_dtls_server *srv, struct net_endpoint *ep,
         (void)net_endpoint_queue(ep, src, srv->tx, out_len);
         return NET_SESSION_NONE;
     case COAPS_DTLS_ACCEPT_NEW:
+        /* the ticket keys follow the wall clock's periods (ticket.h) */
+        if (srv->cfg.ticket_keys)
+            (void)coaps_dtls_ticket_keys_update(&srv->tickets, (uint64_t)time(NULL));
         if (i != NET_SESSION_NONE) {
             srv->stats.restarted++;
             session_end(srv, i, false, now_ms);
@@ -409,6 +446,11 @@ static void server_rx_cid(struct net_dtls_server *srv, struct net_endpoint *ep,
 {
     uint32_t i = net_cid_find(&srv->cids, cid);
     if (i == NET_CID_NONE) {
+        /* another worker's session (its tag in the CID): its datagram */
+        if (srv->foreign_cid && srv->foreign_cid(srv->foreign_ctx, src, cid, data, len)) {
+            srv->stats.cid_handed_off++;
+            return;
+        }
         srv->stats.cid_unknown++;
         return;
     }
@@ -474,7 +516,7 @@ static coaps_status server_tx(void *ctx, struct net_endpoint *ep, const coaps_pe
     struct net_dtls_session *s = &srv->sessions[i];
     size_t out_len;
     TRY(coaps_dtls_write(&s->conn, msg, len, srv->tx, sizeof srv->tx, &out_len));
-    net_session_touch(&srv->table, i, now_ms);
+    session_touch(srv, i, now_ms);
     return net_endpoint_queue(s->ep, to, srv->tx, out_len);
 }
 
@@ -498,7 +540,53 @@ static uint64_t server_deadline(void *ctx)
         if (d < next)
             next = d;
     }
+    if (srv->opts.cold_after_ms != UINT32_MAX) {
+        uint64_t d = net_session_cool_due(&srv->table, srv->opts.cold_after_ms);
+        if (srv->stats.cooled != srv->trim_cooled && srv->trim_ms + NET_DTLS_TRIM_MS < d)
+            d = srv->trim_ms + NET_DTLS_TRIM_MS; /* the last few cooled: server_trim */
+        if (d < next)
+            next = d;
+    }
     return next;
+}
+
+/* What cold sessions gave back goes to the OS, not only to malloc's free
+ * lists: the crypto library's contexts lie between others on the heap,
+ * where glibc's free never returns pages. malloc_trim walks the free
+ * chunks, so it runs only after NET_DTLS_TRIM_SESSIONS sessions went cold,
+ * or after fewer once NET_DTLS_TRIM_MS passed: never per record. */
+static void server_trim(struct net_dtls_server *srv, uint64_t now_ms)
+{
+#if defined(__GLIBC__)
+    uint64_t n = srv->stats.cooled - srv->trim_cooled;
+    if (n >= NET_DTLS_TRIM_SESSIONS || (n > 0 && now_ms - srv->trim_ms >= NET_DTLS_TRIM_MS)) {
+        (void)malloc_trim(0);
+        srv->trim_cooled = srv->stats.cooled;
+        srv->trim_ms = now_ms;
+    }
+#else
+    (void)srv;
+    (void)now_ms;
+#endif
+}
+
+/* Sessions silent for cold_after_ms give back their crypto contexts: the
+ * next ones along the LRU list, O(1) each (session_table.h). */
+static void server_cool(struct net_dtls_server *srv, uint64_t now_ms)
+{
+    if (srv->opts.cold_after_ms == UINT32_MAX)
+        return;
+    for (unsigned n = 0; n < NET_DTLS_COOL_BATCH; n++) {
+        uint32_t i = net_session_cool_next(&srv->table, now_ms, srv->opts.cold_after_ms);
+        if (i == NET_SESSION_NONE)
+            break;
+        struct net_dtls_session *s = &srv->sessions[i];
+        if (coaps_dtls_cool(&s->conn)) {
+            s->cold = true;
+            srv->stats.cooled++;
+        }
+    }
+    server_trim(srv, now_ms);
 }
 
 static void server_due(void *ctx, uint64_t now_ms)
@@ -529,6 +617,7 @@ static void server_due(void *ctx, uint64_t now_ms)
         srv->stats.idle_expired++;
         session_end(srv, old, true, now_ms);
     }
+    server_cool(srv, now_ms);
     net_edge_flush(srv->edge, now_ms);
 }
 
@@ -546,6 +635,27 @@ static void opts_defaults(struct net_dtls_server_opts *o)
         o->idle_timeout_ms = NET_DTLS_IDLE_TIMEOUT_MS_DEFAULT;
     if (o->busy_ms == 0)
         o->busy_ms = NET_DTLS_BUSY_MS_DEFAULT;
+    if (o->cold_after_ms == 0)
+        o->cold_after_ms = NET_DTLS_COLD_AFTER_MS_DEFAULT;
+}
+
+/* Session tickets (RFC 5077): keys from the configured secret or a random
+ * one, for the current period of wall-clock time (ticket.h). */
+static coaps_status server_tickets_init(struct net_dtls_server *srv)
+{
+    uint8_t secret[COAPS_DTLS_TICKET_SECRET_LEN];
+    if (srv->opts.has_ticket_secret)
+        memcpy(secret, srv->opts.ticket_secret, sizeof secret);
+    else
+        TRY(net_random_bytes(secret, sizeof secret));
+    coaps_status st = coaps_dtls_ticket_keys_init(&srv->tickets, secret, sizeof secret,
+                                                  srv->opts.ticket_period_s,
+                                                  (uint64_t)time(NULL));
+    crypto_wipe(secret, sizeof secret);
+    crypto_wipe(srv->opts.ticket_secret, sizeof srv->opts.ticket_secret);
+    TRY(st);
+    srv->cfg.ticket_keys = &srv->tickets;
+    return COAPS_OK;
 }
 
 coaps_status net_dtls_server_init(struct net_dtls_server *srv, struct net_edge *edge,
@@ -578,6 +688,10 @@ coaps_status net_dtls_server_init(struct net_dtls_server *srv, struct net_edge *
         srv->cfg.session_store = net_session_cache_store;
         srv->cfg.session_find = net_session_cache_find;
         srv->cfg.session_user = &srv->cache;
+    }
+    if (!srv->opts.tickets_off && server_tickets_init(srv) != COAPS_OK) {
+        net_dtls_server_close(srv, now_ms);
+        return COAPS_E_CRYPTO;
     }
     if (srv->cfg.cid && srv->cfg.cid_len > 0 &&
         net_cid_table_init(&srv->cids, srv->opts.max_sessions, srv->cfg.cid_len,
@@ -627,6 +741,9 @@ void net_dtls_server_close(struct net_dtls_server *srv, uint64_t now_ms)
     net_session_table_free(&srv->table);
     net_cid_table_free(&srv->cids);
     net_session_cache_free(&srv->cache);
+    if (srv->cfg.ticket_keys)
+        coaps_dtls_ticket_keys_clear(&srv->tickets);
+    srv->cfg.ticket_keys = NULL;
     free(srv->sessions);
     free(srv->hs_mem);
     free(srv->pki_mem);

@@ -13,7 +13,8 @@
  *
  * Memory is bounded and allocated at init:
  *   - max_sessions slots (a connection, NET_DTLS_SESSION_BYTES each, plus
- *     the crypto backend's AEAD contexts while a session lives);
+ *     the crypto backend's AEAD contexts while a session lives and is not
+ *     cold: silent for cold_after_ms, it gives them back, coaps_dtls_cool);
  *   - max_handshakes handshake contexts (COAPS_DTLS_HS_BASE_SIZE, 2 KiB
  *     each: all a PSK handshake needs) and max_cert_handshakes certificate
  *     areas (COAPS_DTLS_HS_PKI_SIZE, 24.5 KiB each: only for ClientHellos
@@ -71,6 +72,21 @@
 #define NET_DTLS_MAX_HANDSHAKES_DEFAULT 4096
 #define NET_DTLS_MAX_CERT_HANDSHAKES_DEFAULT 64
 #define NET_DTLS_IDLE_TIMEOUT_MS_DEFAULT 300000u
+/* A session silent this long goes cold (coaps_dtls_cool: its crypto
+ * backend's contexts given back, 1.3 KiB on OpenSSL; the next record
+ * re-keys, a few microseconds once). 30 s: far above the gaps inside one
+ * CoAP exchange (ACK_TIMEOUT 2-3 s, RFC 7252 4.8) and an active client's
+ * requests, so a busy session never pays the re-keying, while a device
+ * that reports every minute or less often costs only its keys between
+ * reports. */
+#define NET_DTLS_COLD_AFTER_MS_DEFAULT 30000u
+/* Sessions made cold by one timer run at most (as NET_DTLS_EXPIRE_BATCH). */
+#define NET_DTLS_COOL_BATCH 256
+/* Heap pages go back to the OS (dtls_server.c, server_trim) once 1024
+ * sessions went cold (1.3 MiB of contexts on OpenSSL), or at most every
+ * 10 s while fewer did. */
+#define NET_DTLS_TRIM_SESSIONS 1024
+#define NET_DTLS_TRIM_MS 10000u
 /* RFC 7252 4.8.2 MAX_TRANSMIT_WAIT: the longest a CON exchange lasts. */
 #define NET_DTLS_BUSY_MS_DEFAULT 93000u
 /* Handshakes give up after 30 s (not the engine's 120 s): a half-open
@@ -99,10 +115,19 @@ struct net_dtls_server_opts {
     uint32_t max_cert_handshakes; /* 0: default */
     uint32_t idle_timeout_ms; /* 0: default */
     uint32_t busy_ms;         /* 0: default */
+    uint32_t cold_after_ms;   /* 0: default; UINT32_MAX: never cold */
     /* resumable sessions kept (RFC 5246 7.3, session_cache.h); 0: as many
      * as max_sessions; session_cache_off: no session IDs, no resumption */
     uint32_t session_cache;
     bool session_cache_off;
+    /* session tickets (RFC 5077, ticket.h): on unless tickets_off; keys
+     * from ticket_secret when has_ticket_secret (shared by workers and
+     * nodes; kept across restarts), else from a random one; a ticket
+     * lives one to two periods of ticket_period_s (0: the default) */
+    bool tickets_off;
+    bool has_ticket_secret;
+    uint8_t ticket_secret[COAPS_DTLS_TICKET_SECRET_LEN];
+    uint32_t ticket_period_s;
 };
 
 struct net_dtls_server_stats {
@@ -122,9 +147,13 @@ struct net_dtls_server_stats {
     uint64_t auth_limit;         /* ended at the AEAD's limit of records failing
                                   * authentication (RFC 9147 4.5.3) */
     uint64_t cid_unknown;        /* tls12_cid records with a CID no session has */
+    uint64_t cid_handed_off;     /* of those, passed to the worker of their tag */
     uint64_t peer_moved;         /* sessions that followed their peer to a new
                                   * address (RFC 9146 6) */
     uint64_t resumed;            /* established by an abbreviated handshake */
+    uint64_t restored;           /* taken from a state file at start (state_save.h) */
+    uint64_t cooled;             /* silent sessions made cold (cold_after_ms) */
+    uint64_t woken;              /* cold sessions that had traffic again */
 };
 
 struct net_ratelimit {
@@ -148,6 +177,10 @@ struct net_dtls_session {
     uint32_t hs;             /* handshake context index, or NET_HS_NONE */
     uint32_t pki;            /* certificate area index, or NET_HS_NONE */
     bool established;
+    bool cold; /* made cold (coaps_dtls_cool), no traffic since */
+    /* in the state file (state_save.h): ends without close_notify, the
+     * client goes on with the next process */
+    bool saved;
     /* Hash of the ClientHello that started the session (without its record
      * header): a duplicate or late retransmission of it must not restart
      * an established session (RFC 6347 4.2.8 is for a client that starts
@@ -168,6 +201,7 @@ struct net_dtls_server {
     coaps_dtls_server front;
     struct net_session_table table;
     struct net_session_cache cache; /* resumable sessions (session IDs) */
+    coaps_dtls_ticket_keys tickets; /* when cfg.ticket_keys (= &tickets) */
     struct net_cid_table cids;    /* sessions by our CID (RFC 9146), when
                                    * cfg.cid with cid_len > 0 */
     struct net_dtls_session *sessions; /* parallel to table slots */
@@ -176,6 +210,14 @@ struct net_dtls_server {
     struct net_hs_pool hs_pool;   /* who holds which context */
     struct net_hs_pool pki_pool;  /* who holds which area */
     struct net_dtls_server_stats stats;
+    uint64_t trim_cooled; /* stats.cooled at the last heap trim */
+    uint64_t trim_ms;     /* and its time */
+    /* A tls12_cid record whose CID no session here has: true when the
+     * hook took it (another worker's, net/handoff.h), else it is dropped
+     * as unknown. NULL (net_dtls_server_init's): dropped. */
+    bool (*foreign_cid)(void *ctx, const coaps_peer *src, const uint8_t *cid,
+                        const uint8_t *data, size_t len);
+    void *foreign_ctx;
     struct net_ratelimit log_limit[NET_DTLS_LOG_KINDS];
     /* the identity our lookup last refused, for the log line */
     uint8_t bad_identity[COAPS_DTLS_PSK_IDENTITY_MAX];

@@ -28,7 +28,7 @@ coaps_status net_edge_open(struct net_edge *edge, const struct sockaddr *addr, s
     ENSURE(edge->n_eps < NET_EDGE_MAX_ENDPOINTS, COAPS_E_FULL);
     ENSURE((unsigned)transport < NET_EDGE_TRANSPORTS, COAPS_E_INVALID);
     struct net_endpoint *ep = &edge->eps[edge->n_eps];
-    TRY(net_endpoint_open(ep, addr, len, transport, err_no));
+    TRY(net_endpoint_open(ep, addr, len, transport, edge->reuseport, err_no));
     if (edge->rcvbuf > 0)
         (void)net_endpoint_set_rcvbuf(ep, edge->rcvbuf); /* ep->rcvbuf: what we got */
     ep->edge = edge;
@@ -118,6 +118,13 @@ static void edge_on_readable(void *ctx, uint64_t now_ms)
             break;
     }
     net_edge_flush(edge, now_ms);
+}
+
+void net_edge_inject(struct net_edge *edge, struct net_endpoint *ep, const coaps_peer *from,
+                     const uint8_t *data, size_t len, uint64_t now_ms)
+{
+    ep->stats.rx_datagrams++;
+    edge_receive(edge, ep, from, data, len, now_ms);
 }
 
 static struct net_endpoint *edge_route(struct net_edge *edge, const coaps_peer *to)

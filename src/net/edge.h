@@ -65,6 +65,8 @@ struct net_edge {
     int rcvbuf; /* receive buffer asked for each socket net_edge_open opens
                    (net_endpoint_set_rcvbuf); 0 (net_edge_init's): the
                    kernel's default */
+    bool reuseport; /* net_edge_open's sockets share their port
+                       (SO_REUSEPORT): one edge per worker thread */
     struct net_endpoint eps[NET_EDGE_MAX_ENDPOINTS];
     size_t n_eps;
     struct net_transport_hooks hooks[NET_EDGE_TRANSPORTS]; /* rx == NULL: plain */
@@ -95,6 +97,12 @@ coaps_status net_edge_attach(struct net_edge *edge, struct net_loop *loop);
 /* Watch one endpoint opened after net_edge_attach (a socket added to a
  * running server). */
 coaps_status net_edge_watch(struct net_edge *edge, struct net_loop *loop, struct net_endpoint *ep);
+
+/* A datagram another worker's socket on ep's port received (net/handoff.h),
+ * handled as if ep had: through the transport's hooks. The caller flushes
+ * (net_edge_flush) at least every NET_UDP_BATCH datagrams. */
+void net_edge_inject(struct net_edge *edge, struct net_endpoint *ep, const coaps_peer *from,
+                     const uint8_t *data, size_t len, uint64_t now_ms);
 
 /* Hand one plaintext CoAP datagram from `from` to the CoAP endpoint. */
 void net_edge_deliver(struct net_edge *edge, const coaps_peer *from, const uint8_t *data,

@@ -9,13 +9,15 @@
 #include "net/addr.h"
 
 coaps_status net_endpoint_open(struct net_endpoint *ep, const struct sockaddr *addr,
-                               socklen_t len, enum coaps_transport transport, int *err_no)
+                               socklen_t len, enum coaps_transport transport, bool reuseport,
+                               int *err_no)
 {
     memset(ep, 0, sizeof *ep);
     ep->fd = -1;
     ep->transport = transport;
     ep->family = addr->sa_family;
-    TRY(net_udp_open(addr, len, &ep->fd, err_no));
+    TRY(reuseport ? net_udp_open_reuseport(addr, len, &ep->fd, err_no)
+                  : net_udp_open(addr, len, &ep->fd, err_no));
     /* Segmentation offload both ways where the kernel has it (udp.h): a
      * peer that pipelines requests costs one trip through the stack per
      * burst, not per datagram. edge.c reads with buffers big enough for

@@ -48,10 +48,11 @@ struct net_endpoint {
     struct net_dgram tx[NET_UDP_BATCH]; /* queued for the next sendmmsg */
 };
 
-/* Open and bind the endpoint's socket (see net_udp_open). On failure
- * COAPS_E_IO with *err_no = errno. */
+/* Open and bind the endpoint's socket (see net_udp_open; with reuseport
+ * net_udp_open_reuseport). On failure COAPS_E_IO with *err_no = errno. */
 coaps_status net_endpoint_open(struct net_endpoint *ep, const struct sockaddr *addr,
-                               socklen_t len, enum coaps_transport transport, int *err_no);
+                               socklen_t len, enum coaps_transport transport, bool reuseport,
+                               int *err_no);
 
 /* Ask for a receive buffer of `bytes` (net_udp_set_rcvbuf); ep->rcvbuf
  * says what the kernel gave. COAPS_E_IO if it refused both ways. */

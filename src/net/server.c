@@ -3,22 +3,30 @@
  * put together the way coaps-server needs them, so that a user's program
  * (and coaps-server itself) gets them from the public API. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "coaps/server.h"
 #include "common/try.h"
+#include "crypto/crypto.h"
 #include "net/addr.h"
 #include "net/clock.h"
 #include "net/credentials.h"
 #include "net/dtls_server.h"
 #include "net/edge.h"
+#include "net/key_file.h"
 #include "net/keylog.h"
 #include "net/log.h"
 #include "net/loop.h"
 #include "net/psk_store.h"
 #include "net/random.h"
+#include "net/state_file.h"
+#include "net/state_save.h"
+#include "net/handoff.h"
+#include "net/reuseport.h"
+#include "net/server_worker.h"
 
 /* Receive buffer asked for each socket by default. Linux's default (208
  * KiB) holds about 250 small datagrams (the kernel charges each its
@@ -54,6 +62,9 @@ struct coaps_server {
     bool cid;
     uint8_t cid_len;
     struct net_keylog keylog;
+    char *state_path;               /* durable sessions, or NULL */
+    struct net_state_key *state_key;
+    struct net_worker worker; /* count 0: the server is alone */
 };
 
 void coaps_server_config_default(coaps_server_config *cfg)
@@ -78,6 +89,9 @@ static coaps_status server_check_config(const coaps_server_config *cfg, char *er
     if (cfg->cid && cfg->cid_len > COAPS_DTLS_CID_MAX)
         return net_fail(COAPS_E_INVALID, err, cap, "Connection ID length %u is not 0-%d",
                         (unsigned)cfg->cid_len, COAPS_DTLS_CID_MAX);
+    if ((cfg->state_file == NULL) != (cfg->state_key_file == NULL))
+        return net_fail(COAPS_E_INVALID, err, cap,
+                        "a state file needs a state key file, and the other way round");
     if (cfg->max_handshakes > NET_DTLS_MAX_HANDSHAKES_LIMIT ||
         cfg->max_cert_handshakes > NET_DTLS_MAX_CERT_HANDSHAKES_LIMIT ||
         cfg->max_sessions > NET_SESSION_TABLE_MAX)
@@ -105,6 +119,9 @@ static coaps_status server_setup_coap(coaps_server *s, const coaps_server_config
     return COAPS_OK;
 }
 
+_Static_assert(NET_KEY_FILE_KEY_LEN == COAPS_DTLS_TICKET_SECRET_LEN,
+               "a ticket key file holds one ticket secret");
+
 static void server_keep_dtls_config(coaps_server *s, const coaps_server_config *cfg)
 {
     snprintf(s->hint, sizeof s->hint, "%s", cfg->psk_hint ? cfg->psk_hint : "");
@@ -112,12 +129,33 @@ static void server_keep_dtls_config(coaps_server *s, const coaps_server_config *
     s->dtls_opts.max_handshakes = cfg->max_handshakes;
     s->dtls_opts.max_cert_handshakes = cfg->max_cert_handshakes;
     s->dtls_opts.idle_timeout_ms = cfg->idle_timeout_ms;
+    s->dtls_opts.cold_after_ms = cfg->cold_after_ms;
     s->dtls_opts.session_cache = cfg->session_cache;
-    s->dtls_opts.session_cache_off = cfg->no_resumption;
+    s->dtls_opts.session_cache_off = cfg->no_resumption || cfg->no_session_cache;
+    s->dtls_opts.tickets_off = cfg->no_resumption || cfg->no_tickets;
+    s->dtls_opts.ticket_period_s = cfg->ticket_period_s;
+    /* one secret for every worker, so that each opens the others' tickets */
+    if (cfg->ticket_secret)
+        memcpy(s->dtls_opts.ticket_secret, cfg->ticket_secret, COAPS_DTLS_TICKET_SECRET_LEN);
+    s->dtls_opts.has_ticket_secret =
+        cfg->ticket_secret ||
+        net_random_bytes(s->dtls_opts.ticket_secret, COAPS_DTLS_TICKET_SECRET_LEN) == COAPS_OK;
     s->keylog_from_env = cfg->keylog_from_env;
     s->cid = cfg->cid;
     s->cid_len = cfg->cid_len;
     s->rcvbuf = cfg->rcvbuf;
+}
+
+/* Durable sessions: the path, and the key, read now so that a bad key
+ * file is an error at start, not at shutdown. */
+static coaps_status server_setup_state(coaps_server *s, const coaps_server_config *cfg,
+                                       char *err, size_t cap)
+{
+    s->state_path = strdup(cfg->state_file);
+    s->state_key = malloc(sizeof *s->state_key);
+    if (s->state_path == NULL || s->state_key == NULL)
+        return net_fail(COAPS_E_NOMEM, err, cap, "out of memory");
+    return net_state_key_load(s->state_key, cfg->state_key_file, err, cap);
 }
 
 coaps_status coaps_server_new(coaps_server **out, const coaps_server_config *cfg, char *err,
@@ -143,6 +181,13 @@ coaps_status coaps_server_new(coaps_server **out, const coaps_server_config *cfg
         st = server_setup_coap(s, cfg, err, cap);
     if (st == COAPS_OK)
         st = net_pki_load(&s->pki, cfg->pki, err, cap);
+    if (st == COAPS_OK && cfg->state_file)
+        st = server_setup_state(s, cfg, err, cap);
+    if (st == COAPS_OK && cfg->ticket_key_file && !cfg->ticket_secret) {
+        st = net_key_file_load("ticket key file", cfg->ticket_key_file,
+                               s->dtls_opts.ticket_secret, err, cap);
+        s->dtls_opts.has_ticket_secret = st == COAPS_OK;
+    }
     if (st == COAPS_OK && net_loop_init(&s->loop, &s->log, cfg->catch_signals) != COAPS_OK)
         st = net_fail(COAPS_E_IO, err, cap, "cannot set up the event loop: %s", strerror(errno));
     if (st == COAPS_OK) {
@@ -170,11 +215,16 @@ void coaps_server_free(coaps_server *s)
         net_edge_close(s->edge);
     net_loop_close(&s->loop);
     net_keylog_close(&s->keylog);
+    if (s->state_key)
+        crypto_wipe(s->state_key, sizeof *s->state_key);
+    free(s->state_key);
+    free(s->state_path);
     coaps_dtls_pki_free(s->pki);
     free(s->dtls);
     free(s->edge);
     free(s->psk);
     free(s->coap_mem);
+    crypto_wipe(&s->dtls_opts, sizeof s->dtls_opts); /* the ticket secret */
     free(s);
 }
 
@@ -233,6 +283,15 @@ static coaps_status server_start_dtls(coaps_server *s, char *err, size_t cap)
     cfg->pki = s->pki;
     cfg->cid = s->cid;
     cfg->cid_len = s->cid_len;
+    if (s->worker.count > 0) {
+        /* net/server_worker.h: the worker's tag first in its CIDs, the
+         * workers' one cookie secret */
+        if (s->cid && s->cid_len > 0) {
+            cfg->cid_prefix = &s->worker.index;
+            cfg->cid_prefix_len = 1;
+        }
+        cfg->cookie_secret = s->worker.shared->cookie_secret;
+    }
     if (s->keylog_from_env)
         TRY(net_keylog_start(&s->keylog, &s->log, cfg, err, cap));
     s->dtls = calloc(1, sizeof *s->dtls);
@@ -246,6 +305,10 @@ static coaps_status server_start_dtls(coaps_server *s, char *err, size_t cap)
         free(s->dtls);
         s->dtls = NULL;
         return net_fail(st, err, cap, "cannot set up coaps://: %s", coaps_status_str(st));
+    }
+    if (s->worker.steer == NET_STEER_HANDOFF || s->worker.steer == NET_STEER_MISROUTE) {
+        s->dtls->foreign_cid = s->worker.foreign_cid;
+        s->dtls->foreign_ctx = s->worker.foreign_ctx;
     }
     return COAPS_OK;
 }
@@ -292,6 +355,16 @@ static void server_log_rcvbuf(const coaps_server *s, const struct net_endpoint *
                       : "");
 }
 
+/* A worker's coaps:// socket: the group's steering program, if any. */
+static coaps_status server_steer(const coaps_server *s, int fd)
+{
+    if (s->worker.steer == NET_STEER_BPF)
+        return net_reuseport_steer_by_cid(fd);
+    if (s->worker.steer == NET_STEER_MISROUTE)
+        return net_reuseport_misroute_cid(fd, s->worker.count);
+    return COAPS_OK;
+}
+
 coaps_status coaps_server_listen(coaps_server *s, const char *host, uint16_t port, bool dtls,
                                  char *bound, size_t bound_cap, char *err, size_t cap)
 {
@@ -300,6 +373,10 @@ coaps_status coaps_server_listen(coaps_server *s, const char *host, uint16_t por
     struct net_endpoint *ep = NULL;
     enum coaps_transport transport = dtls ? COAPS_TRANSPORT_DTLS : COAPS_TRANSPORT_UDP;
     TRY(server_open(s, host, port, transport, &ep, err, cap));
+    if (dtls && s->worker.count > 0 && s->cid && s->cid_len > 0 &&
+        server_steer(s, ep->fd) != COAPS_OK)
+        return net_fail(COAPS_E_IO, err, cap, "cannot steer coaps:// records by CID: %s",
+                        strerror(errno));
     if (net_edge_watch(s->edge, &s->loop, ep) != COAPS_OK) {
         return net_fail(COAPS_E_FULL, err, cap, "cannot watch the socket: %s", strerror(errno));
     }
@@ -342,6 +419,39 @@ coaps_status coaps_server_process(coaps_server *s, int wait_ms)
     return net_loop_turn(&s->loop, wait_ms);
 }
 
+/* ---- durable sessions (net/state_save.h) ------------------------------------ */
+
+coaps_status coaps_server_restore_state(coaps_server *s, uint32_t *restored, char *err,
+                                        size_t cap)
+{
+    uint32_t n = 0;
+    coaps_status st = COAPS_OK;
+    uint64_t t0 = net_now_ms();
+    if (s->state_path && s->dtls)
+        st = net_state_restore(s->dtls, s->state_key, s->state_path, t0, &n, err, cap);
+    if (n > 0)
+        NET_LOG(&s->log, NET_LOG_INFO, "restored %u coaps sessions from %s in %llu ms",
+                (unsigned)n, s->state_path, (unsigned long long)(net_now_ms() - t0));
+    if (restored)
+        *restored = n;
+    return st;
+}
+
+coaps_status coaps_server_save_state(coaps_server *s, uint32_t *saved, char *err, size_t cap)
+{
+    uint32_t n = 0;
+    coaps_status st = COAPS_OK;
+    uint64_t t0 = net_now_ms();
+    if (s->state_path && s->dtls)
+        st = net_state_save(s->dtls, s->state_key, s->state_path, t0, &n, err, cap);
+    if (st == COAPS_OK && s->state_path)
+        NET_LOG(&s->log, NET_LOG_INFO, "saved %u coaps sessions to %s in %llu ms", (unsigned)n,
+                s->state_path, (unsigned long long)(net_now_ms() - t0));
+    if (saved)
+        *saved = n;
+    return st;
+}
+
 uint32_t coaps_server_sessions(const coaps_server *s)
 {
     return s->dtls ? net_dtls_server_sessions(s->dtls) : 0;
@@ -373,7 +483,8 @@ static void server_log_dtls_stats(const coaps_server *s)
                   "coaps: hello-verify %llu, handshakes %llu, established %llu, failed %llu "
                   "(unknown identity %llu, forgery limit %llu), closed %llu, restarted %llu, "
                   "idle %llu, evicted %llu, handshakes evicted %llu, refused %llu, "
-                  "moved %llu, unknown cid %llu, resumed %llu, front dropped %llu",
+                  "moved %llu, unknown cid %llu, resumed %llu, restored %llu, "
+                  "front dropped %llu, cooled %llu, woken %llu",
                   (unsigned long long)d->hello_verify, (unsigned long long)d->handshakes,
                   (unsigned long long)d->established, (unsigned long long)d->failed,
                   (unsigned long long)d->unknown_identity, (unsigned long long)d->auth_limit,
@@ -381,7 +492,9 @@ static void server_log_dtls_stats(const coaps_server *s)
                   (unsigned long long)d->idle_expired, (unsigned long long)d->evicted,
                   (unsigned long long)d->handshakes_evicted, (unsigned long long)d->refused,
                   (unsigned long long)d->peer_moved, (unsigned long long)d->cid_unknown,
-                  (unsigned long long)d->resumed, (unsigned long long)d->front_dropped);
+                  (unsigned long long)d->resumed, (unsigned long long)d->restored,
+                  (unsigned long long)d->front_dropped, (unsigned long long)d->cooled,
+                  (unsigned long long)d->woken);
 }
 
 static void server_log_socket_stats(coaps_server *s)
@@ -409,4 +522,77 @@ void coaps_server_log_stats(coaps_server *s)
     server_log_coap_stats(s);
     server_log_dtls_stats(s);
     server_log_socket_stats(s);
+}
+
+/* ---- one of N workers (net/server_worker.h) ---------------------------------- */
+
+coaps_status net_workers_shared_init(struct net_workers_shared *sh)
+{
+    TRY(net_random_bytes(sh->cookie_secret, sizeof sh->cookie_secret));
+    return net_random_bytes(sh->ticket_secret, sizeof sh->ticket_secret);
+}
+
+void net_workers_shared_clear(struct net_workers_shared *sh)
+{
+    crypto_wipe(sh, sizeof *sh);
+}
+
+coaps_status net_server_set_worker(coaps_server *s, const struct net_worker *w)
+{
+    ENSURE(s->edge->n_eps == 0 && s->dtls == NULL, COAPS_E_INVALID);
+    ENSURE(w->count > 1 && w->count <= NET_WORKERS_MAX && w->index < w->count && w->shared,
+           COAPS_E_INVALID);
+    ENSURE((w->steer != NET_STEER_HANDOFF && w->steer != NET_STEER_MISROUTE) || w->foreign_cid,
+           COAPS_E_INVALID);
+    s->worker = *w;
+    s->edge->reuseport = true;
+    return COAPS_OK;
+}
+
+coaps_status net_server_watch(coaps_server *s, int fd, net_loop_cb on_readable, void *ctx)
+{
+    return net_loop_watch(&s->loop, fd, on_readable, ctx);
+}
+
+static uint16_t sockaddr_port(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
+    return ntohs(((const struct sockaddr_in6 *)(const void *)ss)->sin6_port);
+}
+
+uint16_t net_server_port(const coaps_server *s, bool dtls)
+{
+    enum coaps_transport want = dtls ? COAPS_TRANSPORT_DTLS : COAPS_TRANSPORT_UDP;
+    for (size_t i = 0; i < s->edge->n_eps; i++) {
+        const struct net_endpoint *ep = &s->edge->eps[i];
+        if (ep->transport == want)
+            return sockaddr_port(&ep->local);
+    }
+    return 0;
+}
+
+void net_server_take_handoff(coaps_server *s, struct net_handoff_ring *ring, uint64_t now_ms)
+{
+    struct net_endpoint *ep = NULL;
+    for (size_t i = 0; i < s->edge->n_eps && ep == NULL; i++)
+        if (s->edge->eps[i].transport == COAPS_TRANSPORT_DTLS)
+            ep = &s->edge->eps[i];
+    const struct net_handoff_slot *slot;
+    size_t pending = 0;
+    while ((slot = net_handoff_peek(ring)) != NULL) {
+        if (ep != NULL)
+            net_edge_inject(s->edge, ep, &slot->peer, slot->data, slot->len, now_ms);
+        net_handoff_pop(ring);
+        if (++pending == NET_UDP_BATCH) { /* the CoAP output queue's bound */
+            net_edge_flush(s->edge, now_ms);
+            pending = 0;
+        }
+    }
+    net_edge_flush(s->edge, now_ms);
+}
+
+const struct net_dtls_server_stats *net_server_dtls_stats(const coaps_server *s)
+{
+    return s->dtls ? &s->dtls->stats : NULL;
 }

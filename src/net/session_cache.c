@@ -2,6 +2,7 @@
 #include "net/session_cache.h"
 
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "common/try.h"
@@ -71,7 +72,11 @@ void net_session_cache_store(void *user, const coaps_dtls_session *s)
     }
     drop_entry(c, i);
     struct net_cached_session *e = &c->e[i];
-    e->s = *s;
+    e->s.version = s->version;
+    e->s.suite = s->suite;
+    e->s.id_len = s->id_len;
+    memcpy(e->s.id, s->id, s->id_len);
+    memcpy(e->s.master_secret, s->master_secret, sizeof(e->s.master_secret));
     e->stored_ms = c->now_ms;
     uint32_t b = bucket_of(c, s->id, s->id_len);
     e->next = c->buckets[b];
@@ -92,7 +97,13 @@ coaps_status net_session_cache_find(void *user, const uint8_t *id, size_t id_len
         c->missed++;
         return COAPS_E_NOT_FOUND;
     }
-    *out = c->e[i].s;
+    const struct net_cached_core *e = &c->e[i].s;
+    memset(out, 0, sizeof *out); /* no ticket */
+    out->version = e->version;
+    out->suite = e->suite;
+    out->id_len = e->id_len;
+    memcpy(out->id, e->id, e->id_len);
+    memcpy(out->master_secret, e->master_secret, sizeof(e->master_secret));
     c->found++;
     return COAPS_OK;
 }

@@ -23,7 +23,7 @@ coaps_status net_session_table_init(struct net_session_table *t, uint32_t cap)
     /* the free list is implicit beyond free_head: slot i is free when
      * !used; we chain lazily to avoid touching every slot up front */
     t->free_head = NET_SESSION_NONE;
-    t->lru_head = t->lru_tail = NET_SESSION_NONE;
+    t->lru_head = t->lru_tail = t->cold_edge = NET_SESSION_NONE;
     return COAPS_OK;
 }
 
@@ -99,11 +99,20 @@ uint32_t net_session_insert(struct net_session_table *t, const coaps_peer *peer,
     return i;
 }
 
+/* i leaves the cold run (traffic or removal): the run now starts at the
+ * next older session, which is cold too (or there is none). */
+static void cold_leave(struct net_session_table *t, uint32_t i)
+{
+    if (t->cold_edge == i)
+        t->cold_edge = t->slots[i].lru_next;
+}
+
 static void lru_unlink(struct net_session_table *t, uint32_t i)
 {
     struct net_session_slot *s = &t->slots[i];
     if (!s->in_lru)
         return;
+    cold_leave(t, i);
     if (s->lru_prev != NET_SESSION_NONE)
         t->slots[s->lru_prev].lru_next = s->lru_next;
     else
@@ -169,6 +178,7 @@ void net_session_touch(struct net_session_table *t, uint32_t i, uint64_t now_ms)
     if (s->last_ms == now_ms)
         return;
     s->last_ms = now_ms;
+    cold_leave(t, i); /* at the head already: it stays there, warm */
     if (s->in_lru && t->lru_head != i) {
         lru_unlink(t, i);
         lru_push_front(t, i);
@@ -182,4 +192,27 @@ uint32_t net_session_victim(const struct net_session_table *t, uint64_t now_ms,
     if (i == NET_SESSION_NONE || now_ms - t->slots[i].last_ms < busy_ms)
         return NET_SESSION_NONE;
     return i;
+}
+
+/* The session just before the cold run: the tail when there is no run. */
+static uint32_t cool_candidate(const struct net_session_table *t)
+{
+    if (t->cold_edge == NET_SESSION_NONE)
+        return t->lru_tail;
+    return t->slots[t->cold_edge].lru_prev;
+}
+
+uint32_t net_session_cool_next(struct net_session_table *t, uint64_t now_ms, uint64_t cold_ms)
+{
+    uint32_t i = cool_candidate(t);
+    if (i == NET_SESSION_NONE || now_ms - t->slots[i].last_ms < cold_ms)
+        return NET_SESSION_NONE;
+    t->cold_edge = i;
+    return i;
+}
+
+uint64_t net_session_cool_due(const struct net_session_table *t, uint64_t cold_ms)
+{
+    uint32_t i = cool_candidate(t);
+    return i == NET_SESSION_NONE ? UINT64_MAX : t->slots[i].last_ms + cold_ms;
 }

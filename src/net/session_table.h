@@ -11,6 +11,13 @@
  *
  * Only established sessions are on the LRU list (net_session_lru_add):
  * handshakes have their own bound and timeout in the DTLS layer.
+ *
+ * Cold sessions (silent for a while: their crypto state given back,
+ * coaps_dtls_cool) are a run at the LRU list's tail: cold_edge is the most
+ * recent of them, and every session between it and the tail is cold.
+ * Cooling moves cold_edge one session towards the head; traffic moves a
+ * session to the head (out of the run) and removal unlinks it. Each
+ * session so cools once per silence, O(1) each: no scan of the table.
  */
 #ifndef COAPS_NET_SESSION_TABLE_H
 #define COAPS_NET_SESSION_TABLE_H
@@ -48,6 +55,7 @@ struct net_session_table {
     uint32_t free_head; /* free slots chained through hash_next */
     uint32_t lru_head;  /* most recently used */
     uint32_t lru_tail;  /* least recently used */
+    uint32_t cold_edge; /* most recent cold session, NET_SESSION_NONE: none */
 };
 
 /* Allocate a table of cap (1..NET_SESSION_TABLE_MAX) slots. COAPS_E_NOMEM
@@ -92,6 +100,13 @@ static inline uint32_t net_session_lru_oldest(const struct net_session_table *t)
 uint32_t net_session_victim(const struct net_session_table *t, uint64_t now_ms,
                             uint64_t busy_ms);
 
+/* The next session to make cold: the one just before the cold run, if
+ * silent for at least cold_ms; it joins the run (the caller cools it).
+ * NET_SESSION_NONE when there is none yet. */
+uint32_t net_session_cool_next(struct net_session_table *t, uint64_t now_ms, uint64_t cold_ms);
+/* When net_session_cool_next will next have a session: UINT64_MAX when
+ * every session on the list is cold. */
+uint64_t net_session_cool_due(const struct net_session_table *t, uint64_t cold_ms);
 static inline const struct net_session_slot *net_session_at(const struct net_session_table *t,
                                                             uint32_t slot)
 {

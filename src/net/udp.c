@@ -21,7 +21,8 @@ static bool is_v6_wildcard(const struct sockaddr *addr)
     return IN6_IS_ADDR_UNSPECIFIED(&s6.sin6_addr);
 }
 
-coaps_status net_udp_open(const struct sockaddr *addr, socklen_t len, int *fd, int *err_no)
+static coaps_status udp_open(const struct sockaddr *addr, socklen_t len, bool reuseport, int *fd,
+                             int *err_no)
 {
     *fd = -1;
     int s = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -33,7 +34,12 @@ coaps_status net_udp_open(const struct sockaddr *addr, socklen_t len, int *fd, i
             goto fail;
     }
     /* No SO_REUSEADDR: for UDP it would let a second server bind the same
-     * port silently; we want "Address already in use". */
+     * port silently; we want "Address already in use". SO_REUSEPORT only
+     * when asked (the workers of one server): it lets sockets of the same
+     * user share the port, the kernel spreading datagrams among them. */
+    int on = 1;
+    if (reuseport && setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0)
+        goto fail;
     if (bind(s, addr, len) < 0)
         goto fail;
     *fd = s;
@@ -44,6 +50,17 @@ fail:
     if (s >= 0)
         close(s);
     return COAPS_E_IO;
+}
+
+coaps_status net_udp_open(const struct sockaddr *addr, socklen_t len, int *fd, int *err_no)
+{
+    return udp_open(addr, len, false, fd, err_no);
+}
+
+coaps_status net_udp_open_reuseport(const struct sockaddr *addr, socklen_t len, int *fd,
+                                    int *err_no)
+{
+    return udp_open(addr, len, true, fd, err_no);
 }
 
 coaps_status net_udp_local(int fd, struct sockaddr_storage *out, socklen_t *len)

@@ -83,6 +83,12 @@ bool net_rx_next(const struct net_rx_dgram *d, size_t *off, size_t max, const ui
  * IPv6 addresses it is set. On failure returns COAPS_E_IO and *err_no (if
  * not NULL) holds errno (e.g. EADDRINUSE), with *fd = -1. */
 coaps_status net_udp_open(const struct sockaddr *addr, socklen_t len, int *fd, int *err_no);
+/* The same with SO_REUSEPORT: sockets of one user bound to the same
+ * address join one group and the kernel hands each datagram to one of
+ * them (by a hash of its 4-tuple, or by the group's steering program:
+ * net/reuseport.h). For the workers of one server. */
+coaps_status net_udp_open_reuseport(const struct sockaddr *addr, socklen_t len, int *fd,
+                                    int *err_no);
 
 /* Ask for a receive buffer of `bytes` on fd: SO_RCVBUFFORCE first (it
  * may exceed net.core.rmem_max; needs CAP_NET_ADMIN, which a server run as

@@ -115,7 +115,7 @@ static void unknown_extensions_are_skipped(void **state)
     (void)state;
     const uint8_t b[] = {
         0x12, 0x34, 0x00, 0x03, 0xaa, 0xbb, 0xcc, /* unknown */
-        0x00, 0x23, 0x00, 0x02, 0x01, 0x02,       /* session_ticket with data: ignored */
+        0x00, 0x23, 0x00, 0x02, 0x01, 0x02,       /* session_ticket with a ticket */
         0x00, 0x1c, 0x00, 0x02, 0x40, 0x00,       /* record_size_limit: not handled */
         0x00, 0x16, 0x00, 0x00,                   /* encrypt_then_mac */
     };
@@ -125,6 +125,38 @@ static void unknown_extensions_are_skipped(void **state)
     assert_int_equal(e.unknown_count, 2);
     assert_int_equal(e.first_unknown, 0x1234);
     assert_int_equal(e.present, DTLS_EXTF_SESSION_TICKET | DTLS_EXTF_ENCRYPT_THEN_MAC);
+    assert_int_equal(e.session_ticket.len, 2);
+    assert_int_equal(e.session_ticket.p[0], 0x01);
+    assert_int_equal(e.session_ticket.p[1], 0x02);
+}
+
+/* RFC 5077 3.2: the ticket is the whole extension data, empty to ask for
+ * one; a ServerHello's must be empty. Written back byte for byte. */
+static void session_ticket_extension(void **state)
+{
+    (void)state;
+    const uint8_t empty[] = {0x00, 0x23, 0x00, 0x00};
+    struct dtls_exts e;
+    assert_int_equal(parse_ch(empty, sizeof empty, &e), COAPS_OK);
+    assert_true(dtls_exts_has(&e, DTLS_EXTF_SESSION_TICKET));
+    assert_int_equal(e.session_ticket.len, 0);
+    assert_int_equal(parse_sh(empty, sizeof empty, &e), COAPS_OK);
+    assert_true(dtls_exts_has(&e, DTLS_EXTF_SESSION_TICKET));
+    const uint8_t with[] = {0x00, 0x23, 0x00, 0x03, 0xaa, 0xbb, 0xcc};
+    assert_int_equal(parse_sh(with, sizeof with, &e), COAPS_E_MALFORMED);
+    assert_int_equal(parse_ch(with, sizeof with, &e), COAPS_OK);
+    assert_int_equal(e.session_ticket.len, 3);
+
+    uint8_t out[16];
+    struct wire_wr w = wire_wr_init(out, sizeof out);
+    assert_int_equal(dtls_ext_write_session_ticket(&w, with + 4, 3), COAPS_OK);
+    assert_int_equal(dtls_ext_write_session_ticket(&w, NULL, 0), COAPS_OK);
+    assert_int_equal(w.off, sizeof with + sizeof empty);
+    assert_memory_equal(out, with, sizeof with);
+    assert_memory_equal(out + sizeof with, empty, sizeof empty);
+    w = wire_wr_init(out, 6); /* no room: nothing written */
+    assert_int_equal(dtls_ext_write_session_ticket(&w, with + 4, 3), COAPS_E_NOSPACE);
+    assert_int_equal(w.off, 0);
 }
 
 /* One malformed block per RFC rule. */
@@ -256,6 +288,7 @@ int main(void)
         cmocka_unit_test(writers_produce_rfc_layouts),
         cmocka_unit_test(server_hello_shapes),
         cmocka_unit_test(unknown_extensions_are_skipped),
+        cmocka_unit_test(session_ticket_extension),
         cmocka_unit_test(malformed_blocks_are_refused),
         cmocka_unit_test(too_many_extensions_are_refused),
         cmocka_unit_test(writers_check_arguments_and_space),

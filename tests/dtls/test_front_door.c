@@ -6,7 +6,9 @@
  *   - a flood of ClientHellos from many ports is answered with no memory
  *     kept: the heap does not grow;
  *   - forged, truncated and stale inputs never create a connection;
- *   - a second ClientHello with a new session_id still opens (RFC 5077 3.4).
+ *   - a second ClientHello with a new session_id still opens (RFC 5077 3.4);
+ *   - front doors given one cookie secret (a server's workers) accept each
+ *     other's cookies.
  * ClientHellos are the real ones OpenSSL and GnuTLS sent (tests/dtls/vectors).
  */
 #include <malloc.h>
@@ -322,6 +324,98 @@ static void session_id_may_change_after_hvr(void **state)
     coaps_dtls_server_clear(&srv);
 }
 
+/* The cookie from the HelloVerifyRequest that srv sends at now_ms for a
+ * first ClientHello (no session_id, no cookie) from peer. */
+static void cookie_of(coaps_dtls_server *srv, const coaps_peer *peer, const uint8_t *ch, size_t n,
+                      uint64_t now_ms, uint8_t cookie[32])
+{
+    uint8_t ch1[2048], out[512];
+    size_t n1 = with_hello(ch, n, NULL, 0, NULL, 0, ch1, sizeof ch1);
+    size_t out_len = 0;
+    enum coaps_dtls_accept v;
+    assert_int_equal(coaps_dtls_server_accept(srv, peer, ch1, n1, now_ms, out, sizeof out,
+                                              &out_len, &v),
+                     COAPS_OK);
+    assert_int_equal(v, COAPS_DTLS_ACCEPT_SEND);
+    assert_int_equal(out[13], 3);
+    assert_int_equal(out[13 + 12 + 2], 32);
+    memcpy(cookie, &out[13 + 12 + 3], 32);
+}
+
+/* What srv says at now_ms to the second ClientHello carrying cookie. */
+static enum coaps_dtls_accept second_hello(coaps_dtls_server *srv, const coaps_peer *peer,
+                                           const uint8_t *ch, size_t n, uint64_t now_ms,
+                                           const uint8_t cookie[32])
+{
+    uint8_t ch2[2048], out[512];
+    size_t n2 = with_hello(ch, n, NULL, 0, cookie, 32, ch2, sizeof ch2);
+    size_t out_len = 0;
+    enum coaps_dtls_accept v;
+    assert_int_equal(coaps_dtls_server_accept(srv, peer, ch2, n2, now_ms, out, sizeof out,
+                                              &out_len, &v),
+                     COAPS_OK);
+    return v;
+}
+
+/* Front doors given one cookie_secret (a server's workers, each started
+ * at its own time and rotating lazily at its own next ClientHello) accept
+ * each other's cookies for one to two periods, aligned on the clock;
+ * another secret's cookies, never. */
+static void shared_cookie_secret(void **state)
+{
+    (void)state;
+    const uint64_t R = COAPS_DTLS_COOKIE_ROTATE_MS;
+    uint8_t secret[COAPS_DTLS_COOKIE_SECRET_LEN], other[COAPS_DTLS_COOKIE_SECRET_LEN];
+    memset(secret, 0x42, sizeof secret);
+    memset(other, 0x43, sizeof other);
+    coaps_dtls_config ca, cb, cc;
+    coaps_dtls_server a, b, c;
+    init_server(&a, &ca); /* random secrets: re-made below with the shared one */
+    coaps_dtls_server_clear(&a);
+    ca.cookie_secret = secret;
+    assert_int_equal(coaps_dtls_server_init(&a, &ca, 10 * R + 1000), COAPS_OK);
+    init_server(&b, &cb);
+    coaps_dtls_server_clear(&b);
+    cb.cookie_secret = secret;
+    assert_int_equal(coaps_dtls_server_init(&b, &cb, 10 * R + R / 2), COAPS_OK);
+    init_server(&c, &cc);
+    coaps_dtls_server_clear(&c);
+    cc.cookie_secret = other;
+    assert_int_equal(coaps_dtls_server_init(&c, &cc, 10 * R + 1000), COAPS_OK);
+
+    uint8_t ch[2048], cookie[32];
+    size_t n = load_vector("openssl_dtls12_psk_client_hello.bin", ch, sizeof ch);
+    coaps_peer peer;
+    peer_for_port(&peer, 9000);
+    /* made by a, opened by b in the same period, and in the next one */
+    cookie_of(&a, &peer, ch, n, 10 * R + 2000, cookie);
+    assert_int_equal(second_hello(&b, &peer, ch, n, 10 * R + 2100, cookie), COAPS_DTLS_ACCEPT_NEW);
+    assert_int_equal(second_hello(&b, &peer, ch, n, 11 * R + 10, cookie), COAPS_DTLS_ACCEPT_NEW);
+    /* a, silent since, makes one late in period 11; b (rotated early in
+     * it) opens it: both rotate at the period's edge, not a period after
+     * their own start */
+    cookie_of(&a, &peer, ch, n, 12 * R - 5, cookie);
+    assert_int_equal(second_hello(&b, &peer, ch, n, 12 * R - 1, cookie), COAPS_DTLS_ACCEPT_NEW);
+    assert_int_equal(second_hello(&b, &peer, ch, n, 12 * R + 1, cookie), COAPS_DTLS_ACCEPT_NEW);
+    /* two periods on: too old */
+    assert_int_equal(second_hello(&b, &peer, ch, n, 13 * R + 1, cookie), COAPS_DTLS_ACCEPT_SEND);
+    /* another secret never opens it, nor the other way round */
+    cookie_of(&a, &peer, ch, n, 13 * R + 2, cookie);
+    assert_int_equal(second_hello(&c, &peer, ch, n, 13 * R + 3, cookie), COAPS_DTLS_ACCEPT_SEND);
+    cookie_of(&c, &peer, ch, n, 13 * R + 4, cookie);
+    assert_int_equal(second_hello(&a, &peer, ch, n, 13 * R + 5, cookie), COAPS_DTLS_ACCEPT_SEND);
+    /* and the cookie is still the peer's own */
+    coaps_peer other_peer;
+    peer_for_port(&other_peer, 9001);
+    cookie_of(&a, &peer, ch, n, 13 * R + 6, cookie);
+    assert_int_equal(second_hello(&b, &other_peer, ch, n, 13 * R + 7, cookie),
+                     COAPS_DTLS_ACCEPT_SEND);
+    assert_int_equal(second_hello(&b, &peer, ch, n, 13 * R + 8, cookie), COAPS_DTLS_ACCEPT_NEW);
+    coaps_dtls_server_clear(&a);
+    coaps_dtls_server_clear(&b);
+    coaps_dtls_server_clear(&c);
+}
+
 /* Every truncation of a ClientHello datagram, and garbage, is dropped or
  * answered statelessly; nothing crashes and no connection is made. */
 static void truncations_never_open(void **state)
@@ -366,6 +460,7 @@ int main(void)
         cmocka_unit_test(flood_keeps_no_state),
         cmocka_unit_test(only_the_right_cookie_opens),
         cmocka_unit_test(session_id_may_change_after_hvr),
+        cmocka_unit_test(shared_cookie_secret),
         cmocka_unit_test(truncations_never_open),
         cmocka_unit_test(client_hello_hash_ignores_record_seq),
     };

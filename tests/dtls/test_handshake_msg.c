@@ -875,6 +875,35 @@ static void alert_and_suite_numbers_match_the_registries(void **state)
     assert_int_equal(DTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 0xcca9);
 }
 
+/* RFC 5077 3.3: uint32 ticket_lifetime_hint, opaque ticket<0..2^16-1>;
+ * an empty ticket is legal (the server changed its mind); anything short
+ * or long is decode_error material. */
+static void new_session_ticket_codec(void **state)
+{
+    (void)state;
+    const uint8_t body[] = {0x00, 0x00, 0x1c, 0x20, 0x00, 0x03, 0xde, 0xad, 0xbe};
+    struct dtls_new_session_ticket t;
+    assert_int_equal(dtls_new_session_ticket_parse(body, sizeof body, &t), COAPS_OK);
+    assert_int_equal(t.lifetime_hint, 7200);
+    assert_int_equal(t.ticket.len, 3);
+    assert_memory_equal(t.ticket.p, body + 6, 3);
+    uint8_t out[16];
+    struct wire_wr w = wire_wr_init(out, sizeof out);
+    assert_int_equal(dtls_new_session_ticket_write(&w, &t), COAPS_OK);
+    assert_int_equal(w.off, sizeof body);
+    assert_memory_equal(out, body, sizeof body);
+    for (size_t n = 0; n < sizeof body; n++)
+        assert_int_equal(dtls_new_session_ticket_parse(body, n, &t), COAPS_E_MALFORMED);
+    uint8_t longer[sizeof body + 1];
+    memcpy(longer, body, sizeof body);
+    longer[sizeof body] = 0;
+    assert_int_equal(dtls_new_session_ticket_parse(longer, sizeof longer, &t), COAPS_E_MALFORMED);
+    const uint8_t empty[] = {0, 0, 0, 0, 0, 0};
+    assert_int_equal(dtls_new_session_ticket_parse(empty, sizeof empty, &t), COAPS_OK);
+    assert_int_equal(t.ticket.len, 0);
+    assert_int_equal(t.lifetime_hint, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -900,6 +929,7 @@ int main(void)
         cmocka_unit_test(certificate_codecs),
         cmocka_unit_test(certificate_request_and_verify_codecs),
         cmocka_unit_test(finished_done_ccs_alert),
+        cmocka_unit_test(new_session_ticket_codec),
         cmocka_unit_test(alert_and_suite_numbers_match_the_registries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

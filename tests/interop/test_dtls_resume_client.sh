@@ -51,7 +51,7 @@ twice() {
 }
 
 port=$(free_udp_port)
-start_bg s_server sh -c "sleep 60 | exec openssl s_server -dtls1_2 -accept $port -nocert -psk $KEYHEX -psk_hint CoAP -quiet"
+start_bg s_server timeout 60 sh -c "sleep 60 | exec openssl s_server -dtls1_2 -accept $port -nocert -psk $KEYHEX -psk_hint CoAP -quiet"
 wait_udp_port "$port" 10 || die "openssl s_server did not start"
 twice openssl "$port" light resumed
 
@@ -88,7 +88,7 @@ twice libcoap-gnutls "$LPORT" "" full coap
 # A damaged file: one warning, a full handshake, a sound file again after.
 printf 'not a session' >"$TEST_TMP/openssl.sess"
 port=$(free_udp_port)
-start_bg s_server2 sh -c "sleep 60 | exec openssl s_server -dtls1_2 -accept $port -nocert -psk $KEYHEX -psk_hint CoAP -quiet"
+start_bg s_server2 timeout 60 sh -c "sleep 60 | exec openssl s_server -dtls1_2 -accept $port -nocert -psk $KEYHEX -psk_hint CoAP -quiet"
 wait_udp_port "$port" 10 || die "openssl s_server did not start"
 client openssl "$port" light
 check_eq "damaged file: one warning line" 1 "$(grep -c "warning: session file .*damaged" "$TEST_TMP/openssl.err" || true)"

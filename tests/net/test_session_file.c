@@ -85,6 +85,20 @@ static void round_trip(void **state)
     assert_int_equal(coaps_session_load(path, &back, err, sizeof err), COAPS_OK);
     assert_int_equal(back.id_len, 8);
     assert_memory_equal(&s, &back, sizeof s);
+    /* a ticket (RFC 5077), and a ticket without an ID */
+    s.ticket_lifetime_s = 7200;
+    s.ticket_len = 176;
+    for (int i = 0; i < 176; i++)
+        s.ticket[i] = (uint8_t)(i * 7);
+    assert_int_equal(coaps_session_save(path, &s, err, sizeof err), COAPS_OK);
+    assert_int_equal(coaps_session_load(path, &back, err, sizeof err), COAPS_OK);
+    assert_memory_equal(&s, &back, sizeof s);
+    s.id_len = 0;
+    memset(s.id, 0, sizeof s.id);
+    s.ticket_len = COAPS_DTLS_TICKET_MAX;
+    assert_int_equal(coaps_session_save(path, &s, err, sizeof err), COAPS_OK);
+    assert_int_equal(coaps_session_load(path, &back, err, sizeof err), COAPS_OK);
+    assert_memory_equal(&s, &back, sizeof s);
 }
 
 static void missing_is_not_found(void **state)
@@ -142,7 +156,10 @@ static void nothing_to_save(void **state)
     (void)state;
     char err[256];
     coaps_dtls_session s = sample();
-    s.id_len = 0;
+    s.id_len = 0; /* and no ticket */
+    assert_int_equal(coaps_session_save(path, &s, err, sizeof err), COAPS_E_INVALID);
+    s = sample();
+    s.ticket_len = COAPS_DTLS_TICKET_MAX + 1;
     assert_int_equal(coaps_session_save(path, &s, err, sizeof err), COAPS_E_INVALID);
     char bad[160];
     snprintf(bad, sizeof bad, "%s/no/such/dir/s.bin", dir);

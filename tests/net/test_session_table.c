@@ -210,6 +210,73 @@ static void many_moves_keep_the_table_consistent(void **state)
     net_session_table_free(&t);
 }
 
+/* Cold sessions (net_session_cool_next): each cooled once per silence, in
+ * LRU order, and after the walk every session silent long enough is cold,
+ * whatever traffic, removals and re-adds came between. A model (cold[],
+ * alive[]) checked against the table after random operations. */
+static void cold_run_follows_the_lru(void **state)
+{
+    (void)state;
+    enum { N = 64, COLD_MS = 100 };
+    struct net_session_table t;
+    assert_int_equal(net_session_table_init(&t, N), COAPS_OK);
+    uint32_t slot[N];
+    bool alive[N] = {false}, cold[N] = {false};
+    uint64_t now = 1000, rng = 0x9e3779b97f4a7c15u;
+    assert_int_equal(net_session_cool_due(&t, COLD_MS), UINT64_MAX);
+    for (unsigned step = 0; step < 20000; step++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        uint32_t k = (uint32_t)(rng % N);
+        now += rng >> 60; /* 0-15 ms a step */
+        switch ((rng >> 8) % 4) {
+        case 0: /* a session comes, or goes */
+            if (!alive[k]) {
+                coaps_peer p = peer(k);
+                slot[k] = net_session_insert(&t, &p, now);
+                assert_int_not_equal(slot[k], NET_SESSION_NONE);
+                net_session_lru_add(&t, slot[k], now);
+                alive[k] = true;
+            } else {
+                net_session_remove(&t, slot[k]);
+                alive[k] = cold[k] = false;
+            }
+            break;
+        case 1:
+        case 2: /* traffic */
+            if (alive[k]) {
+                net_session_touch(&t, slot[k], now);
+                cold[k] = false;
+            }
+            break;
+        default: { /* the timer: cool what is due */
+            uint32_t i;
+            while ((i = net_session_cool_next(&t, now, COLD_MS)) != NET_SESSION_NONE) {
+                uint32_t who = UINT32_MAX;
+                for (uint32_t m = 0; m < N; m++)
+                    if (alive[m] && slot[m] == i)
+                        who = m;
+                assert_int_not_equal(who, UINT32_MAX);
+                assert_false(cold[who]); /* once per silence */
+                assert_true(now - net_session_at(&t, i)->last_ms >= COLD_MS);
+                cold[who] = true;
+            }
+            uint64_t due = net_session_cool_due(&t, COLD_MS);
+            for (uint32_t m = 0; m < N; m++) {
+                if (!alive[m])
+                    continue;
+                uint64_t last = net_session_at(&t, slot[m])->last_ms;
+                /* silent long enough means cold; a warm one is not due yet */
+                assert_int_equal(cold[m], now - last >= COLD_MS);
+                if (!cold[m])
+                    assert_true(due <= last + COLD_MS && due > now);
+            }
+            break;
+        }
+        }
+    }
+    net_session_table_free(&t);
+}
+
 static void bad_sizes_refused(void **state)
 {
     (void)state;
@@ -241,6 +308,7 @@ int main(void)
         cmocka_unit_test(victim_only_when_idle_enough),
         cmocka_unit_test(move_rekeys_a_slot),
         cmocka_unit_test(many_moves_keep_the_table_consistent),
+        cmocka_unit_test(cold_run_follows_the_lru),
         cmocka_unit_test(bad_sizes_refused),
         cmocka_unit_test(ratelimit_allows_a_burst_per_window),
     };

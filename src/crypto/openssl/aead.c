@@ -12,6 +12,13 @@
  * function there), so the backend keeps the key and re-keys when the
  * direction changes. DTLS uses every context in one direction only (one per
  * direction and epoch), so that re-keying never happens on the record path.
+ *
+ * Cold contexts (crypto_aead_cool): the EVP_CIPHER_CTX is the bulk of a
+ * session's memory (about 0.6 KiB of libcrypto heap for AES-CCM, more for
+ * GCM), and the key copy that re-keying needs is already in the caller's
+ * context. An idle session therefore frees the EVP object and keeps the
+ * key; the next seal or open makes and keys a new one (ctx == NULL means
+ * cold), paying once what crypto_aead_init costs.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -94,21 +101,15 @@ static void aead_impl_free(struct aead_impl *im)
     crypto_wipe(im, sizeof *im);
 }
 
-coaps_status crypto_aead_init(struct crypto_aead *a, enum crypto_aead_alg alg,
-                              const uint8_t *key, size_t key_len)
+/* Make im's EVP object and key it from im->key for sealing: at keying
+ * time, and when a cold context is used again. On failure im->ctx is
+ * NULL and the key stays. */
+static coaps_status aead_ctx_make(struct aead_impl *im, enum crypto_aead_alg alg)
 {
-    ENSURE(a != NULL, COAPS_E_INVALID);
-    a->live = false;
     const EVP_CIPHER *cipher = aead_cipher(alg);
-    ENSURE(cipher != NULL && key != NULL, COAPS_E_INVALID);
-    ENSURE(key_len == crypto_aead_key_len(alg), COAPS_E_INVALID);
-
-    struct aead_impl *im = CRYPTO_STATE_OF(struct aead_impl, a);
-    memset(im, 0, sizeof *im);
+    ENSURE(cipher != NULL, COAPS_E_INVALID);
     im->ctx = EVP_CIPHER_CTX_new();
     ENSURE(im->ctx != NULL, COAPS_E_NOMEM);
-    memcpy(im->key, key, key_len);
-    im->key_len = key_len;
     im->dir = -1;
     int tag_len = (int)crypto_aead_tag_len(alg);
     int ok = EVP_CipherInit_ex(im->ctx, cipher, NULL, NULL, NULL, 1) == 1 &&
@@ -121,12 +122,54 @@ coaps_status crypto_aead_init(struct crypto_aead *a, enum crypto_aead_alg alg,
     if (ok)
         ok = aead_set_dir(im, 1);
     if (!ok) {
-        aead_impl_free(im);
+        EVP_CIPHER_CTX_free(im->ctx);
+        im->ctx = NULL;
         return COAPS_E_CRYPTO;
+    }
+    return COAPS_OK;
+}
+
+/* A cold context gets its EVP object back before a record (see the top). */
+static coaps_status aead_warm(struct crypto_aead *a, struct aead_impl *im)
+{
+    if (im->ctx != NULL)
+        return COAPS_OK;
+    return aead_ctx_make(im, a->alg);
+}
+
+coaps_status crypto_aead_init(struct crypto_aead *a, enum crypto_aead_alg alg,
+                              const uint8_t *key, size_t key_len)
+{
+    ENSURE(a != NULL, COAPS_E_INVALID);
+    a->live = false;
+    ENSURE(aead_cipher(alg) != NULL && key != NULL, COAPS_E_INVALID);
+    ENSURE(key_len == crypto_aead_key_len(alg), COAPS_E_INVALID);
+
+    struct aead_impl *im = CRYPTO_STATE_OF(struct aead_impl, a);
+    memset(im, 0, sizeof *im);
+    memcpy(im->key, key, key_len);
+    im->key_len = key_len;
+    coaps_status st = aead_ctx_make(im, alg);
+    if (st != COAPS_OK) {
+        aead_impl_free(im);
+        return st;
     }
     a->alg = alg;
     a->live = true;
     return COAPS_OK;
+}
+
+bool crypto_aead_cool(struct crypto_aead *a)
+{
+    if (a == NULL || !a->live)
+        return false;
+    struct aead_impl *im = CRYPTO_STATE_OF(struct aead_impl, a);
+    if (im->ctx == NULL)
+        return false;
+    EVP_CIPHER_CTX_free(im->ctx); /* cleanses the key schedule */
+    im->ctx = NULL;
+    im->dir = -1;
+    return true;
 }
 
 coaps_status crypto_aead_seal(struct crypto_aead *a, const uint8_t nonce[CRYPTO_AEAD_NONCE_LEN],
@@ -138,6 +181,7 @@ coaps_status crypto_aead_seal(struct crypto_aead *a, const uint8_t nonce[CRYPTO_
     ENSURE(in != NULL || len == 0, COAPS_E_INVALID);
     ENSURE(len <= AEAD_MAX_INPUT && aad_len <= AEAD_MAX_INPUT, COAPS_E_INVALID);
     struct aead_impl *im = CRYPTO_STATE_OF(struct aead_impl, a);
+    TRY(aead_warm(a, im));
     EVP_CIPHER_CTX *ctx = im->ctx;
     int tag_len = (int)crypto_aead_tag_len(a->alg);
     int n = 0;
@@ -212,6 +256,8 @@ coaps_status crypto_aead_open(struct crypto_aead *a, const uint8_t nonce[CRYPTO_
     ENSURE(out != NULL || len == 0, COAPS_E_INVALID);
     ENSURE(aad != NULL || aad_len == 0, COAPS_E_INVALID);
     ENSURE(len <= AEAD_MAX_INPUT && aad_len <= AEAD_MAX_INPUT, COAPS_E_INVALID);
+    /* a cold context that cannot be warmed is not a forgery: not COAPS_E_AUTH */
+    TRY(aead_warm(a, CRYPTO_STATE_OF(struct aead_impl, a)));
     uint8_t sink[1]; /* OpenSSL wants an output pointer even for 0 bytes */
     if (!aead_open_run(a, nonce, aad, aad_len, in, len, out != NULL ? out : sink)) {
         /* Never release unauthenticated plaintext (RFC 5116 2.2). The tag
@@ -232,4 +278,16 @@ void crypto_aead_clear(struct crypto_aead *a)
         return;
     aead_impl_free(CRYPTO_STATE_OF(struct aead_impl, a));
     a->live = false;
+}
+
+coaps_status crypto_aead_export_key(const struct crypto_aead *a, uint8_t key[CRYPTO_AEAD_KEY_MAX],
+                                    size_t *key_len)
+{
+    ENSURE(a != NULL && key != NULL && key_len != NULL, COAPS_E_INVALID);
+    ENSURE(a->live, COAPS_E_STATE);
+    /* the copy aead_set_dir keys from (see the top of this file) */
+    const struct aead_impl *im = CRYPTO_CSTATE_OF(struct aead_impl, a);
+    memcpy(key, im->key, im->key_len);
+    *key_len = im->key_len;
+    return COAPS_OK;
 }

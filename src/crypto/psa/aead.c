@@ -25,6 +25,7 @@
  */
 #include <string.h>
 
+#include "coaps/config.h"
 #include "common/try.h"
 #include "crypto/psa/psa_common.h"
 
@@ -98,7 +99,11 @@ coaps_status crypto_aead_init(struct crypto_aead *a, enum crypto_aead_alg alg,
     psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
     psa_set_key_type(&attr, type);
     psa_set_key_bits(&attr, PSA_BYTES_TO_BITS(key_len));
-    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT);
+    psa_key_usage_t usage = PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT;
+#if COAPS_WITH_PERSIST
+    usage |= PSA_KEY_USAGE_EXPORT; /* crypto_aead_export_key: durable sessions */
+#endif
+    psa_set_key_usage_flags(&attr, usage);
     psa_set_key_algorithm(&attr, palg);
     psa_set_key_lifetime(&attr, PSA_KEY_LIFETIME_VOLATILE);
     psa_key_id_t id = PSA_KEY_ID_NULL;
@@ -173,4 +178,31 @@ void crypto_aead_clear(struct crypto_aead *a)
     (void)psa_destroy_key(CRYPTO_CSTATE_OF(struct aead_state, a)->id);
     crypto_wipe(&a->st, sizeof a->st);
     a->live = false;
+}
+
+bool crypto_aead_cool(struct crypto_aead *a)
+{
+    /* The key lives only in its key store slot (the context holds its id):
+     * nothing can be given back without losing it. The slot, key and
+     * schedule together are smaller than OpenSSL's EVP object. */
+    (void)a;
+    return false;
+}
+
+coaps_status crypto_aead_export_key(const struct crypto_aead *a, uint8_t key[CRYPTO_AEAD_KEY_MAX],
+                                    size_t *key_len)
+{
+    ENSURE(a != NULL && key != NULL && key_len != NULL, COAPS_E_INVALID);
+    ENSURE(a->live, COAPS_E_STATE);
+#if COAPS_WITH_PERSIST
+    TRY(crypto_psa_ready());
+    const struct aead_state *im = CRYPTO_CSTATE_OF(struct aead_state, a);
+    size_t n = 0;
+    TRY(crypto_psa_status(psa_export_key(im->id, key, CRYPTO_AEAD_KEY_MAX, &n)));
+    ENSURE(n == crypto_aead_key_len(a->alg), COAPS_E_CRYPTO);
+    *key_len = n;
+    return COAPS_OK;
+#else
+    return COAPS_E_UNSUPPORTED;
+#endif
 }
