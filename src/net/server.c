@@ -16,7 +16,7 @@
 #include "net/credentials.h"
 #include "net/dtls_server.h"
 #include "net/edge.h"
-#include "net/key_file.h"
+#include "net/secret_file.h"
 #include "net/keylog.h"
 #include "net/log.h"
 #include "net/loop.h"

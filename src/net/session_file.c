@@ -11,6 +11,7 @@
 #include "common/wire.h"
 #include "crypto/crypto.h"
 #include "net/log.h"
+#include "net/secret_file.h"
 #include "net/session_file.h"
 
 #define FILE_MAGIC 0x43534553u /* "CSES" */
@@ -74,43 +75,16 @@ coaps_status net_session_decode(const uint8_t *in, size_t len, coaps_dtls_sessio
     return wire_rd_bytes(&r, s->ticket, s->ticket_len);
 }
 
-/* All of buf to fd, then to the disk. */
-static bool write_all(int fd, const uint8_t *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return fsync(fd) == 0;
-}
-
 coaps_status coaps_session_save(const char *path, const coaps_dtls_session *s, char *err,
                                 size_t err_cap)
 {
     uint8_t buf[FILE_MAX];
     size_t len = 0;
-    char tmp[4096];
     if (!path || !s || net_session_encode(s, buf, &len) != COAPS_OK)
         return net_fail(COAPS_E_INVALID, err, err_cap, "session file: no session to save");
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-        return net_fail(COAPS_E_IO, err, err_cap, "session file %s: name too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && write_all(fd, buf, len);
-    int saved = errno;
+    coaps_status st = net_secret_file_write("session file", path, buf, len, err, err_cap);
     crypto_wipe(buf, sizeof buf);
-    if (fd >= 0 && close(fd) != 0)
-        ok = false;
-    if (ok && rename(tmp, path) == 0)
-        return COAPS_OK;
-    saved = errno ? errno : saved;
-    (void)unlink(tmp);
-    return net_fail(COAPS_E_IO, err, err_cap, "session file %s: cannot write: %s", path,
-                    strerror(saved));
+    return st;
 }
 
 coaps_status coaps_session_load(const char *path, coaps_dtls_session *out, char *err,

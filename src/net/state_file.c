@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,7 @@
 #include "common/try.h"
 #include "crypto/crypto.h"
 #include "net/addr.h"
-#include "net/key_file.h"
+#include "net/secret_file.h"
 #include "net/log.h"
 
 #define STATE_MAGIC 0x43535354u /* "CSST" */
@@ -211,57 +210,6 @@ uint64_t net_state_wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static bool write_all(int fd, const uint8_t *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return fsync(fd) == 0;
-}
-
-/* The rename is durable only once the directory is on disk too. */
-bool net_state_sync_dir(const char *path)
-{
-    char copy[4096];
-    if ((size_t)snprintf(copy, sizeof copy, "%s", path) >= sizeof copy)
-        return false;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool ok = fsync(fd) == 0;
-    close(fd);
-    return ok;
-}
-
-coaps_status net_state_write_file(const char *path, const uint8_t *buf, size_t len, char *err,
-                                  size_t cap)
-{
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-        return net_fail(COAPS_E_IO, err, cap, "state file %s: name too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    bool ok = fd >= 0 && fchmod(fd, 0600) == 0 && write_all(fd, buf, len);
-    int saved = errno;
-    if (fd >= 0 && close(fd) != 0)
-        ok = false;
-    if (ok && rename(tmp, path) == 0) {
-        if (net_state_sync_dir(path))
-            return COAPS_OK;
-        return net_fail(COAPS_E_IO, err, cap, "state file %s: cannot sync its directory: %s",
-                        path, strerror(errno));
-    }
-    saved = errno ? errno : saved;
-    (void)unlink(tmp);
-    return net_fail(COAPS_E_IO, err, cap, "state file %s: cannot write: %s", path,
-                    strerror(saved));
 }
 
 coaps_status net_state_read_file(const char *path, uint8_t **buf, size_t *len, char *err,

@@ -108,13 +108,7 @@ enum net_state_verdict net_state_open(const struct net_state_key *k, uint8_t *bu
 /* A few words for a verdict ("sealed with another key"). */
 const char *net_state_verdict_str(enum net_state_verdict v);
 
-/* Write len bytes to path atomically: path.tmp (mode 0600), fsync,
- * rename over path, fsync of the directory. COAPS_E_IO with a line. */
-coaps_status net_state_write_file(const char *path, const uint8_t *buf, size_t len, char *err,
-                                  size_t cap);
-/* fsync the directory holding path: a rename or unlink in it reaches
- * the disk. */
-bool net_state_sync_dir(const char *path);
+/* (Writing the file: net_secret_file_write, net/secret_file.h.) */
 /* Read path whole (at most NET_STATE_FILE_MAX bytes) into *buf (malloc;
  * the caller frees). COAPS_E_NOT_FOUND when there is none, COAPS_E_IO
  * (unreadable), COAPS_E_MALFORMED (too large), each with a line. */

@@ -35,6 +35,7 @@
 #include "common/try.h"
 #include "crypto/crypto.h"
 #include "net/log.h"
+#include "net/secret_file.h"
 
 /* The Observe bytes of one peer at most (coap/observe_state.c's layout). */
 #define OBS_BYTES_MAX \
@@ -182,7 +183,7 @@ coaps_status net_state_save(struct net_dtls_server *srv, const struct net_state_
     if (st == COAPS_OK)
         st = net_state_seal(k, net_state_wall_ms(), b.p, body_len, &len);
     if (st == COAPS_OK)
-        st = net_state_write_file(path, b.p, len, err, cap);
+        st = net_secret_file_write("state file", path, b.p, len, err, cap);
     else
         net_fail(st, err, cap, "state file %s: cannot save the sessions: %s", path,
                  coaps_status_str(st));
@@ -268,7 +269,7 @@ static coaps_status restore_body(struct net_dtls_server *srv, const uint8_t *bod
  * before a session is back: a crash after a restore must not find it. */
 static bool consume(const char *path)
 {
-    return unlink(path) == 0 && net_state_sync_dir(path);
+    return unlink(path) == 0 && net_secret_sync_dir(path);
 }
 
 coaps_status net_state_restore(struct net_dtls_server *srv, const struct net_state_key *k,

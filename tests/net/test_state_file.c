@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "net/addr.h"
+#include "net/secret_file.h"
 #include "net/state_file.h"
 
 static char dir[64], path[128], keypath[128];
@@ -142,7 +143,7 @@ static void round_trip(void **state)
     assert_int_equal(len, NET_STATE_HEADER_LEN + body_len + NET_STATE_TAG_LEN);
     assert_memory_not_equal(buf + NET_STATE_HEADER_LEN, plain, body_len); /* sealed */
     char err[NET_STATE_MSG_MAX];
-    assert_int_equal(net_state_write_file(path, buf, len, err, sizeof err), COAPS_OK);
+    assert_int_equal(net_secret_file_write("state file", path, buf, len, err, sizeof err), COAPS_OK);
     struct stat sb;
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
@@ -180,7 +181,7 @@ static void round_trip(void **state)
     assert_int_equal(wire_rd_left(&r), 0);
     free(file);
     /* written again: replaced whole */
-    assert_int_equal(net_state_write_file(path, buf, 100, err, sizeof err), COAPS_OK);
+    assert_int_equal(net_secret_file_write("state file", path, buf, 100, err, sizeof err), COAPS_OK);
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(sb.st_size, 100);
     unlink(path);

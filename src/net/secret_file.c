@@ -1,10 +1,13 @@
-/* key_file.c - a 32-byte secret as 64 hex digits in a file (key_file.h). */
-#include "net/key_file.h"
+/* secret_file.c - files that hold secrets (secret_file.h). */
+#include "net/secret_file.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypto/crypto.h"
@@ -65,4 +68,56 @@ coaps_status net_key_file_load(const char *what, const char *path,
                         what, path);
     }
     return COAPS_OK;
+}
+
+/* All of buf to fd, then to the disk. */
+static bool write_all(int fd, const uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return fsync(fd) == 0;
+}
+
+/* The rename is durable only once the directory is on disk too. */
+bool net_secret_sync_dir(const char *path)
+{
+    char copy[4096];
+    if ((size_t)snprintf(copy, sizeof copy, "%s", path) >= sizeof copy)
+        return false;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = fsync(fd) == 0;
+    close(fd);
+    return ok;
+}
+
+coaps_status net_secret_file_write(const char *what, const char *path, const uint8_t *buf,
+                                   size_t len, char *err, size_t cap)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return net_fail(COAPS_E_IO, err, cap, "%s %s: name too long", what, path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    bool ok = fd >= 0 && fchmod(fd, 0600) == 0 && write_all(fd, buf, len);
+    int saved = errno;
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    if (ok && rename(tmp, path) == 0) {
+        if (net_secret_sync_dir(path))
+            return COAPS_OK;
+        return net_fail(COAPS_E_IO, err, cap, "%s %s: cannot sync its directory: %s", what,
+                        path, strerror(errno));
+    }
+    saved = errno ? errno : saved;
+    (void)unlink(tmp);
+    return net_fail(COAPS_E_IO, err, cap, "%s %s: cannot write: %s", what, path,
+                    strerror(saved));
 }
