@@ -31,7 +31,9 @@ static const struct dtls_ticket_keys *ring_of_const(const coaps_dtls_ticket_keys
 static coaps_status slot_key(struct dtls_ticket_keys *r, unsigned s, uint32_t p)
 {
     static const char label[] = "coaps ticket key";
-    uint8_t name[4] = {(uint8_t)(p >> 24), (uint8_t)(p >> 16), (uint8_t)(p >> 8), (uint8_t)p};
+    uint8_t name[4];
+    struct wire_wr nw = wire_wr_init(name, sizeof(name));
+    TRY(wire_wr_u32(&nw, p));
     struct crypto_iov parts[2] = {{label, sizeof(label) - 1}, {name, sizeof(name)}};
     uint8_t key[CRYPTO_HASH_MAX];
     crypto_aead_clear(&r->aead[s]);
@@ -161,14 +163,20 @@ coaps_status dtls_ticket_open(coaps_dtls_ticket_keys *keys, const uint8_t *ticke
     struct dtls_ticket_keys *r = ring_of(keys);
     if (!ticket || len != DTLS_TICKET_LEN)
         return COAPS_E_NOT_FOUND;
-    uint32_t p = (uint32_t)ticket[0] << 24 | (uint32_t)ticket[1] << 16 |
-                 (uint32_t)ticket[2] << 8 | ticket[3];
+    struct wire_rd rd = wire_rd_init(ticket, len);
+    uint32_t p;
+    const uint8_t *nonce, *sealed;
+    if (wire_rd_u32(&rd, &p) != COAPS_OK ||
+        wire_rd_view(&rd, CRYPTO_AEAD_NONCE_LEN, &nonce) != COAPS_OK ||
+        wire_rd_view(&rd, wire_rd_left(&rd), &sealed) != COAPS_OK)
+        return COAPS_E_NOT_FOUND;
     int s = slot_for(r, p);
     if (s < 0)
         return COAPS_E_NOT_FOUND;
+    /* additional data: the key name, the ticket's first 4 bytes */
     uint8_t state[DTLS_TICKET_STATE_LEN];
-    coaps_status rc = crypto_aead_open(&r->aead[s], ticket + 4, ticket, 4,
-                                       ticket + 4 + CRYPTO_AEAD_NONCE_LEN, sizeof(state), state);
+    coaps_status rc = crypto_aead_open(&r->aead[s], nonce, ticket, 4, sealed, sizeof(state),
+                                       state);
     if (rc == COAPS_OK)
         rc = read_state(state, st);
     crypto_wipe(state, sizeof(state));
