@@ -89,7 +89,7 @@ function(coaps_public_library)
     target_include_directories(${t} PUBLIC
       $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
       $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-    target_link_libraries(${t} PUBLIC ${COAPS_CRYPTO_LIBS})
+    target_link_libraries(${t} PUBLIC ${COAPS_CRYPTO_LIBS} ${COAPS_STORE_LIBS})
   endforeach()
   add_library(coaps::coaps ALIAS coaps)
 endfunction()

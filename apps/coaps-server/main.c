@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "server_app.h"
 #include "test_resources.h"
+#include "net/server_store.h"
 
 /* RFC 7252 6.1: the default port of coap://. */
 #define SERVER_DEFAULT_PORT 5683
@@ -62,7 +63,7 @@ static void usage(FILE *out)
             "                    [--idle-timeout S] [-c certfile] [-j keyfile] [-C cafile]\n"
             "                    [--rpk-trust file] [--require-client-cert] [--cid LEN]\n"
             "                    [--session-cache N] [--no-tickets] [--ticket-key KEYFILE]\n"
-            "                    [--state FILE --state-key KEYFILE]\n"
+            "                    [--state FILE --state-key KEYFILE] [--store URI]\n"
             "                    [--rcvbuf BYTES] [--dedup-peers N] [--workers N]\n"
             "                    [--cid-steer bpf|handoff|hash|misroute]\n"
             "                    [--test-resources] [-h]\n"
@@ -109,8 +110,12 @@ static void usage(FILE *out)
             "  --state FILE       durable sessions: at SIGTERM/SIGINT save the coaps:// sessions\n"
             "                     and their Observe registrations to FILE, at start restore them\n"
             "                     (clients go on without a handshake; docs/sessions.md)\n"
-            "  --state-key KEYFILE  the AES-256 key that seals FILE: 64 hex digits\n"
-            "                     (openssl rand -hex 32 > KEYFILE)\n"
+            "  --state-key KEYFILE  the AES-256 key that seals FILE (or the store's values):\n"
+            "                     64 hex digits (openssl rand -hex 32 > KEYFILE)\n"
+            "  --store URI        a cluster node (docs/cluster.md): share the coaps:// sessions,\n"
+            "                     the cookie and ticket secrets and the light's state with the\n"
+            "                     other nodes through redis://HOST:PORT[/DB]; a node takes over\n"
+            "                     any session from it with no handshake (needs --state-key)\n"
             "  SSLKEYLOGFILE=F    (environment) append DTLS secrets to F for Wireshark\n"
             "  -v level           log level 0-7 or emerg..debug (default 4 = warning)\n"
             "  --max-observers N  observe registrations kept at once (default 32)\n"
@@ -119,9 +124,12 @@ static void usage(FILE *out)
             "  --dedup-peers N    peers whose recent messages are deduplicated (default 4096;\n"
             "                     1.4 KiB each)\n"
             "  --workers N        N threads, each with its own sockets (SO_REUSEPORT), sessions\n"
-            "                     and event loop (default 1; 0: one per online CPU, at most 64);\n"
-            "                     with --cid, a session's records reach its worker after an\n"
-            "                     address change (docs/workers.md)\n"
+            "                     and event loop (default and 0: one per online CPU, at most\n"
+            "                     64; 1: no threads); a session's records reach its worker,\n"
+            "                     with --cid after an address change too (docs/workers.md).\n"
+            "                     --max-sessions, --max-handshakes, --max-cert-handshakes,\n"
+            "                     --session-cache, --dedup-peers and --max-observers are the\n"
+            "                     server's totals: each worker gets 1/N of them (rounded up)\n"
             "  --cid-steer MODE   how a CID record finds its worker: bpf (default),\n"
             "                     the socket group's program reads the CID's worker tag;\n"
             "                     handoff, the worker that got it passes it on; hash, the\n"
@@ -162,6 +170,7 @@ enum {
     OPT_SESSION_CACHE,
     OPT_STATE,
     OPT_STATE_KEY,
+    OPT_STORE,
     OPT_NO_TICKETS,
     OPT_TICKET_KEY,
     OPT_WORKERS,
@@ -245,6 +254,9 @@ static int parse_coaps_opt(int c, const char *arg, struct server_opts *o)
     case OPT_STATE_KEY:
         o->cfg.state_key_file = arg;
         return 0;
+    case OPT_STORE:
+        o->cfg.store = arg;
+        return 0;
     case OPT_NO_TICKETS:
         o->cfg.no_tickets = true;
         return 0;
@@ -298,6 +310,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
         {"session-cache", required_argument, NULL, OPT_SESSION_CACHE},
         {"state", required_argument, NULL, OPT_STATE},
         {"state-key", required_argument, NULL, OPT_STATE_KEY},
+        {"store", required_argument, NULL, OPT_STORE},
         {"no-tickets", no_argument, NULL, OPT_NO_TICKETS},
         {"ticket-key", required_argument, NULL, OPT_TICKET_KEY},
         {"workers", required_argument, NULL, OPT_WORKERS},
@@ -339,6 +352,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
             if (!cli_parse_uint(optarg, 0, SERVER_WORKERS_MAX, &v))
                 return bad_flag("--workers", optarg, "not a number 0-64 (0: one per CPU)");
             o->workers = v ? (unsigned)v : server_online_cpus();
+            o->workers_set = true;
             break;
         case OPT_CID_STEER:
             if (!parse_steer(optarg, &o->cid_steer))
@@ -367,6 +381,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
         case OPT_SESSION_CACHE:
         case OPT_STATE:
         case OPT_STATE_KEY:
+        case OPT_STORE:
         case OPT_NO_TICKETS:
         case OPT_TICKET_KEY:
         case 'c':
@@ -397,17 +412,27 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
         return 2;
     }
     if (o->workers > 1 && o->cfg.cid && o->cfg.cid_len == 1) {
-        fprintf(stderr, PROG ": --cid 1 with --workers leaves no random byte after the "
-                        "worker's tag (give --cid 0 or 2-16)\n");
+        if (!o->workers_set) {
+            /* the default bows to --cid 1: one worker, whose CIDs need no tag */
+            o->workers = 1;
+        } else {
+            fprintf(stderr, PROG ": --cid 1 with --workers leaves no random byte after the "
+                            "worker's tag (give --cid 0 or 2-16)\n");
+            return 2;
+        }
+    }
+    if (o->cfg.store && o->cfg.state_file) {
+        fprintf(stderr, PROG ": --store holds the sessions: no --state with it\n");
         return 2;
     }
-    if ((o->cfg.state_file == NULL) != (o->cfg.state_key_file == NULL)) {
+    if (o->cfg.store && o->cfg.state_key_file == NULL) {
+        fprintf(stderr, PROG ": --store needs --state-key (the store's values are sealed "
+                        "under it)\n");
+        return 2;
+    }
+    if (o->cfg.store == NULL &&
+        (o->cfg.state_file == NULL) != (o->cfg.state_key_file == NULL)) {
         fprintf(stderr, PROG ": --state and --state-key go together\n");
-        return 2;
-    }
-    if (o->cfg.state_file && o->workers > 1) {
-        fprintf(stderr, PROG ": --state with --workers is not supported (one file, one "
-                        "process's sessions)\n");
         return 2;
     }
     if (o->no_coap && o->n_psk == 0 && !o->pki_given) {
@@ -444,7 +469,7 @@ static int server_add_psks(struct server *s, const struct server_opts *o)
     return 0;
 }
 
-int server_setup(struct server *s, struct server_opts *o)
+int server_setup(struct server *s, struct server_opts *o, struct test_resources *test)
 {
     char err[512] = "";
     if (o->pki_given && !o->no_coaps)
@@ -458,9 +483,11 @@ int server_setup(struct server *s, struct server_opts *o)
         fprintf(stderr, PROG ": cannot register /light\n");
         return 1;
     }
-    if (o->test_resources) {
-        s->test = calloc(1, sizeof *s->test);
-        if (s->test == NULL || test_resources_register(s->test, coap) != COAPS_OK) {
+    cluster_light_attach(&s->cluster, s->srv, &s->light);
+    s->test = test;
+    if (test) {
+        s->counter.store = net_server_store(s->srv); /* --store: the cluster's count */
+        if (test_resources_register(test, &s->counter, coap) != COAPS_OK) {
             fprintf(stderr, PROG ": cannot register the test resources\n");
             return 1;
         }
@@ -470,7 +497,7 @@ int server_setup(struct server *s, struct server_opts *o)
 
 /* One socket for coap:// or coaps:// on -A (default: all addresses). */
 int server_listen_on(struct server *s, const struct server_opts *o, uint16_t port, bool dtls,
-                     bool announce)
+                     char *line)
 {
     char bound[64], err[512] = "";
     coaps_status st = coaps_server_listen(s->srv, o->bind_host, port, dtls, bound, sizeof bound,
@@ -486,14 +513,10 @@ int server_listen_on(struct server *s, const struct server_opts *o, uint16_t por
         fprintf(stderr, PROG ": %s\n", err);
         return 1;
     }
-    if (announce)
-        fprintf(stderr, PROG ": listening on %s://%s\n", dtls ? "coaps" : "coap", bound);
+    if (line)
+        snprintf(line, SERVER_LINE_MAX, PROG ": listening on %s://%s\n", dtls ? "coaps" : "coap",
+                 bound);
     return 0;
-}
-
-static int server_listen(struct server *s, const struct server_opts *o, uint16_t port, bool dtls)
-{
-    return server_listen_on(s, o, port, dtls, true);
 }
 
 /* Say once, at start, which suites the crypto backend cannot do: they are
@@ -508,7 +531,7 @@ static void server_report_suites(void)
                     coaps_dtls_crypto_backend(), coaps_dtls_suite_name(all[i]));
 }
 
-int server_listen_coaps(struct server *s, const struct server_opts *o)
+int server_listen_coaps(struct server *s, const struct server_opts *o, char *line)
 {
     if (o->no_coaps)
         return 0;
@@ -522,7 +545,7 @@ int server_listen_coaps(struct server *s, const struct server_opts *o)
         fprintf(stderr, PROG ": -p 65535 leaves no port for coaps:// (give --coaps-port)\n");
         return 1;
     }
-    return server_listen(s, o, server_coaps_port(o), true);
+    return server_listen_on(s, o, server_coaps_port(o), true, line);
 }
 
 uint16_t server_coaps_port(const struct server_opts *o)
@@ -546,17 +569,22 @@ static void server_save_state(struct server *s)
         fprintf(stderr, PROG ": warning: %s\n", err);
 }
 
-static int server_run(struct server *s, struct server_opts *o)
+/* One server, no thread (--workers 1). The "listening on" lines once it
+ * is ready: sockets bound, sessions restored. */
+static int server_run(struct server *s, struct server_opts *o, struct test_resources *test)
 {
     if (o->workers > 1)
-        return workers_run(o);
-    int rc = server_setup(s, o);
+        return workers_run(o, test);
+    char coap_line[SERVER_LINE_MAX] = "", coaps_line[SERVER_LINE_MAX] = "";
+    int rc = server_setup(s, o, test);
     if (rc == 0 && !o->no_coap)
-        rc = server_listen(s, o, o->port, false);
+        rc = server_listen_on(s, o, o->port, false, coap_line);
     if (rc == 0)
-        rc = server_listen_coaps(s, o);
-    if (rc == 0)
+        rc = server_listen_coaps(s, o, coaps_line);
+    if (rc == 0) {
         server_restore_state(s);
+        fprintf(stderr, "%s%s", coap_line, coaps_line);
+    }
     if (rc == 0 && coaps_server_run(s->srv) != COAPS_OK) {
         fprintf(stderr, PROG ": event loop failed: %s\n", strerror(errno));
         rc = 1;
@@ -578,7 +606,7 @@ int main(int argc, char **argv)
     o.cfg.psk_hint = SERVER_DEFAULT_HINT;
     o.cfg.dedup_peers = SERVER_DEFAULT_DEDUP_PEERS;
     o.cfg.keylog_from_env = true;
-    o.workers = SERVER_DEFAULT_WORKERS;
+    o.workers = server_online_cpus();
     o.psk = calloc((size_t)argc, sizeof *o.psk);
     if (o.psk == NULL) {
         fprintf(stderr, PROG ": out of memory\n");
@@ -592,11 +620,22 @@ int main(int argc, char **argv)
         free(o.psk);
         return rc;
     }
+    /* --test-resources: one set, whichever worker a request reaches */
+    struct test_resources *test = o.test_resources ? calloc(1, sizeof *test) : NULL;
+    if (o.test_resources && test == NULL) {
+        fprintf(stderr, PROG ": out of memory\n");
+        free(o.psk);
+        return 1;
+    }
+    if (test)
+        test_resources_init(test);
     struct server s;
     memset(&s, 0, sizeof s);
-    rc = server_run(&s, &o);
+    rc = server_run(&s, &o, test);
     coaps_server_free(s.srv);
-    free(s.test);
+    if (test)
+        test_resources_free(test);
+    free(test);
     free(o.psk);
     return rc;
 }

@@ -12,17 +12,21 @@
 
 #include "coaps/dtls.h"
 #include "coaps/server.h"
+#include "cluster.h"
 #include "light/light.h"
 #include "net/server_worker.h"
+#include "test_resources.h"
 
 #define PROG "coaps-server"
 
-/* --workers: the default, and the bound (net/server_worker.h). One
- * worker is the server as it was before workers: no SO_REUSEPORT, no
- * thread. The default stays 1 while the tests and bounds assume one
- * process-wide table of sessions; --workers 0 asks for one per CPU. */
-#define SERVER_DEFAULT_WORKERS 1
+/* --workers: the bound (net/server_worker.h). The default is one worker
+ * per online CPU (server_online_cpus); one worker is the server without
+ * threads and without SO_REUSEPORT. */
 #define SERVER_WORKERS_MAX 64
+
+/* Longest "listening on coaps://[addr]:port" line, kept until every
+ * worker's socket is bound and the state file restored. */
+#define SERVER_LINE_MAX 160
 
 /* A credential flag, applied in order once the server exists. */
 struct psk_flag {
@@ -43,26 +47,31 @@ struct server_opts {
     bool pki_given;
     struct psk_flag *psk; /* argc entries at most */
     size_t n_psk;
-    unsigned workers; /* --workers: 1 = one thread, as before workers */
+    unsigned workers; /* --workers (default: online CPUs); 1 = one thread */
+    bool workers_set; /* --workers given */
     enum net_cid_steer cid_steer; /* --cid-steer */
 };
 
 struct server {
     coaps_server *srv;
     struct light light;
-    struct test_resources *test;
+    struct cluster_light cluster; /* --store: the light shared by the nodes */
+    struct test_resources *test; /* --test-resources: every worker's, not owned */
+    struct test_counter counter;  /* this server's /test/counter */
 };
 
 
-/* The server, its resources and its credentials, from the flags. 0, or
- * the exit code after a line on stderr. */
-int server_setup(struct server *s, struct server_opts *o);
-/* A socket for coap:// or coaps:// on port; announce: print the
- * "listening on" line. */
+/* The server, its resources and its credentials, from the flags; test:
+ * the --test-resources (NULL without the flag), one for every worker.
+ * 0, or the exit code after a line on stderr. */
+int server_setup(struct server *s, struct server_opts *o, struct test_resources *test);
+/* A socket for coap:// or coaps:// on port; line: NULL, or where the
+ * "listening on" line is kept (SERVER_LINE_MAX bytes) for the caller to
+ * print once the server is ready. */
 int server_listen_on(struct server *s, const struct server_opts *o, uint16_t port, bool dtls,
-                     bool announce);
+                     char *line);
 /* coaps:// as the flags ask (none, or no credentials: 0 and a line). */
-int server_listen_coaps(struct server *s, const struct server_opts *o);
+int server_listen_coaps(struct server *s, const struct server_opts *o, char *line);
 /* The coaps:// port the flags ask for (0: any). */
 uint16_t server_coaps_port(const struct server_opts *o);
 
@@ -70,6 +79,6 @@ uint16_t server_coaps_port(const struct server_opts *o);
 unsigned server_online_cpus(void);
 
 /* Serve with o->workers (> 1) threads until SIGINT/SIGTERM (workers.c). */
-int workers_run(struct server_opts *o);
+int workers_run(struct server_opts *o, struct test_resources *test);
 
 #endif /* COAPS_SERVER_APP_H */

@@ -16,9 +16,15 @@
  *     other worker's eventfd; that worker, woken in its own loop, sees
  *     the new version and marks its own /light changed, so its observers
  *     are notified from its own thread, on their own sessions.
- * The main thread only starts the workers, waits for SIGINT/SIGTERM,
- * stops them (the stop flag and their eventfds) and prints their
- * statistics.
+ *   - the --test-resources (test_resources.h), one set for all.
+ * The main thread sets the workers up, restores the --state file into
+ * them (each session into the worker its records will reach), starts
+ * them, waits for SIGINT/SIGTERM, stops them (the stop flag and their
+ * eventfds), saves their sessions into the one state file and prints the
+ * server's statistics: the totals, then a line a worker.
+ *
+ * The bounds of the flags (--max-sessions, ...) are the server's: each
+ * worker gets ceil(N / workers) (split_bounds).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,7 +36,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "coaps/coap.h"
 #include "coaps/server.h"
+#include "net/dtls_server.h"
+#include "net/log.h"
 #include "net/server_worker.h"
 #include "server_app.h"
 #include "test_resources.h"
@@ -66,6 +75,9 @@ struct workers {
     struct net_workers_shared shared;
     struct shared_light light;
     struct net_handoff_ring *rings; /* --cid-steer handoff: n x n, [from][to] */
+    struct test_resources *test;    /* --test-resources, or NULL */
+    coaps_server *srv[SERVER_WORKERS_MAX]; /* each worker's, for the whole-server calls */
+    struct net_log log;             /* the server's own lines ("coaps-server: ...") */
     atomic_bool stop;
     pthread_t main_thread;
 };
@@ -174,7 +186,7 @@ static int worker_setup(struct worker *w, struct server_opts *o)
     const uint8_t *ticket_secret = o->cfg.ticket_secret;
     if (ticket_secret == NULL && o->cfg.ticket_key_file == NULL)
         o->cfg.ticket_secret = w->all->shared.ticket_secret;
-    int rc = server_setup(&w->s, o);
+    int rc = server_setup(&w->s, o, w->all->test);
     o->cfg.ticket_secret = ticket_secret;
     o->cfg.log_name = PROG;
     if (rc)
@@ -186,7 +198,8 @@ static int worker_setup(struct worker *w, struct server_opts *o)
                             .foreign_ctx = w,
                             .shared = &w->all->shared};
     w->store = (struct light_store){light_load, light_store, w};
-    w->s.light.store = &w->store;
+    if (w->s.light.store == NULL) /* --store: the cluster's light (cluster.h) */
+        w->s.light.store = &w->store;
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0 || net_server_set_worker(w->s.srv, &nw) != COAPS_OK ||
         net_server_watch(w->s.srv, w->wake_fd, worker_woken, w) != COAPS_OK) {
@@ -196,25 +209,46 @@ static int worker_setup(struct worker *w, struct server_opts *o)
     return 0;
 }
 
-/* Every worker's sockets, worker 0 first: it picks the ports (-p 0) and
- * says where it listens; the others join its ports, in index order (the
- * CID steering program finds worker i's socket at place i of the group). */
-static int workers_listen(struct workers *all, const struct server_opts *o)
+/* Every worker's sockets, worker 0 first: it picks the ports (-p 0); the
+ * others join its ports, in index order (the steering program finds
+ * worker i's socket at place i of the group). Worker 0's "listening on"
+ * lines are kept in coap_line and coaps_line (SERVER_LINE_MAX each). */
+static int workers_listen(struct workers *all, const struct server_opts *o, char *coap_line,
+                          char *coaps_line)
 {
     struct server *first = &all->w[0].s;
-    int rc = o->no_coap ? 0 : server_listen_on(first, o, o->port, false, true);
+    int rc = o->no_coap ? 0 : server_listen_on(first, o, o->port, false, coap_line);
     if (rc == 0)
-        rc = server_listen_coaps(first, o);
+        rc = server_listen_coaps(first, o, coaps_line);
     uint16_t coap_port = net_server_port(first->srv, false);
     uint16_t coaps_port = net_server_port(first->srv, true);
     for (unsigned i = 1; rc == 0 && i < all->n; i++) {
         struct server *s = &all->w[i].s;
         if (!o->no_coap)
-            rc = server_listen_on(s, o, coap_port, false, false);
+            rc = server_listen_on(s, o, coap_port, false, NULL);
         if (rc == 0 && coaps_port != 0)
-            rc = server_listen_on(s, o, coaps_port, true, false);
+            rc = server_listen_on(s, o, coaps_port, true, NULL);
     }
     return rc;
+}
+
+/* --state: the last run's sessions into the workers (a file that cannot
+ * be used is one warning line and a clean start), and the workers'
+ * sessions into the file once every loop has stopped. */
+static void workers_restore_state(struct workers *all)
+{
+    char err[512] = "";
+    uint32_t n = 0;
+    if (net_servers_restore_state(all->srv, all->n, &all->log, &n, err, sizeof err) != COAPS_OK)
+        fprintf(stderr, PROG ": warning: %s\n", err);
+}
+
+static void workers_save_state(struct workers *all)
+{
+    char err[512] = "";
+    uint32_t n = 0;
+    if (net_servers_save_state(all->srv, all->n, &all->log, &n, err, sizeof err) != COAPS_OK)
+        fprintf(stderr, PROG ": warning: %s\n", err);
 }
 
 static void *worker_main(void *arg)
@@ -231,24 +265,51 @@ static void *worker_main(void *arg)
 
 /* ---- statistics ------------------------------------------------------------ */
 
-/* One line a worker (at -v info), after its own statistics: enough for a
- * test to see that every worker served requests and kept its sessions. */
+/* One line a worker (at -v info), after the server's totals: enough for
+ * a test to see that every worker served requests and kept its sessions.
+ * Each worker's own statistics lines only at -v debug: at -v info the
+ * lines a test or a person reads are the server's. */
 static void worker_report(const struct worker *w, int log_level)
 {
-    coaps_server_log_stats(w->s.srv);
-    if (log_level < 6)
+    if (log_level >= NET_LOG_DEBUG)
+        coaps_server_log_stats(w->s.srv);
+    if (log_level < NET_LOG_INFO)
         return;
     const coaps_coap_stats *c = coaps_coap_get_stats(coaps_server_coap(w->s.srv));
     const struct net_dtls_server_stats *d = net_server_dtls_stats(w->s.srv);
     fprintf(stderr,
             PROG ": worker %u: requests %llu, notifications %llu, established %llu, "
-            "resumed %llu, moved %llu, unknown cid %llu, handed off %llu\n",
+            "resumed %llu, restored %llu, moved %llu, unknown cid %llu, handed off %llu\n",
             w->index, (unsigned long long)c->rx_requests,
             (unsigned long long)c->tx_notifications,
             (unsigned long long)(d ? d->established : 0), (unsigned long long)(d ? d->resumed : 0),
-            (unsigned long long)(d ? d->peer_moved : 0),
+            (unsigned long long)(d ? d->restored : 0), (unsigned long long)(d ? d->peer_moved : 0),
             (unsigned long long)(d ? d->cid_unknown : 0),
             (unsigned long long)(d ? d->cid_handed_off : 0));
+}
+
+/* The bounds of the flags are the server's: each worker gets ceil(bound /
+ * workers) (a flag not given: its default, split the same way). A peer
+ * without a CID always reaches the same worker, so a worker's share of
+ * the peers, and of what they hold, is its share of the bounds. */
+static uint32_t share(uint32_t bound, uint32_t fallback, unsigned n)
+{
+    uint32_t b = bound ? bound : fallback;
+    return (uint32_t)(((uint64_t)b + n - 1) / n);
+}
+
+static void split_bounds(coaps_server_config *cfg, unsigned n)
+{
+    coaps_coap_config cc;
+    coaps_coap_config_default(&cc);
+    cfg->max_sessions = share(cfg->max_sessions, NET_DTLS_MAX_SESSIONS_DEFAULT, n);
+    cfg->max_handshakes = share(cfg->max_handshakes, NET_DTLS_MAX_HANDSHAKES_DEFAULT, n);
+    cfg->max_cert_handshakes =
+        share(cfg->max_cert_handshakes, NET_DTLS_MAX_CERT_HANDSHAKES_DEFAULT, n);
+    if (cfg->session_cache) /* else each worker's follows its max_sessions */
+        cfg->session_cache = share(cfg->session_cache, 0, n);
+    cfg->dedup_peers = (uint16_t)share(cfg->dedup_peers, cc.dedup_peers, n);
+    cfg->max_observers = (uint16_t)share(cfg->max_observers, cc.max_observers, n);
 }
 
 /* ---- running --------------------------------------------------------------- */
@@ -297,7 +358,6 @@ static void workers_free(struct workers *all)
     for (unsigned i = 0; i < all->n; i++) {
         struct worker *w = &all->w[i];
         coaps_server_free(w->s.srv);
-        free(w->s.test);
         if (w->wake_fd >= 0)
             close(w->wake_fd);
     }
@@ -307,9 +367,13 @@ static void workers_free(struct workers *all)
     free(all->w);
 }
 
-static int workers_init(struct workers *all, unsigned n, enum net_cid_steer steer)
+static int workers_init(struct workers *all, unsigned n, const struct server_opts *o,
+                        struct test_resources *test)
 {
+    enum net_cid_steer steer = o->cid_steer;
     memset(all, 0, sizeof *all);
+    all->test = test;
+    all->log = (struct net_log){.level = o->cfg.log_level, .prog = PROG};
     pthread_mutex_init(&all->light.lock, NULL);
     all->w = calloc(n, sizeof *all->w);
     /* calloc: ring pages no datagram reaches are never touched */
@@ -336,7 +400,7 @@ static int workers_init(struct workers *all, unsigned n, enum net_cid_steer stee
     return 0;
 }
 
-int workers_run(struct server_opts *o)
+int workers_run(struct server_opts *o, struct test_resources *test)
 {
     /* Blocked before any thread exists, so every worker inherits it and
      * the signals wait for sigwait in this thread. */
@@ -345,20 +409,29 @@ int workers_run(struct server_opts *o)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    split_bounds(&o->cfg, o->workers);
     struct workers all;
-    int rc = workers_init(&all, o->workers, o->cid_steer);
-    for (unsigned i = 0; rc == 0 && i < all.n; i++)
+    char coap_line[SERVER_LINE_MAX] = "", coaps_line[SERVER_LINE_MAX] = "";
+    int rc = workers_init(&all, o->workers, o, test);
+    for (unsigned i = 0; rc == 0 && i < all.n; i++) {
         rc = worker_setup(&all.w[i], o);
+        all.srv[i] = all.w[i].s.srv;
+    }
     if (rc == 0)
-        rc = workers_listen(&all, o);
-    if (rc == 0) /* after every worker's sockets: a test may start */
-        fprintf(stderr, PROG ": %u workers\n", all.n);
+        rc = workers_listen(&all, o, coap_line, coaps_line);
+    if (rc == 0) { /* every worker's sockets bound, its sessions back: a test may start */
+        workers_restore_state(&all);
+        fprintf(stderr, "%s%s" PROG ": %u workers\n", coap_line, coaps_line, all.n);
+    }
     if (rc == 0 && (rc = workers_start(&all)) == 0)
         workers_wait(&sigs);
     int stop_rc = workers_stop(&all);
-    if (rc == 0 && stop_rc == 0)
+    if (rc == 0 && stop_rc == 0) {
+        workers_save_state(&all);
+        net_servers_log_stats(all.srv, all.n, &all.log);
         for (unsigned i = 0; i < all.n; i++)
             worker_report(&all.w[i], o->cfg.log_level);
+    }
     workers_free(&all);
     return rc ? rc : stop_rc;
 }

@@ -349,6 +349,20 @@ typedef struct coaps_coap_config {
     coaps_coap_random_fn random; /* may be NULL: PRNG from random_seed */
     void *random_ctx;
     uint64_t random_seed;
+    /* Deduplication shared with other servers (RFC 7252 4.5 across the
+     * nodes of a cluster, docs/cluster.md); NULL: none (the default).
+     * The reply to a CON request whose method is not safe (RFC 7252 5.1:
+     * anything but GET and FETCH) is handed to shared_reply_save. Before
+     * such a request from a peer this endpoint has no duplicate state
+     * for (a peer new here, e.g. one another node served until now) is
+     * run, shared_reply_find may give the reply another node sent to the
+     * same Message ID (true, *len <= cap): it is sent again instead, the
+     * handler is not run. */
+    void (*shared_reply_save)(void *user, const coaps_peer *peer, uint16_t mid,
+                              const uint8_t *reply, size_t len);
+    bool (*shared_reply_find)(void *user, const coaps_peer *peer, uint16_t mid, uint8_t *reply,
+                              size_t cap, size_t *len);
+    void *shared_reply_user;
 } coaps_coap_config;
 
 /* Fill *cfg with the defaults named above (random_seed 0, no callback). */

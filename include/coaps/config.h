@@ -71,4 +71,12 @@
 #define COAPS_WITH_SHARED_COOKIE 1
 #endif
 
+/* Deduplication shared with the other servers of a cluster
+ * (coaps_coap_config.shared_reply_save/_find, docs/cluster.md). A device
+ * is no cluster node (the light: its flash is full); without it the two
+ * hooks are never called. */
+#ifndef COAPS_WITH_SHARED_DEDUP
+#define COAPS_WITH_SHARED_DEDUP 1
+#endif
+
 #endif /* COAPS_CONFIG_H */

@@ -646,6 +646,21 @@ COAPS_API coaps_status coaps_dtls_export(const coaps_dtls_conn *conn, uint8_t *b
 COAPS_API coaps_status coaps_dtls_import(coaps_dtls_conn *conn, const coaps_dtls_config *cfg,
                                          const uint8_t *buf, size_t len);
 
+/*
+ * For the nodes of a cluster that share a session (coaps-server --store,
+ * docs/cluster.md): seal the next record with sequence number next, and
+ * none at or past limit (writes then fail with COAPS_E_STATE until a new
+ * block is set). The caller guarantees that no other holder of the
+ * session's keys uses these numbers (the store reserves disjoint blocks).
+ * Only for an ESTABLISHED connection: COAPS_E_STATE; next >= limit or
+ * limit past 2^48: COAPS_E_INVALID; COAPS_E_UNSUPPORTED without
+ * COAPS_WITH_PERSIST.
+ */
+COAPS_API coaps_status coaps_dtls_set_write_block(coaps_dtls_conn *conn, uint64_t next,
+                                                  uint64_t limit);
+/* The sequence number the next epoch-1 record will carry (0 before keys). */
+COAPS_API uint64_t coaps_dtls_write_seq(const coaps_dtls_conn *conn);
+
 /* ---- Connection ID (RFC 9146) ------------------------------------------------ */
 
 /* Our CID: the one the peer puts in the records it sends us (before the

@@ -110,6 +110,12 @@ typedef struct coaps_server_config {
      * Both or neither; a bad key file fails coaps_server_new. */
     const char *state_file;
     const char *state_key_file;
+    /* A cluster (docs/cluster.md): the store the nodes share their
+     * coaps:// sessions, key rings and resource state through, "redis://
+     * HOST:PORT[/DB]" (or "memory:", this process's). Needs
+     * state_key_file (the store's values are sealed under it), excludes
+     * state_file. */
+    const char *store;
 } coaps_server_config;
 
 /* The defaults above. */

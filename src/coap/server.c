@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "coaps/config.h"
 #include "coap/endpoint.h"
 #include "coap/option.h"
 #include "common/try.h"
@@ -343,6 +344,15 @@ coaps_status coap_build_response(coaps_coap_endpoint *ep, const coaps_coap_msg *
 
 /* ---- sending replies ----------------------------------------------------- */
 
+#if COAPS_WITH_SHARED_DEDUP
+/* RFC 7252 5.1 (and RFC 8132 2 for FETCH): safe methods change nothing,
+ * running one twice is harmless. */
+static bool method_safe(uint8_t code)
+{
+    return code == COAPS_COAP_GET || code == COAPS_COAP_FETCH;
+}
+#endif
+
 /* RFC 7252 5.2.1 / 5.2.3: a CON request gets a piggybacked ACK, a NON one
  * a NON response with a fresh MID. The reply is cached for dedup. */
 static void send_reply(const struct reply_ctx *c, coaps_coap_msg *m)
@@ -365,8 +375,14 @@ static void send_reply(const struct reply_ctx *c, coaps_coap_msg *m)
             return;
         }
     }
-    if (c->req->type == COAPS_COAP_CON)
+    if (c->req->type == COAPS_COAP_CON) {
         coap_dedup_set_reply(ep, c->dd, ep->scratch, len, c->now_ms);
+#if COAPS_WITH_SHARED_DEDUP
+        if (ep->cfg.shared_reply_save && !method_safe(c->req->code))
+            ep->cfg.shared_reply_save(ep->cfg.shared_reply_user, c->from, c->req->mid,
+                                      ep->scratch, len);
+#endif
+    }
     coap_outq_push(ep, c->from, ep->scratch, len);
 }
 
@@ -717,14 +733,42 @@ static bool serve_kept_block(const struct reply_ctx *c)
     return true;
 }
 
+#if COAPS_WITH_SHARED_DEDUP
+/* A request another server of the cluster answered (coaps_coap_config
+ * shared_reply_find): its reply again, cached here too, and counted as
+ * the duplicate it is. */
+static bool shared_duplicate(coaps_coap_endpoint *ep, const coaps_peer *from,
+                             const coaps_coap_msg *m, struct coap_dedup *dd, uint64_t now_ms)
+{
+    size_t len = 0;
+    if (!ep->cfg.shared_reply_find(ep->cfg.shared_reply_user, from, m->mid, ep->scratch,
+                                   ep->cfg.max_message_size, &len) ||
+        len == 0 || len > ep->cfg.max_message_size)
+        return false;
+    ep->stats.rx_duplicates++;
+    coap_dedup_set_reply(ep, dd, ep->scratch, len, now_ms);
+    coap_outq_push(ep, from, ep->scratch, len);
+    return true;
+}
+#endif
+
 void coap_server_request(coaps_coap_endpoint *ep, const coaps_peer *from, coaps_coap_msg *m,
                          const uint8_t *raw, size_t raw_len, uint64_t now_ms)
 {
     /* RFC 7252 4.5: a duplicate CON gets the same reply again; a duplicate
      * NON is dropped. */
     struct coap_dedup *dd = NULL;
+#if COAPS_WITH_SHARED_DEDUP
+    bool fresh = ep->cfg.shared_reply_find && m->type == COAPS_COAP_CON &&
+                 !method_safe(m->code) && !coap_dedup_has_peer(ep, from);
     if (coap_dedup_seen(ep, from, m, now_ms, &dd))
         return;
+    if (fresh && shared_duplicate(ep, from, m, dd, now_ms))
+        return;
+#else
+    if (coap_dedup_seen(ep, from, m, now_ms, &dd))
+        return;
+#endif
     ep->stats.rx_requests++;
     struct reply_ctx c = {ep, from, m, dd, now_ms};
     struct coaps_coap_resource *r = NULL;

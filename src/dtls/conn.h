@@ -273,6 +273,11 @@ struct conn {
     bool rx_newest; /* the last input authenticated a record newer than all
                      * before it (RFC 9146 6: coaps_dtls_input_newest) */
     struct dtls_cipher_state rd, wr;  /* epoch 1 */
+#if COAPS_WITH_PERSIST
+    /* 0: none. Else no record is sealed with a sequence number at or past
+     * it: a cluster node's block of numbers (coaps_dtls_set_write_block). */
+    uint64_t write_limit;
+#endif
     coaps_dtls_stats stats; /* auth_failures, auth_fail_limit: per read key */
     uint8_t key_digest[32];
 

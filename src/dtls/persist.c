@@ -317,3 +317,25 @@ coaps_status coaps_dtls_import(coaps_dtls_conn *conn, const coaps_dtls_config *c
     }
     return st;
 }
+
+/* A cluster's nodes share a session's keys (docs/cluster.md): which
+ * numbers a node may seal with is the store's to say, not the blob's, so
+ * the block replaces the import's own next number. Disjoint blocks are
+ * the store's promise (net/store.h); the engine keeps to the one it was
+ * given and refuses to seal past it (record_io.c). */
+coaps_status coaps_dtls_set_write_block(coaps_dtls_conn *conn, uint64_t next, uint64_t limit)
+{
+    ENSURE(conn, COAPS_E_INVALID);
+    struct conn *c = conn_of(conn);
+    ENSURE(c->state == COAPS_DTLS_ESTABLISHED && c->write_keys, COAPS_E_STATE);
+    ENSURE(next < limit && limit - 1 <= DTLS_SEQ_MAX, COAPS_E_INVALID);
+    c->wr.next_seq = next;
+    c->write_limit = limit;
+    return COAPS_OK;
+}
+
+uint64_t coaps_dtls_write_seq(const coaps_dtls_conn *conn)
+{
+    const struct conn *c = conn_of_const(conn);
+    return c->write_keys ? c->wr.next_seq : 0;
+}

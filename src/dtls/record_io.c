@@ -60,6 +60,9 @@ coaps_status conn_write_record(struct conn *c, struct wire_wr *w, uint8_t type, 
     ENSURE(epoch <= 1, COAPS_E_INVALID);
     if (epoch == 1) {
         ENSURE(c->write_keys, COAPS_E_STATE);
+#if COAPS_WITH_PERSIST
+        ENSURE(c->write_limit == 0 || c->wr.next_seq < c->write_limit, COAPS_E_STATE);
+#endif
         const uint8_t *cid;
         size_t cid_len = conn_cid_tx(c, &cid);
         return dtls_record_protect_cid(&c->wr, type, DTLS_VERSION_1_2, cid, cid_len, pt, len, w);

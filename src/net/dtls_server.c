@@ -181,10 +181,11 @@ static void session_end(struct net_dtls_server *srv, uint32_t i, bool notify, ui
 {
     struct net_dtls_session *s = &srv->sessions[i];
     coaps_peer peer = *session_peer(srv, i);
-    if (notify && !s->saved && coaps_dtls_state(&s->conn) == COAPS_DTLS_ESTABLISHED) {
+    if (notify && !s->saved && !s->lost && coaps_dtls_state(&s->conn) == COAPS_DTLS_ESTABLISHED) {
         (void)coaps_dtls_close(&s->conn);
         session_flush(srv, i, now_ms);
     }
+    net_cluster_end(srv, i);
     if (s->established)
         coaps_coap_forget_peer(srv->edge->coap, &peer);
     coaps_dtls_conn_clear(&s->conn); /* wipes the contexts before they go back */
@@ -290,12 +291,25 @@ static void session_service(struct net_dtls_server *srv, uint32_t i, uint64_t no
     if (st == COAPS_DTLS_FAILED || st == COAPS_DTLS_CLOSED) {
         log_session_end(srv, i, now_ms);
         session_end(srv, i, false, now_ms);
-    } else if (s->cold) {
+        return;
+    }
+    if (s->cold) {
         /* still cold: no record of it authenticated (a forgery or replay
          * in its peer's name), which the engine re-keyed to check; the
          * session stays where it is in the cold run, so give it back now */
         (void)coaps_dtls_cool(&s->conn);
     }
+    net_cluster_after_service(srv, i, now_ms);
+}
+
+void net_dtls_session_end(struct net_dtls_server *srv, uint32_t i, bool notify, uint64_t now_ms)
+{
+    session_end(srv, i, notify, now_ms);
+}
+
+void net_dtls_session_service(struct net_dtls_server *srv, uint32_t i, uint64_t now_ms)
+{
+    session_service(srv, i, now_ms);
 }
 
 /* A slot for a newcomer: free, or the LRU session if it is idle enough. */
@@ -451,6 +465,9 @@ static void server_rx_cid(struct net_dtls_server *srv, struct net_endpoint *ep,
             srv->stats.cid_handed_off++;
             return;
         }
+        /* a session of the cluster's, held by another node or by none */
+        if (net_cluster_take(srv, ep, src, cid, srv->cids.len, data, len, now_ms))
+            return;
         srv->stats.cid_unknown++;
         return;
     }
@@ -492,6 +509,8 @@ static void server_rx(void *ctx, struct net_endpoint *ep, const coaps_peer *src,
             i = front_door(srv, ep, src, i, data, len, now_ms);
         }
     } else if (i == NET_SESSION_NONE) {
+        if (srv->cluster.store && net_cluster_take(srv, ep, src, NULL, 0, data, len, now_ms))
+            return;
         i = front_door(srv, ep, src, i, data, len, now_ms);
     }
     if (i == NET_SESSION_NONE)
@@ -513,6 +532,8 @@ static coaps_status server_tx(void *ctx, struct net_endpoint *ep, const coaps_pe
         srv->stats.tx_no_session++; /* e.g. a deferred response after the session ended */
         return COAPS_E_NOT_FOUND;
     }
+    if (!net_cluster_before_write(srv, i, now_ms))
+        return COAPS_E_NOT_FOUND; /* another node holds the session now */
     struct net_dtls_session *s = &srv->sessions[i];
     size_t out_len;
     TRY(coaps_dtls_write(&s->conn, msg, len, srv->tx, sizeof srv->tx, &out_len));
@@ -540,6 +561,9 @@ static uint64_t server_deadline(void *ctx)
         if (d < next)
             next = d;
     }
+    uint64_t refresh = net_cluster_deadline(srv);
+    if (refresh < next)
+        next = refresh;
     if (srv->opts.cold_after_ms != UINT32_MAX) {
         uint64_t d = net_session_cool_due(&srv->table, srv->opts.cold_after_ms);
         if (srv->stats.cooled != srv->trim_cooled && srv->trim_ms + NET_DTLS_TRIM_MS < d)
@@ -618,6 +642,7 @@ static void server_due(void *ctx, uint64_t now_ms)
         session_end(srv, old, true, now_ms);
     }
     server_cool(srv, now_ms);
+    net_cluster_due(srv, now_ms);
     net_edge_flush(srv->edge, now_ms);
 }
 
@@ -731,6 +756,7 @@ uint32_t net_dtls_server_sessions(const struct net_dtls_server *srv)
 void net_dtls_server_close(struct net_dtls_server *srv, uint64_t now_ms)
 {
     if (srv->sessions && srv->hs_pool.slot && srv->pki_pool.slot) {
+        net_cluster_hand_over(srv);
         for (uint32_t i = 0; i < srv->table.cap; i++)
             if (net_session_at(&srv->table, i)->used)
                 session_end(srv, i, true, now_ms);

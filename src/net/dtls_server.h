@@ -61,6 +61,7 @@
 #include "net/psk_store.h"
 #include "net/session_cache.h"
 #include "net/session_table.h"
+#include "net/dtls_cluster.h"
 
 /* Defaults of the flags (coaps-server -h). 10000 sessions x ~2 KiB =
  * 20 MiB at most; 4096 handshakes x 2 KiB = 8 MiB of contexts (+ 4096 x
@@ -154,6 +155,18 @@ struct net_dtls_server_stats {
     uint64_t restored;           /* taken from a state file at start (state_save.h) */
     uint64_t cooled;             /* silent sessions made cold (cold_after_ms) */
     uint64_t woken;              /* cold sessions that had traffic again */
+    /* a cluster (coaps-server --store, dtls_cluster.h) */
+    uint64_t stored;             /* sessions put in the store */
+    uint64_t taken_over;         /* sessions taken from the store (another
+                                  * node's, or this one's before a restart) */
+    uint64_t take_refused;       /* a record that did not authenticate under
+                                  * the stored session, or whose session the
+                                  * store has no more */
+    uint64_t take_limited;       /* takeovers not tried: over the rate limit */
+    uint64_t take_us;            /* microseconds the takeovers took (fetch,
+                                  * check, lease), for the average */
+    uint64_t lost;               /* sessions another node took */
+    uint64_t store_failed;       /* store calls that failed (down, erring) */
 };
 
 struct net_ratelimit {
@@ -186,6 +199,12 @@ struct net_dtls_session {
      * an established session (RFC 6347 4.2.8 is for a client that starts
      * over, with a new random). */
     uint64_t hello_hash;
+    /* In the cluster's store (dtls_cluster.h): the lease's fence, and the
+     * end of the block of write sequence numbers it holds. */
+    bool stored;
+    bool lost; /* another node holds it now: ends without a word */
+    uint64_t fence;
+    uint64_t seq_limit;
 };
 
 /* Bytes one session slot costs (connection + table entry), without the
@@ -218,6 +237,7 @@ struct net_dtls_server {
     bool (*foreign_cid)(void *ctx, const coaps_peer *src, const uint8_t *cid,
                         const uint8_t *data, size_t len);
     void *foreign_ctx;
+    struct net_cluster cluster; /* a node of a cluster: its store */
     struct net_ratelimit log_limit[NET_DTLS_LOG_KINDS];
     /* the identity our lookup last refused, for the log line */
     uint8_t bad_identity[COAPS_DTLS_PSK_IDENTITY_MAX];
@@ -240,6 +260,13 @@ coaps_status net_dtls_server_init(struct net_dtls_server *srv, struct net_edge *
 /* Route the edge's COAPS_TRANSPORT_DTLS traffic through srv and add its
  * timer to loop. */
 coaps_status net_dtls_server_attach(struct net_dtls_server *srv, struct net_loop *loop);
+
+/* For the modules that put sessions in and take them out (state_save.c,
+ * dtls_cluster.c): end session i (its CoAP state, crypto state and slot;
+ * close_notify first with notify), and serve it after input (deliver
+ * its CoAP, send its records, follow its state). */
+void net_dtls_session_end(struct net_dtls_server *srv, uint32_t i, bool notify, uint64_t now_ms);
+void net_dtls_session_service(struct net_dtls_server *srv, uint32_t i, uint64_t now_ms);
 
 /* Number of sessions (handshaking or established). */
 uint32_t net_dtls_server_sessions(const struct net_dtls_server *srv);

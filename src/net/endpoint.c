@@ -1,6 +1,7 @@
 /* endpoint.c - a bound UDP socket with a send batch (see endpoint.h). */
 #include "net/endpoint.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
@@ -112,4 +113,13 @@ void net_endpoint_close(struct net_endpoint *ep)
     net_endpoint_flush(ep);
     close(ep->fd);
     ep->fd = -1;
+}
+
+uint16_t net_endpoint_port(const struct net_endpoint *ep)
+{
+    if (ep->local.ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)(const void *)&ep->local)->sin_port);
+    if (ep->local.ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)(const void *)&ep->local)->sin6_port);
+    return 0;
 }

@@ -84,4 +84,7 @@ void net_endpoint_flush(struct net_endpoint *ep);
 /* Close the socket (queued datagrams are sent first). */
 void net_endpoint_close(struct net_endpoint *ep);
 
+/* The port ep is bound to (0 before it is). */
+uint16_t net_endpoint_port(const struct net_endpoint *ep);
+
 #endif /* COAPS_NET_ENDPOINT_H */

@@ -1,22 +1,28 @@
 /*
  * reuseport.h - steering the datagrams of a SO_REUSEPORT group (the
- * sockets of coaps-server's workers, net_udp_open_reuseport) by the
- * Connection ID's worker tag.
+ * coaps:// sockets of coaps-server's workers, net_udp_open_reuseport) to
+ * the worker that holds their session.
  *
- * A session found by CID (RFC 9146) lives in one worker. Its peer's
- * address may change (NAT rebinding), and the kernel's 4-tuple hash may
- * then send its records to another worker, which has no such session. The
- * group's classic BPF program (SO_ATTACH_REUSEPORT_CBPF, Linux 4.5) reads
- * the first byte of the CID of a tls12_cid record and returns it as the
- * index of the socket in the group: the workers bind in order, so socket
- * i is worker i's, and worker i puts i as its CIDs' first byte
- * (coaps_dtls_config.cid_prefix). Anything else (no tls12_cid record, a
- * tag beyond the group) returns an index out of range, and the kernel
- * falls back to its hash: address-only sessions go where they always went.
+ * A session lives in one worker. The group's classic BPF program
+ * (SO_ATTACH_REUSEPORT_CBPF, Linux 4.5) returns the index of the socket
+ * that gets a datagram; the workers bind in order, so socket i is worker
+ * i's. It picks:
+ *   - for a tls12_cid record (RFC 9146), the first byte of its CID: worker
+ *     i puts i there (coaps_dtls_config.cid_prefix), so a session found by
+ *     CID is found after its peer's address changed (NAT rebinding),
+ *     whatever the new address;
+ *   - for anything else (and a CID whose tag is beyond the group), a hash
+ *     of the source address and port that userspace computes too
+ *     (net_reuseport_worker_of). The kernel's own 4-tuple hash has a secret
+ *     seed; ours is known, so that a session restored from the state file
+ *     (state_save.h) goes to the worker its peer's records will reach.
+ * The program reads the addresses through the network header
+ * (SKF_NET_OFF): the kernel runs a reuseport program on the UDP payload.
  */
 #ifndef COAPS_NET_REUSEPORT_H
 #define COAPS_NET_REUSEPORT_H
 
+#include "coaps/peer.h"
 #include "coaps/status.h"
 
 /* The record header of a tls12_cid record (RFC 9146 4): type(1)
@@ -24,14 +30,24 @@
 #define NET_REUSEPORT_CID_OFFSET 11
 #define NET_REUSEPORT_CT_TLS12_CID 25
 
-/* Attach the program to fd's group (any member; it replaces the group's
- * program). COAPS_E_IO with errno when the kernel refuses. */
-coaps_status net_reuseport_steer_by_cid(int fd);
+/* What the program does with a tls12_cid record. */
+enum net_reuseport_cid {
+    NET_REUSEPORT_CID_TAG,      /* to the worker its CID's first byte names */
+    NET_REUSEPORT_CID_ADDRESS,  /* by address, like any other datagram (the
+                                   hand-off route, and the control run) */
+    NET_REUSEPORT_CID_MISROUTE, /* to the worker after the one its tag names
+                                   (tag + 1, modulo workers): measures the
+                                   hand-off (net/handoff.h) on every record */
+};
 
-/* For measurement only (coaps-server --cid-steer misroute): a tls12_cid
- * record goes to the worker after the one its tag names (tag + 1, modulo
- * workers), which hands it on (net/handoff.h): the hand-off's cost on
- * every record, against the steering program's. */
-coaps_status net_reuseport_misroute_cid(int fd, unsigned workers);
+/* Attach the program for a group of `workers` sockets (2-255) to fd's
+ * group (any member; it replaces the group's program). COAPS_E_IO with
+ * errno when the kernel refuses. */
+coaps_status net_reuseport_steer(int fd, unsigned workers, enum net_reuseport_cid cid);
+
+/* The worker the program sends a datagram from peer to when it does not
+ * go by CID (peer: a sockaddr_in or sockaddr_in6, IPv4-mapped addresses
+ * folded to IPv4 as net/addr.c does). */
+unsigned net_reuseport_worker_of(const coaps_peer *peer, unsigned workers);
 
 #endif /* COAPS_NET_REUSEPORT_H */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "coaps/server.h"
 #include "common/try.h"
@@ -24,6 +25,8 @@
 #include "net/random.h"
 #include "net/state_file.h"
 #include "net/state_save.h"
+#include "net/store.h"
+#include "net/server_store.h"
 #include "net/handoff.h"
 #include "net/reuseport.h"
 #include "net/server_worker.h"
@@ -65,6 +68,12 @@ struct coaps_server {
     char *state_path;               /* durable sessions, or NULL */
     struct net_state_key *state_key;
     struct net_worker worker; /* count 0: the server is alone */
+    struct net_store *store;  /* a cluster node's store, or NULL */
+    uint8_t cookie_secret[COAPS_DTLS_COOKIE_SECRET_LEN]; /* the cluster's */
+    bool has_cookie_secret;
+    uint32_t coap_exchange_lifetime_ms; /* how long a shared reply lives */
+    net_server_changed_cb on_changed; /* a shared value changed */
+    void *changed_ctx;
 };
 
 void coaps_server_config_default(coaps_server_config *cfg)
@@ -89,14 +98,50 @@ static coaps_status server_check_config(const coaps_server_config *cfg, char *er
     if (cfg->cid && cfg->cid_len > COAPS_DTLS_CID_MAX)
         return net_fail(COAPS_E_INVALID, err, cap, "Connection ID length %u is not 0-%d",
                         (unsigned)cfg->cid_len, COAPS_DTLS_CID_MAX);
-    if ((cfg->state_file == NULL) != (cfg->state_key_file == NULL))
+    if (cfg->store && cfg->state_file)
+        return net_fail(COAPS_E_INVALID, err, cap,
+                        "a store holds the sessions: no state file with it");
+    if (cfg->store && cfg->state_key_file == NULL)
+        return net_fail(COAPS_E_INVALID, err, cap,
+                        "a store needs a state key file (its values are sealed under it)");
+    if (cfg->state_file && cfg->state_key_file == NULL)
         return net_fail(COAPS_E_INVALID, err, cap,
                         "a state file needs a state key file, and the other way round");
+    if (cfg->state_key_file && cfg->state_file == NULL && cfg->store == NULL)
+        return net_fail(COAPS_E_INVALID, err, cap,
+                        "a state key file needs a state file or a store");
     if (cfg->max_handshakes > NET_DTLS_MAX_HANDSHAKES_LIMIT ||
         cfg->max_cert_handshakes > NET_DTLS_MAX_CERT_HANDSHAKES_LIMIT ||
         cfg->max_sessions > NET_SESSION_TABLE_MAX)
         return net_fail(COAPS_E_INVALID, err, cap, "session or handshake bound beyond its limit");
     return COAPS_OK;
+}
+
+/* A cluster's deduplication (coaps_coap_config.shared_reply_*): the
+ * replies to requests that change something, kept in the store for
+ * EXCHANGE_LIFETIME under the peer's key, so that a retransmission that
+ * reaches another node is answered, not run again. */
+static void shared_reply_save(void *user, const coaps_peer *peer, uint16_t mid,
+                              const uint8_t *reply, size_t len)
+{
+    coaps_server *s = user;
+    if (s->store == NULL)
+        return;
+    uint8_t key[NET_STORE_KEY_MAX];
+    size_t key_len = net_cluster_peer_key(s->dtls, peer, key);
+    (void)net_store_reply_put(s->store, key, key_len, mid, reply, len,
+                              s->coap_exchange_lifetime_ms);
+}
+
+static bool shared_reply_find(void *user, const coaps_peer *peer, uint16_t mid, uint8_t *reply,
+                              size_t cap, size_t *len)
+{
+    coaps_server *s = user;
+    if (s->store == NULL)
+        return false;
+    uint8_t key[NET_STORE_KEY_MAX];
+    size_t key_len = net_cluster_peer_key(s->dtls, peer, key);
+    return net_store_reply_get(s->store, key, key_len, mid, reply, cap, len) == COAPS_OK;
 }
 
 static coaps_status server_setup_coap(coaps_server *s, const coaps_server_config *cfg, char *err,
@@ -109,6 +154,13 @@ static coaps_status server_setup_coap(coaps_server *s, const coaps_server_config
         cc.max_observers = cfg->max_observers;
     if (cfg->dedup_peers)
         cc.dedup_peers = cfg->dedup_peers;
+    if (cfg->store) {
+        /* a cluster: deduplication across nodes (RFC 7252 4.5) */
+        cc.shared_reply_save = shared_reply_save;
+        cc.shared_reply_find = shared_reply_find;
+        cc.shared_reply_user = s;
+    }
+    s->coap_exchange_lifetime_ms = cc.exchange_lifetime_ms;
     size_t size = coaps_coap_endpoint_size(&cc);
     s->coap_mem = size ? malloc(size) : NULL;
     if (s->coap_mem == NULL)
@@ -158,6 +210,71 @@ static coaps_status server_setup_state(coaps_server *s, const coaps_server_confi
     return net_state_key_load(s->state_key, cfg->state_key_file, err, cap);
 }
 
+/* ---- a cluster's store (net/store.h, net/dtls_cluster.h) ----------------------- */
+
+static void store_lost(void *ctx, const uint8_t *key, size_t key_len, uint64_t fence)
+{
+    coaps_server *s = ctx;
+    if (s->dtls)
+        net_cluster_lost(s->dtls, key, key_len, fence, net_now_ms());
+}
+
+static void store_changed(void *ctx, const char *name, const uint8_t *value, size_t len)
+{
+    coaps_server *s = ctx;
+    if (s->on_changed)
+        s->on_changed(s->changed_ctx, name, value, len);
+}
+
+/* The cluster's secrets: ticket keys and cookies made by one node open in
+ * all. A store that cannot be reached now leaves this node its own (its
+ * tickets and cookies then work here only), with one line. */
+static void server_store_secrets(coaps_server *s, const coaps_server_config *cfg)
+{
+    uint8_t t[32];
+    if (!cfg->ticket_secret && !cfg->ticket_key_file &&
+        net_store_secret(s->store, "ticket", t) == COAPS_OK) {
+        memcpy(s->dtls_opts.ticket_secret, t, sizeof s->dtls_opts.ticket_secret);
+        s->dtls_opts.has_ticket_secret = true;
+    }
+    crypto_wipe(t, sizeof t);
+    s->has_cookie_secret = net_store_secret(s->store, "cookie", s->cookie_secret) == COAPS_OK;
+    if (!s->has_cookie_secret)
+        NET_LOG(&s->log, NET_LOG_WARN, "store %s: no shared secrets yet: this node's cookies "
+                "and tickets are its own", cfg->store);
+}
+
+static coaps_status server_setup_store(coaps_server *s, const coaps_server_config *cfg,
+                                       char *err, size_t cap)
+{
+    struct net_state_key k;
+    TRY(net_state_key_load(&k, cfg->state_key_file, err, cap));
+    char node[96], host[64] = "";
+    (void)gethostname(host, sizeof host - 1);
+    snprintf(node, sizeof node, "%s:%ld", host, (long)getpid());
+    coaps_status st = net_store_open(&s->store, cfg->store, &k, node, &s->log, err, cap);
+    crypto_wipe(&k, sizeof k);
+    TRY(st);
+    struct net_store_events ev = {store_lost, store_changed, s};
+    st = net_store_attach(s->store, &s->loop, &ev);
+    if (st != COAPS_OK)
+        return net_fail(st, err, cap, "store %s: cannot watch it: %s", cfg->store,
+                        coaps_status_str(st));
+    server_store_secrets(s, cfg);
+    return COAPS_OK;
+}
+
+struct net_store *net_server_store(coaps_server *s)
+{
+    return s->store;
+}
+
+void net_server_on_changed(coaps_server *s, net_server_changed_cb cb, void *ctx)
+{
+    s->on_changed = cb;
+    s->changed_ctx = ctx;
+}
+
 coaps_status coaps_server_new(coaps_server **out, const coaps_server_config *cfg, char *err,
                               size_t cap)
 {
@@ -183,13 +300,15 @@ coaps_status coaps_server_new(coaps_server **out, const coaps_server_config *cfg
         st = net_pki_load(&s->pki, cfg->pki, err, cap);
     if (st == COAPS_OK && cfg->state_file)
         st = server_setup_state(s, cfg, err, cap);
+    if (st == COAPS_OK && net_loop_init(&s->loop, &s->log, cfg->catch_signals) != COAPS_OK)
+        st = net_fail(COAPS_E_IO, err, cap, "cannot set up the event loop: %s", strerror(errno));
+    if (st == COAPS_OK && cfg->store)
+        st = server_setup_store(s, cfg, err, cap);
     if (st == COAPS_OK && cfg->ticket_key_file && !cfg->ticket_secret) {
         st = net_key_file_load("ticket key file", cfg->ticket_key_file,
                                s->dtls_opts.ticket_secret, err, cap);
         s->dtls_opts.has_ticket_secret = st == COAPS_OK;
     }
-    if (st == COAPS_OK && net_loop_init(&s->loop, &s->log, cfg->catch_signals) != COAPS_OK)
-        st = net_fail(COAPS_E_IO, err, cap, "cannot set up the event loop: %s", strerror(errno));
     if (st == COAPS_OK) {
         net_psk_store_init(s->psk);
         net_edge_init(s->edge, s->coap, &s->log);
@@ -213,6 +332,8 @@ void coaps_server_free(coaps_server *s)
         net_dtls_server_close(s->dtls, net_now_ms());
     if (s->edge)
         net_edge_close(s->edge);
+    if (s->store)
+        net_store_close(s->store);
     net_loop_close(&s->loop);
     net_keylog_close(&s->keylog);
     if (s->state_key)
@@ -291,6 +412,8 @@ static coaps_status server_start_dtls(coaps_server *s, char *err, size_t cap)
             cfg->cid_prefix_len = 1;
         }
         cfg->cookie_secret = s->worker.shared->cookie_secret;
+    } else if (s->has_cookie_secret) {
+        cfg->cookie_secret = s->cookie_secret; /* the cluster's */
     }
     if (s->keylog_from_env)
         TRY(net_keylog_start(&s->keylog, &s->log, cfg, err, cap));
@@ -306,6 +429,8 @@ static coaps_status server_start_dtls(coaps_server *s, char *err, size_t cap)
         s->dtls = NULL;
         return net_fail(st, err, cap, "cannot set up coaps://: %s", coaps_status_str(st));
     }
+    if (s->store)
+        net_cluster_init(s->dtls, s->store, net_now_ms());
     if (s->worker.steer == NET_STEER_HANDOFF || s->worker.steer == NET_STEER_MISROUTE) {
         s->dtls->foreign_cid = s->worker.foreign_cid;
         s->dtls->foreign_ctx = s->worker.foreign_ctx;
@@ -314,6 +439,20 @@ static coaps_status server_start_dtls(coaps_server *s, char *err, size_t cap)
 }
 
 /* ---- sockets ---------------------------------------------------------------- */
+
+/* The first worker's socket on a given port: SO_REUSEPORT would let it
+ * join another process's group on that port, which would then take a
+ * share of the traffic; a plain bind first finds the port in use. */
+static coaps_status server_probe_port(const coaps_server *s, uint16_t port,
+                                      const struct sockaddr *sa, socklen_t len, int *err_no)
+{
+    int fd;
+    if (s->worker.count == 0 || s->worker.index != 0 || port == 0)
+        return COAPS_OK;
+    TRY(net_udp_open(sa, len, &fd, err_no));
+    close(fd);
+    return COAPS_OK;
+}
 
 static coaps_status server_open(coaps_server *s, const char *host, uint16_t port,
                                 enum coaps_transport transport, struct net_endpoint **ep,
@@ -327,7 +466,9 @@ static coaps_status server_open(coaps_server *s, const char *host, uint16_t port
         return net_fail(COAPS_E_NOT_FOUND, err, cap, "cannot resolve '%s': %s", name,
                     why ? why : "unknown");
     int err_no = 0;
-    coaps_status st = net_edge_open(s->edge, (struct sockaddr *)&ss, len, transport, ep, &err_no);
+    coaps_status st = server_probe_port(s, port, (struct sockaddr *)&ss, len, &err_no);
+    if (st == COAPS_OK)
+        st = net_edge_open(s->edge, (struct sockaddr *)&ss, len, transport, ep, &err_no);
     if (st != COAPS_OK && host == NULL && err_no == EAFNOSUPPORT) {
         /* a host without IPv6: all IPv4 addresses */
         net_addr_resolve("0.0.0.0", port, true, &ss, &len, &why);
@@ -358,11 +499,12 @@ static void server_log_rcvbuf(const coaps_server *s, const struct net_endpoint *
 /* A worker's coaps:// socket: the group's steering program, if any. */
 static coaps_status server_steer(const coaps_server *s, int fd)
 {
-    if (s->worker.steer == NET_STEER_BPF)
-        return net_reuseport_steer_by_cid(fd);
-    if (s->worker.steer == NET_STEER_MISROUTE)
-        return net_reuseport_misroute_cid(fd, s->worker.count);
-    return COAPS_OK;
+    /* every mode places datagrams without a CID by the address hash that
+     * the state file's restore computes too (net/reuseport.h) */
+    enum net_reuseport_cid cid = s->worker.steer == NET_STEER_BPF        ? NET_REUSEPORT_CID_TAG
+                                 : s->worker.steer == NET_STEER_MISROUTE ? NET_REUSEPORT_CID_MISROUTE
+                                                                         : NET_REUSEPORT_CID_ADDRESS;
+    return net_reuseport_steer(fd, s->worker.count, cid);
 }
 
 coaps_status coaps_server_listen(coaps_server *s, const char *host, uint16_t port, bool dtls,
@@ -373,9 +515,8 @@ coaps_status coaps_server_listen(coaps_server *s, const char *host, uint16_t por
     struct net_endpoint *ep = NULL;
     enum coaps_transport transport = dtls ? COAPS_TRANSPORT_DTLS : COAPS_TRANSPORT_UDP;
     TRY(server_open(s, host, port, transport, &ep, err, cap));
-    if (dtls && s->worker.count > 0 && s->cid && s->cid_len > 0 &&
-        server_steer(s, ep->fd) != COAPS_OK)
-        return net_fail(COAPS_E_IO, err, cap, "cannot steer coaps:// records by CID: %s",
+    if (dtls && s->worker.count > 0 && server_steer(s, ep->fd) != COAPS_OK)
+        return net_fail(COAPS_E_IO, err, cap, "cannot steer coaps:// records to workers: %s",
                         strerror(errno));
     if (net_edge_watch(s->edge, &s->loop, ep) != COAPS_OK) {
         return net_fail(COAPS_E_FULL, err, cap, "cannot watch the socket: %s", strerror(errno));
@@ -421,17 +562,49 @@ coaps_status coaps_server_process(coaps_server *s, int wait_ms)
 
 /* ---- durable sessions (net/state_save.h) ------------------------------------ */
 
+/* Where a worker's restored session goes: the worker its CID's tag names
+ * when CID records are steered (or handed on) by tag, else where the
+ * socket group's address hash sends its peer (net/reuseport.h). */
+static unsigned route_restored(void *ctx, const coaps_peer *peer, const uint8_t *cid,
+                               size_t cid_len)
+{
+    const struct net_worker *w = ctx;
+    if (cid_len > 0 && cid[0] < w->count && w->steer != NET_STEER_HASH)
+        return cid[0];
+    return net_reuseport_worker_of(peer, w->count);
+}
+
+/* The state file of n servers (one, or a server's workers: the same
+ * flags) saved or restored, with a line at -v info. */
+static coaps_status servers_state(coaps_server *const *srvs, unsigned n, bool save,
+                                  const struct net_log *log, uint32_t *count, char *err,
+                                  size_t cap)
+{
+    coaps_server *s = srvs[0];
+    struct net_dtls_server *dtls[NET_WORKERS_MAX];
+    *count = 0;
+    for (unsigned i = 0; i < n; i++)
+        if ((dtls[i] = srvs[i]->dtls) == NULL)
+            return COAPS_OK; /* no coaps:// */
+    if (s->state_path == NULL || n > NET_WORKERS_MAX)
+        return COAPS_OK;
+    struct net_state_servers set = {dtls, n, route_restored, &s->worker};
+    uint64_t t0 = net_now_ms();
+    coaps_status st =
+        save ? net_state_save(&set, s->state_key, s->state_path, t0, count, err, cap)
+             : net_state_restore(&set, s->state_key, s->state_path, t0, count, err, cap);
+    if (save ? st == COAPS_OK : *count > 0)
+        NET_LOG(log, NET_LOG_INFO, "%s %u coaps sessions %s %s in %llu ms",
+                save ? "saved" : "restored", (unsigned)*count, save ? "to" : "from",
+                s->state_path, (unsigned long long)(net_now_ms() - t0));
+    return st;
+}
+
 coaps_status coaps_server_restore_state(coaps_server *s, uint32_t *restored, char *err,
                                         size_t cap)
 {
     uint32_t n = 0;
-    coaps_status st = COAPS_OK;
-    uint64_t t0 = net_now_ms();
-    if (s->state_path && s->dtls)
-        st = net_state_restore(s->dtls, s->state_key, s->state_path, t0, &n, err, cap);
-    if (n > 0)
-        NET_LOG(&s->log, NET_LOG_INFO, "restored %u coaps sessions from %s in %llu ms",
-                (unsigned)n, s->state_path, (unsigned long long)(net_now_ms() - t0));
+    coaps_status st = servers_state(&s, 1, false, &s->log, &n, err, cap);
     if (restored)
         *restored = n;
     return st;
@@ -440,16 +613,24 @@ coaps_status coaps_server_restore_state(coaps_server *s, uint32_t *restored, cha
 coaps_status coaps_server_save_state(coaps_server *s, uint32_t *saved, char *err, size_t cap)
 {
     uint32_t n = 0;
-    coaps_status st = COAPS_OK;
-    uint64_t t0 = net_now_ms();
-    if (s->state_path && s->dtls)
-        st = net_state_save(s->dtls, s->state_key, s->state_path, t0, &n, err, cap);
-    if (st == COAPS_OK && s->state_path)
-        NET_LOG(&s->log, NET_LOG_INFO, "saved %u coaps sessions to %s in %llu ms", (unsigned)n,
-                s->state_path, (unsigned long long)(net_now_ms() - t0));
+    coaps_status st = servers_state(&s, 1, true, &s->log, &n, err, cap);
     if (saved)
         *saved = n;
     return st;
+}
+
+coaps_status net_servers_restore_state(coaps_server *const *srvs, unsigned n,
+                                       const struct net_log *log, uint32_t *restored, char *err,
+                                       size_t cap)
+{
+    return servers_state(srvs, n, false, log, restored, err, cap);
+}
+
+coaps_status net_servers_save_state(coaps_server *const *srvs, unsigned n,
+                                    const struct net_log *log, uint32_t *saved, char *err,
+                                    size_t cap)
+{
+    return servers_state(srvs, n, true, log, saved, err, cap);
 }
 
 uint32_t coaps_server_sessions(const coaps_server *s)
@@ -459,10 +640,9 @@ uint32_t coaps_server_sessions(const coaps_server *s)
 
 /* ---- statistics ------------------------------------------------------------ */
 
-static void server_log_coap_stats(const coaps_server *s)
+static void server_log_coap_stats(const struct net_log *log, const coaps_coap_stats *st)
 {
-    const coaps_coap_stats *st = coaps_coap_get_stats(s->coap);
-    net_log_print(&s->log, NET_LOG_INFO,
+    net_log_print(log, NET_LOG_INFO,
                   "stats: rx %llu (malformed %llu, duplicates %llu), requests %llu, tx %llu "
                   "(retransmissions %llu, rst %llu, notifications %llu, dropped %llu), "
                   "timeouts %llu, table full %llu, dedup recycled %llu",
@@ -474,17 +654,16 @@ static void server_log_coap_stats(const coaps_server *s)
                   (unsigned long long)st->table_full, (unsigned long long)st->dedup_recycled);
 }
 
-static void server_log_dtls_stats(const coaps_server *s)
+static void server_log_dtls_stats(const struct net_log *log, const struct net_dtls_server_stats *d)
 {
-    if (s->dtls == NULL)
-        return;
-    const struct net_dtls_server_stats *d = &s->dtls->stats;
-    net_log_print(&s->log, NET_LOG_INFO,
+    net_log_print(log, NET_LOG_INFO,
                   "coaps: hello-verify %llu, handshakes %llu, established %llu, failed %llu "
                   "(unknown identity %llu, forgery limit %llu), closed %llu, restarted %llu, "
                   "idle %llu, evicted %llu, handshakes evicted %llu, refused %llu, "
                   "moved %llu, unknown cid %llu, resumed %llu, restored %llu, "
-                  "front dropped %llu, cooled %llu, woken %llu",
+                  "front dropped %llu, cooled %llu, woken %llu; store: stored %llu, "
+                  "taken over %llu (%llu us each), take refused %llu, take limited %llu, "
+                  "lost %llu, failed %llu",
                   (unsigned long long)d->hello_verify, (unsigned long long)d->handshakes,
                   (unsigned long long)d->established, (unsigned long long)d->failed,
                   (unsigned long long)d->unknown_identity, (unsigned long long)d->auth_limit,
@@ -494,34 +673,87 @@ static void server_log_dtls_stats(const coaps_server *s)
                   (unsigned long long)d->peer_moved, (unsigned long long)d->cid_unknown,
                   (unsigned long long)d->resumed, (unsigned long long)d->restored,
                   (unsigned long long)d->front_dropped, (unsigned long long)d->cooled,
-                  (unsigned long long)d->woken);
+                  (unsigned long long)d->woken, (unsigned long long)d->stored,
+                  (unsigned long long)d->taken_over,
+                  (unsigned long long)(d->taken_over ? d->take_us / d->taken_over : 0),
+                  (unsigned long long)d->take_refused,
+                  (unsigned long long)d->take_limited, (unsigned long long)d->lost,
+                  (unsigned long long)d->store_failed);
 }
 
-static void server_log_socket_stats(coaps_server *s)
+static void server_log_socket_stats(const struct net_log *log, const struct net_endpoint *ep,
+                                    const struct net_endpoint_stats *es)
 {
-    for (size_t i = 0; i < s->edge->n_eps; i++) {
-        struct net_endpoint *ep = &s->edge->eps[i];
-        net_endpoint_update_drops(ep);
-        const struct net_endpoint_stats *es = &ep->stats;
-        char text[NET_ADDR_STR_MAX];
-        /* kernel: dropped before we could read them (receive buffer full) */
-        net_log_print(&s->log, NET_LOG_INFO,
-                      "socket %s: rx %llu (dropped %llu, kernel dropped %llu), "
-                      "tx %llu (dropped %llu)",
-                      net_addr_format((const struct sockaddr *)&ep->local, text, sizeof text),
-                      (unsigned long long)es->rx_datagrams, (unsigned long long)es->rx_dropped,
-                      (unsigned long long)es->rx_kernel_dropped,
-                      (unsigned long long)es->tx_datagrams, (unsigned long long)es->tx_dropped);
-    }
+    char text[NET_ADDR_STR_MAX];
+    /* kernel: dropped before we could read them (receive buffer full) */
+    net_log_print(log, NET_LOG_INFO,
+                  "socket %s: rx %llu (dropped %llu, kernel dropped %llu), "
+                  "tx %llu (dropped %llu)",
+                  net_addr_format((const struct sockaddr *)&ep->local, text, sizeof text),
+                  (unsigned long long)es->rx_datagrams, (unsigned long long)es->rx_dropped,
+                  (unsigned long long)es->rx_kernel_dropped,
+                  (unsigned long long)es->tx_datagrams, (unsigned long long)es->tx_dropped);
 }
 
 void coaps_server_log_stats(coaps_server *s)
 {
-    if (!NET_LOG_ENABLED(&s->log, NET_LOG_INFO))
+    net_servers_log_stats(&s, 1, &s->log);
+}
+
+/* Every field of the three statistics structs is a uint64_t counter, so a
+ * server's total is the sum, word by word, of its workers'. */
+_Static_assert(sizeof(coaps_coap_stats) % sizeof(uint64_t) == 0, "counters only");
+_Static_assert(sizeof(struct net_dtls_server_stats) % sizeof(uint64_t) == 0, "counters only");
+_Static_assert(sizeof(struct net_endpoint_stats) % sizeof(uint64_t) == 0, "counters only");
+_Static_assert(sizeof(struct net_store_stats) % sizeof(uint64_t) == 0, "counters only");
+
+static void add_counters(void *sum, const void *add, size_t size)
+{
+    for (size_t off = 0; off < size; off += sizeof(uint64_t)) {
+        uint64_t a, b;
+        memcpy(&a, (uint8_t *)sum + off, sizeof a);
+        memcpy(&b, (const uint8_t *)add + off, sizeof b);
+        a += b;
+        memcpy((uint8_t *)sum + off, &a, sizeof a);
+    }
+}
+
+void net_servers_log_stats(coaps_server *const *srvs, unsigned n, const struct net_log *log)
+{
+    if (!NET_LOG_ENABLED(log, NET_LOG_INFO) || n == 0)
         return;
-    server_log_coap_stats(s);
-    server_log_dtls_stats(s);
-    server_log_socket_stats(s);
+    coaps_coap_stats coap = {0};
+    struct net_dtls_server_stats dtls = {0};
+    for (unsigned i = 0; i < n; i++) {
+        add_counters(&coap, coaps_coap_get_stats(srvs[i]->coap), sizeof coap);
+        if (srvs[i]->dtls)
+            add_counters(&dtls, &srvs[i]->dtls->stats, sizeof dtls);
+    }
+    server_log_coap_stats(log, &coap);
+    if (srvs[0]->dtls)
+        server_log_dtls_stats(log, &dtls);
+    if (srvs[0]->store) {
+        struct net_store_stats ss = {0};
+        for (unsigned i = 0; i < n; i++)
+            if (srvs[i]->store)
+                add_counters(&ss, net_store_get_stats(srvs[i]->store), sizeof ss);
+        net_log_print(log, NET_LOG_INFO,
+                      "store: calls %llu, failed %llu, malformed %llu, reconnects %llu",
+                      (unsigned long long)ss.calls, (unsigned long long)ss.failed,
+                      (unsigned long long)ss.malformed, (unsigned long long)ss.reconnects);
+    }
+    /* the workers open the same sockets in the same order: socket e of
+     * each is one port's share */
+    for (size_t e = 0; e < srvs[0]->edge->n_eps; e++) {
+        struct net_endpoint_stats es = {0};
+        for (unsigned i = 0; i < n; i++) {
+            if (e >= srvs[i]->edge->n_eps)
+                continue;
+            net_endpoint_update_drops(&srvs[i]->edge->eps[e]);
+            add_counters(&es, &srvs[i]->edge->eps[e].stats, sizeof es);
+        }
+        server_log_socket_stats(log, &srvs[0]->edge->eps[e], &es);
+    }
 }
 
 /* ---- one of N workers (net/server_worker.h) ---------------------------------- */
@@ -554,20 +786,13 @@ coaps_status net_server_watch(coaps_server *s, int fd, net_loop_cb on_readable, 
     return net_loop_watch(&s->loop, fd, on_readable, ctx);
 }
 
-static uint16_t sockaddr_port(const struct sockaddr_storage *ss)
-{
-    if (ss->ss_family == AF_INET)
-        return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
-    return ntohs(((const struct sockaddr_in6 *)(const void *)ss)->sin6_port);
-}
-
 uint16_t net_server_port(const coaps_server *s, bool dtls)
 {
     enum coaps_transport want = dtls ? COAPS_TRANSPORT_DTLS : COAPS_TRANSPORT_UDP;
     for (size_t i = 0; i < s->edge->n_eps; i++) {
         const struct net_endpoint *ep = &s->edge->eps[i];
         if (ep->transport == want)
-            return sockaddr_port(&ep->local);
+            return net_endpoint_port(ep);
     }
     return 0;
 }

@@ -6,7 +6,9 @@
  * sockets, edge, DTLS server and CoAP endpoint, nothing mutable shared
  * with the others. What this adds to one:
  *   - its sockets share their ports with the other workers' (SO_REUSEPORT):
- *     the kernel spreads peers over the workers by their 4-tuple;
+ *     the kernel spreads coap:// peers over the workers by their 4-tuple,
+ *     and coaps:// peers by the group's program's address hash
+ *     (net/reuseport.h), which userspace computes too;
  *   - its CIDs start with its index (coaps_dtls_config.cid_prefix), and its
  *     coaps:// socket group steers a tls12_cid record by that byte
  *     (net/reuseport.h), or the worker that got it passes it on
@@ -27,6 +29,7 @@
 #include "coaps/server.h"
 #include "net/dtls_server.h"
 #include "net/handoff.h"
+#include "net/log.h"
 #include "net/loop.h"
 
 /* Workers of one server at most: a worker's index is its CIDs' first
@@ -90,5 +93,22 @@ void net_server_take_handoff(coaps_server *srv, struct net_handoff_ring *ring, u
 /* srv's coaps:// statistics (NULL before its first coaps:// listen), and
  * its CoAP endpoint's (coaps_coap_get_stats). */
 const struct net_dtls_server_stats *net_server_dtls_stats(const coaps_server *srv);
+
+/* The statistics lines of coaps_server_log_stats, each the total of the n
+ * servers (a server's workers), logged through log (at -v info). */
+void net_servers_log_stats(coaps_server *const *srvs, unsigned n, const struct net_log *log);
+
+/* --state with workers (net/state_save.h): one file for the n workers'
+ * sessions. Restore after every worker's listen and before any loop runs:
+ * each session goes into the worker its records will reach (its CID's
+ * tag, else the socket group's address hash, net/reuseport.h). Save once
+ * every loop has stopped. As coaps_server_restore_state/_save_state
+ * otherwise (srvs[0]'s state file and key; *restored, *saved: in all). */
+coaps_status net_servers_restore_state(coaps_server *const *srvs, unsigned n,
+                                       const struct net_log *log, uint32_t *restored, char *err,
+                                       size_t cap);
+coaps_status net_servers_save_state(coaps_server *const *srvs, unsigned n,
+                                    const struct net_log *log, uint32_t *saved, char *err,
+                                    size_t cap);
 
 #endif /* COAPS_NET_SERVER_WORKER_H */

@@ -16,6 +16,19 @@
  * costs the clients a new handshake, never their security. When the file
  * cannot be deleted, nothing is restored.
  *
+ * Workers (coaps-server --workers N): one file for all. Saving writes
+ * every worker's sessions, worker after worker, once every loop has
+ * stopped. Restoring puts each session into the worker whose socket will
+ * receive its peer's records (struct net_state_servers' route: the
+ * worker its CID's first byte names, else the one the socket group's
+ * address hash names, net/reuseport.h). A session's CID is known only
+ * once its blob is imported, so it is imported where its address goes
+ * and, when its CID names another worker, taken out and imported there.
+ * That imports one blob twice, which the paragraph above forbids across
+ * processes; here the first copy is wiped before a single record or
+ * notification could have been sealed with it (no loop runs yet, and
+ * its Observe state goes only to the final worker), so no nonce is used.
+ *
  * Time: the file records wall-clock time (its age must survive the
  * process); each session its idle time when saved. A session whose idle
  * time plus the file's age reaches the idle timeout would have been
@@ -24,7 +37,6 @@
  */
 #include "net/state_save.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,19 +56,10 @@
 /* A session record without its Observe bytes, length field included. */
 #define SESSION_BYTES_FIXED (2 + 1 + COAPS_PEER_ADDR_MAX + 2 + 4 + 8 + 1 + COAPS_DTLS_EXPORT_MAX + 2)
 
-static uint16_t local_port(const struct net_endpoint *ep)
-{
-    if (ep->local.ss_family == AF_INET)
-        return ntohs(((const struct sockaddr_in *)(const void *)&ep->local)->sin_port);
-    if (ep->local.ss_family == AF_INET6)
-        return ntohs(((const struct sockaddr_in6 *)(const void *)&ep->local)->sin6_port);
-    return 0;
-}
-
 static struct net_endpoint *endpoint_on_port(struct net_edge *edge, uint16_t port)
 {
     for (size_t e = 0; e < edge->n_eps; e++)
-        if (edge->eps[e].transport == COAPS_TRANSPORT_DTLS && local_port(&edge->eps[e]) == port)
+        if (edge->eps[e].transport == COAPS_TRANSPORT_DTLS && net_endpoint_port(&edge->eps[e]) == port)
             return &edge->eps[e];
     return NULL;
 }
@@ -107,7 +110,7 @@ static coaps_status save_one(struct net_dtls_server *srv, uint32_t i, uint64_t n
     uint64_t idle = now_ms > slot->last_ms ? now_ms - slot->last_ms : 0;
     struct net_state_session rec = {
         .peer = slot->peer,
-        .local_port = local_port(s->ep),
+        .local_port = net_endpoint_port(s->ep),
         .idle_ms = idle > UINT32_MAX ? UINT32_MAX : (uint32_t)idle,
         .hello_hash = s->hello_hash,
         .dtls = blob,
@@ -135,30 +138,34 @@ static coaps_status save_one(struct net_dtls_server *srv, uint32_t i, uint64_t n
     return st;
 }
 
-static void unmark_all(struct net_dtls_server *srv)
+static void unmark_all(const struct net_state_servers *set)
 {
-    for (uint32_t i = 0; i < srv->table.cap; i++)
-        srv->sessions[i].saved = false;
+    for (unsigned k = 0; k < set->n; k++)
+        for (uint32_t i = 0; i < set->srv[k]->table.cap; i++)
+            set->srv[k]->sessions[i].saved = false;
 }
 
-/* The body: u32 count, then the sessions from the least recently used
- * on, so that putting each back at the front of the LRU list rebuilds
- * its order. */
-static coaps_status save_body(struct net_dtls_server *srv, uint64_t now_ms, struct grow_buf *b,
-                              size_t *body_len, uint32_t *n)
+/* The body: u32 count, then each server's sessions from the least
+ * recently used on, so that putting each back at the front of its
+ * server's LRU list rebuilds the order. */
+static coaps_status save_body(const struct net_state_servers *set, uint64_t now_ms,
+                              struct grow_buf *b, size_t *body_len, uint32_t *n)
 {
     uint8_t *obs = malloc(OBS_BYTES_MAX);
     ENSURE(obs != NULL, COAPS_E_NOMEM);
     struct wire_wr w =
         wire_wr_init(b->p + NET_STATE_HEADER_LEN, b->cap - NET_STATE_HEADER_LEN - NET_STATE_TAG_LEN);
     coaps_status st = wire_wr_u32(&w, 0);
-    for (uint32_t i = net_session_lru_oldest(&srv->table); st == COAPS_OK && i != NET_SESSION_NONE;
-         i = net_session_at(&srv->table, i)->lru_prev) {
-        coaps_status one = save_one(srv, i, now_ms, b, &w, obs);
-        if (one == COAPS_OK)
-            (*n)++;
-        else if (one != COAPS_E_STATE)
-            st = one;
+    for (unsigned k = 0; st == COAPS_OK && k < set->n; k++) {
+        struct net_dtls_server *srv = set->srv[k];
+        for (uint32_t i = net_session_lru_oldest(&srv->table);
+             st == COAPS_OK && i != NET_SESSION_NONE; i = net_session_at(&srv->table, i)->lru_prev) {
+            coaps_status one = save_one(srv, i, now_ms, b, &w, obs);
+            if (one == COAPS_OK)
+                (*n)++;
+            else if (one != COAPS_E_STATE)
+                st = one;
+        }
     }
     free(obs);
     TRY(st);
@@ -167,19 +174,21 @@ static coaps_status save_body(struct net_dtls_server *srv, uint64_t now_ms, stru
     return COAPS_OK;
 }
 
-coaps_status net_state_save(struct net_dtls_server *srv, const struct net_state_key *k,
+coaps_status net_state_save(const struct net_state_servers *set, const struct net_state_key *k,
                             const char *path, uint64_t now_ms, uint32_t *n, char *err,
                             size_t cap)
 {
     *n = 0;
+    size_t sessions = 0;
+    for (unsigned i = 0; i < set->n; i++)
+        sessions += set->srv[i]->table.count;
     struct grow_buf b;
-    b.cap = NET_STATE_HEADER_LEN + 4 + NET_STATE_TAG_LEN +
-            (size_t)srv->table.count * (SESSION_BYTES_FIXED + 64);
+    b.cap = NET_STATE_HEADER_LEN + 4 + NET_STATE_TAG_LEN + sessions * (SESSION_BYTES_FIXED + 64);
     b.p = malloc(b.cap);
     if (b.p == NULL)
         return net_fail(COAPS_E_NOMEM, err, cap, "state file %s: out of memory", path);
     size_t body_len = 0, len = 0;
-    coaps_status st = save_body(srv, now_ms, &b, &body_len, n);
+    coaps_status st = save_body(set, now_ms, &b, &body_len, n);
     if (st == COAPS_OK)
         st = net_state_seal(k, net_state_wall_ms(), b.p, body_len, &len);
     if (st == COAPS_OK)
@@ -190,7 +199,7 @@ coaps_status net_state_save(struct net_dtls_server *srv, const struct net_state_
     crypto_wipe(b.p, b.cap);
     free(b.p);
     if (st != COAPS_OK) {
-        unmark_all(srv); /* they end as usual, with close_notify */
+        unmark_all(set); /* they end as usual, with close_notify */
         *n = 0;
     }
     return st;
@@ -198,14 +207,18 @@ coaps_status net_state_save(struct net_dtls_server *srv, const struct net_state_
 
 /* ---- restoring ---------------------------------------------------------------- */
 
+/* The session's own Connection ID (0: none). */
+static size_t own_cid(const struct net_dtls_session *s, const uint8_t **cid)
+{
+    return coaps_dtls_cid_negotiated(&s->conn) ? coaps_dtls_own_cid(&s->conn, cid) : 0;
+}
+
 /* The session's Connection ID into the CID table (RFC 9146: its records
  * are found by it). false when another session has it. */
 static bool cid_back(struct net_dtls_server *srv, uint32_t i)
 {
     const uint8_t *cid;
-    size_t len = coaps_dtls_cid_negotiated(&srv->sessions[i].conn)
-                     ? coaps_dtls_own_cid(&srv->sessions[i].conn, &cid)
-                     : 0;
+    size_t len = own_cid(&srv->sessions[i], &cid);
     if (len == 0)
         return true;
     if (!srv->cids.entries || len != srv->cids.len || net_cid_find(&srv->cids, cid) != NET_CID_NONE)
@@ -214,20 +227,29 @@ static bool cid_back(struct net_dtls_server *srv, uint32_t i)
     return true;
 }
 
-/* One session back, unless it expired meanwhile or cannot be (its socket
- * is gone, its address taken, its configuration changed, the table
- * full). */
-static void restore_one(struct net_dtls_server *srv, const struct net_state_session *r,
-                        uint64_t elapsed_ms, uint64_t now_ms, uint32_t *n)
+/* Slot i of srv empty again, its secrets wiped. */
+static void take_out(struct net_dtls_server *srv, uint32_t i)
 {
-    uint64_t age = (uint64_t)r->idle_ms + elapsed_ms;
+    struct net_dtls_session *s = &srv->sessions[i];
+    net_cid_remove(&srv->cids, i);
+    coaps_dtls_conn_clear(&s->conn);
+    net_session_remove(&srv->table, i);
+    memset(s, 0, sizeof *s);
+    s->hs = s->pki = NET_HS_NONE;
+}
+
+/* The session into srv's session table, CID table and LRU list, age ms
+ * idle: its slot, or NET_SESSION_NONE when it cannot be (its socket is
+ * gone, its address taken, its configuration changed, the table full). */
+static uint32_t put_back(struct net_dtls_server *srv, const struct net_state_session *r,
+                         uint64_t age, uint64_t now_ms)
+{
     struct net_endpoint *ep = endpoint_on_port(srv->edge, r->local_port);
-    if (age >= srv->opts.idle_timeout_ms || ep == NULL ||
-        net_session_find(&srv->table, &r->peer) != NET_SESSION_NONE)
-        return;
+    if (ep == NULL || net_session_find(&srv->table, &r->peer) != NET_SESSION_NONE)
+        return NET_SESSION_NONE;
     uint32_t i = net_session_insert(&srv->table, &r->peer, now_ms);
     if (i == NET_SESSION_NONE)
-        return;
+        return NET_SESSION_NONE;
     struct net_dtls_session *s = &srv->sessions[i];
     memset(s, 0, sizeof *s);
     s->ep = ep;
@@ -235,23 +257,45 @@ static void restore_one(struct net_dtls_server *srv, const struct net_state_sess
     s->hello_hash = r->hello_hash;
     if (coaps_dtls_import(&s->conn, &srv->cfg, r->dtls, r->dtls_len) != COAPS_OK ||
         !cid_back(srv, i)) {
-        coaps_dtls_conn_clear(&s->conn);
-        net_session_remove(&srv->table, i);
-        memset(s, 0, sizeof *s);
-        s->hs = s->pki = NET_HS_NONE;
-        return;
+        take_out(srv, i);
+        return NET_SESSION_NONE;
     }
     s->established = true;
     net_session_lru_add(&srv->table, i, now_ms);
     srv->table.slots[i].last_ms = now_ms > age ? now_ms - age : 0;
+    return i;
+}
+
+/* One session back into the server that will receive its records, unless
+ * it expired meanwhile or cannot be (put_back). */
+static void restore_one(const struct net_state_servers *set, const struct net_state_session *r,
+                        uint64_t elapsed_ms, uint64_t now_ms, uint32_t *n)
+{
+    uint64_t age = (uint64_t)r->idle_ms + elapsed_ms;
+    if (age >= set->srv[0]->opts.idle_timeout_ms)
+        return;
+    unsigned w = set->n > 1 ? set->route(set->route_ctx, &r->peer, NULL, 0) : 0;
+    struct net_dtls_server *srv = set->srv[w];
+    uint32_t i = put_back(srv, r, age, now_ms);
+    if (i == NET_SESSION_NONE)
+        return;
+    const uint8_t *cid;
+    size_t cid_len = set->n > 1 ? own_cid(&srv->sessions[i], &cid) : 0;
+    unsigned by_cid = cid_len ? set->route(set->route_ctx, &r->peer, cid, cid_len) : w;
+    if (by_cid != w) { /* its CID names another worker: there */
+        take_out(srv, i);
+        srv = set->srv[by_cid];
+        if ((i = put_back(srv, r, age, now_ms)) == NET_SESSION_NONE)
+            return;
+    }
     /* registrations of resources this server no longer has are left out */
     (void)coap_observe_state_import(srv->edge->coap, &r->peer, now_ms, r->obs, r->obs_len);
     srv->stats.restored++;
     (*n)++;
 }
 
-static coaps_status restore_body(struct net_dtls_server *srv, const uint8_t *body, size_t len,
-                                 uint64_t elapsed_ms, uint64_t now_ms, uint32_t *n)
+static coaps_status restore_body(const struct net_state_servers *set, const uint8_t *body,
+                                 size_t len, uint64_t elapsed_ms, uint64_t now_ms, uint32_t *n)
 {
     struct wire_rd r = wire_rd_init(body, len);
     uint32_t count;
@@ -259,7 +303,7 @@ static coaps_status restore_body(struct net_dtls_server *srv, const uint8_t *bod
     for (uint32_t k = 0; k < count; k++) {
         struct net_state_session s;
         TRY(net_state_next_session(&r, &s));
-        restore_one(srv, &s, elapsed_ms, now_ms, n);
+        restore_one(set, &s, elapsed_ms, now_ms, n);
     }
     ENSURE(wire_rd_left(&r) == 0, COAPS_E_MALFORMED);
     return COAPS_OK;
@@ -272,7 +316,7 @@ static bool consume(const char *path)
     return unlink(path) == 0 && net_secret_sync_dir(path);
 }
 
-coaps_status net_state_restore(struct net_dtls_server *srv, const struct net_state_key *k,
+coaps_status net_state_restore(const struct net_state_servers *set, const struct net_state_key *k,
                                const char *path, uint64_t now_ms, uint32_t *n, char *warn,
                                size_t cap)
 {
@@ -289,7 +333,8 @@ coaps_status net_state_restore(struct net_dtls_server *srv, const struct net_sta
     const uint8_t *body = NULL;
     size_t body_len = 0;
     enum net_state_verdict v =
-        net_state_open(k, buf, len, wall, srv->opts.idle_timeout_ms, &body, &body_len, &created);
+        net_state_open(k, buf, len, wall, set->srv[0]->opts.idle_timeout_ms, &body, &body_len,
+                       &created);
     if (v == NET_STATE_OK || v == NET_STATE_STALE) {
         if (!consume(path)) {
             int e = errno;
@@ -302,7 +347,7 @@ coaps_status net_state_restore(struct net_dtls_server *srv, const struct net_sta
         }
     }
     if (v == NET_STATE_OK) {
-        st = restore_body(srv, body, body_len, wall > created ? wall - created : 0, now_ms, n);
+        st = restore_body(set, body, body_len, wall > created ? wall - created : 0, now_ms, n);
         if (st != COAPS_OK)
             net_fail(COAPS_E_MALFORMED, warn, cap,
                      "state file %s: a damaged session record: %u sessions restored", path,

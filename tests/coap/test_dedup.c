@@ -413,6 +413,93 @@ static void dedup_can_be_disabled(void **state)
     free(mem);
 }
 
+/* A cluster's shared deduplication (coaps_coap_config.shared_reply_*):
+ * a fake store of one reply per (peer, MID), and the calls counted. */
+static struct {
+    coaps_peer peer;
+    uint16_t mid;
+    uint8_t reply[T_MSG_MAX];
+    size_t len;
+    int saves, finds;
+} shared;
+
+static void shared_save(void *user, const coaps_peer *peer, uint16_t mid, const uint8_t *reply,
+                        size_t len)
+{
+    (void)user;
+    shared.saves++;
+    shared.peer = *peer;
+    shared.mid = mid;
+    assert_true(len <= sizeof shared.reply);
+    memcpy(shared.reply, reply, len);
+    shared.len = len;
+}
+
+static bool shared_find(void *user, const coaps_peer *peer, uint16_t mid, uint8_t *reply,
+                        size_t cap, size_t *len)
+{
+    (void)user;
+    shared.finds++;
+    if (shared.len == 0 || mid != shared.mid || !coaps_peer_equal(peer, &shared.peer) ||
+        shared.len > cap)
+        return false;
+    memcpy(reply, shared.reply, shared.len);
+    *len = shared.len;
+    return true;
+}
+
+/* Two servers of a cluster: a POST answered by A, its retransmission
+ * reaching B (the peer moved) gets A's reply, and B's handler never
+ * runs; a GET is not looked up, nor a peer B already knows. */
+static void shared_dedup_across_endpoints(void **state)
+{
+    (void)state;
+    memset(&shared, 0, sizeof shared);
+    coaps_coap_config c;
+    coaps_coap_config_default(&c);
+    c.shared_reply_save = shared_save;
+    c.shared_reply_find = shared_find;
+    void *ma, *mb;
+    coaps_coap_endpoint *a = server(&c, &ma);
+    coaps_coap_endpoint *b = server(&c, &mb);
+    calls = 0;
+    coaps_peer p = t_peer(1);
+    struct t_dgram first, again;
+    post(a, &p, 500, 0);
+    t_pop(a, &first);
+    assert_int_equal(calls, 1);
+    assert_int_equal(shared.saves, 1);
+    assert_int_equal(shared.finds, 1); /* p was new to A: asked, nothing */
+    post(b, &p, 500, 2000);
+    t_pop(b, &again);
+    assert_int_equal(calls, 1); /* not run again */
+    assert_int_equal(shared.finds, 2);
+    assert_int_equal(first.len, again.len);
+    assert_memory_equal(first.buf, again.buf, first.len);
+    assert_int_equal(coaps_coap_get_stats(b)->rx_duplicates, 1);
+    /* B knows p now: a third copy comes from B's own cache, unasked */
+    post(b, &p, 500, 3000);
+    t_pop(b, &again);
+    assert_int_equal(shared.finds, 2);
+    assert_memory_equal(first.buf, again.buf, first.len);
+    /* a new POST from p on B: B knows p, no lookup; run and saved */
+    post(b, &p, 501, 4000);
+    t_pop(b, &again);
+    assert_int_equal(calls, 2);
+    assert_int_equal(shared.finds, 2);
+    assert_int_equal(shared.saves, 2);
+    /* a GET from a peer new to A: neither looked up nor saved */
+    coaps_peer q = t_peer(2);
+    coaps_coap_msg m;
+    t_req(&m, COAPS_COAP_CON, COAPS_COAP_GET, 9, "c");
+    t_feed(a, &q, &m, 5000);
+    t_drain(a);
+    assert_int_equal(shared.finds, 2);
+    assert_int_equal(shared.saves, 2);
+    free(ma);
+    free(mb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +516,7 @@ int main(void)
         cmocka_unit_test(large_replies_push_out_own_oldest),
         cmocka_unit_test(forgotten_slots_are_reused_first),
         cmocka_unit_test(dedup_can_be_disabled),
+        cmocka_unit_test(shared_dedup_across_endpoints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "coaps/dtls.h"
@@ -264,12 +265,64 @@ static void bad_blobs_refused(void **state)
     h_free(n);
 }
 
+/* A cluster's blocks (coaps_dtls_set_write_block): two servers holding
+ * the same session seal with the numbers each was given, never past its
+ * limit, and the client reads both. */
+static void write_blocks(void **state)
+{
+    (void)state;
+    struct h_net *n = session(7, -1);
+    uint8_t blob[COAPS_DTLS_EXPORT_MAX];
+    size_t len = 0;
+    assert_int_equal(coaps_dtls_export(&n->sv, blob, sizeof blob, &len), COAPS_OK);
+    coaps_dtls_conn *other = calloc(1, sizeof *other);
+    assert_non_null(other);
+    assert_int_equal(coaps_dtls_import(other, &n->scfg, blob, len), COAPS_OK);
+    /* a block on a connection without keys, or an empty one: refused */
+    coaps_dtls_conn fresh;
+    memset(&fresh, 0, sizeof fresh);
+    assert_int_equal(coaps_dtls_set_write_block(&fresh, 0, 10), COAPS_E_STATE);
+    assert_int_equal(coaps_dtls_write_seq(&fresh), 0);
+    assert_int_equal(coaps_dtls_set_write_block(&n->sv, 10, 10), COAPS_E_INVALID);
+    assert_int_equal(coaps_dtls_set_write_block(&n->sv, 0, (UINT64_C(1) << 48) + 1),
+                     COAPS_E_INVALID);
+    /* node A: [100, 103); node B: [1000, 2000) */
+    assert_int_equal(coaps_dtls_set_write_block(&n->sv, 100, 103), COAPS_OK);
+    assert_int_equal(coaps_dtls_set_write_block(other, 1000, 2000), COAPS_OK);
+    assert_int_equal(coaps_dtls_write_seq(&n->sv), 100);
+    assert_int_equal(app_seq(n, &n->sv, &n->cl, "a1"), 100);
+    assert_int_equal(app_seq(n, &n->sv, &n->cl, "a2"), 101);
+    assert_int_equal(app_seq(n, &n->sv, &n->cl, "a3"), 102);
+    /* A's block is used up: nothing is sealed, nothing moves */
+    uint8_t rec[H_DGRAM_MAX];
+    size_t rlen = 0;
+    assert_int_equal(coaps_dtls_write(&n->sv, (const uint8_t *)"a4", 2, rec, sizeof rec, &rlen),
+                     COAPS_E_STATE);
+    assert_int_equal(coaps_dtls_write_seq(&n->sv), 103);
+    assert_int_equal(app_seq(n, other, &n->cl, "b1"), 1000);
+    /* A's next block */
+    assert_int_equal(coaps_dtls_set_write_block(&n->sv, 2000, 3000), COAPS_OK);
+    assert_int_equal(app_seq(n, &n->sv, &n->cl, "a4"), 2000);
+    /* B, unaware, goes on in its own block: its record is older than the
+     * client's window and dropped, never a number A used */
+    assert_int_equal(coaps_dtls_write(other, (const uint8_t *)"b2", 2, rec, sizeof rec, &rlen),
+                     COAPS_OK);
+    assert_int_equal(rec_seq(rec), 1001);
+    assert_int_equal(coaps_dtls_input(&n->cl, rec, rlen, n->now), COAPS_OK);
+    const uint8_t *p;
+    size_t plen;
+    assert_int_equal(coaps_dtls_read(&n->cl, &p, &plen), COAPS_E_AGAIN);
+    coaps_dtls_conn_clear(other);
+    free(other);
+    h_free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(server_continues),    cmocka_unit_test(client_continues),
         cmocka_unit_test(cid_continues),       cmocka_unit_test(export_needs_a_session),
-        cmocka_unit_test(bad_blobs_refused),
+        cmocka_unit_test(bad_blobs_refused),   cmocka_unit_test(write_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

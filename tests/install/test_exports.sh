@@ -69,6 +69,9 @@ mbed=$(sed -n 's/^COAPS_MBEDTLS_PREFIX:[A-Z]*=//p' "$COAPS_BUILD_DIR/CMakeCache.
 if grep -q '^COAPS_CRYPTO:[A-Z]*=psa' "$COAPS_BUILD_DIR/CMakeCache.txt"; then
   libs="-L$mbed/lib -lmbedx509 -lmbedcrypto -leverest -lp256m -lpthread"
 fi
+# the cluster's session store talks to Redis through hiredis (coaps.pc:
+# Requires.private: hiredis)
+libs="$libs -lhiredis"
 for lib in "$ar" "$so"; do
   # shellcheck disable=SC2086
   "$cc" $flags -I"$COAPS_SOURCE_DIR/include" -o "$work/public" "$work/public.c" "$lib" $libs \

@@ -79,7 +79,8 @@ stop_bg buffered
 # --max-observers 1: the first observer is registered; a second one gets
 # its answer without an Observe option (RFC 7641 4.1: the server may decline)
 # so our client prints it once and ends at once instead of after -s.
-start_coaps_server limited --max-observers 1
+# (one worker: with workers each would get its share, at least one)
+start_coaps_server limited --workers 1 --max-observers 1
 start_bg observer1 timeout 20 "$CLIENT" -s 4 "coap://127.0.0.1:$SERVER_PORT/light"
 obs1=$LAST_PID
 sleep 1

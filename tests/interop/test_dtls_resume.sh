@@ -27,7 +27,11 @@ s_client() {
 
 resumed_count() { grep -c "established, .* (resumed)" "$TEST_TMP/$1.log" || true; }
 
-start_dtls_server srv --psk-default "$DEMO_KEY" -v info
+# One worker (the server's default is one per CPU): a session ID is in the
+# cache of the worker that made the session, and a client that reconnects
+# from a new port may reach another (docs/workers.md; a ticket, below,
+# resumes anywhere). What is tested here is the cache and its clients.
+start_dtls_server srv --workers 1 --psk-default "$DEMO_KEY" -v info
 
 for variant in no_ticket ticket; do
     flags=()

@@ -14,7 +14,13 @@
 #      kernel's hash alone) loses records to the other worker: the check
 #      can fail;
 #   3. the light is one: a PUT answered by one worker notifies observers
-#      held by both workers, and GETs to both return the new state.
+#      held by both workers, and GETs to both return the new state;
+#   4. the test resources are one: 12 POSTs to /test/counter from 12
+#      clients (spread over both workers) answer 1..12 in turn, and the
+#      counter reads 12; a body PUT to /test/upload by one client is what
+#      8 others GET back;
+#   5. the statistics at exit are the server's (one line of each kind, the
+#      totals), and --cid 1 without --workers runs one worker.
 set -euo pipefail
 . "${COAPS_SOURCE_DIR:?}/scripts/lib/common.sh"
 . "$COAPS_SOURCE_DIR/tests/interop/coaps_test_lib.sh"
@@ -60,8 +66,12 @@ for w in 0 1; do
     if [ "${n:-0}" -gt 0 ]; then pass "spread: worker $w served $n requests"
     else fail "spread: worker $w served none" "$(grep 'worker' "$TEST_TMP/spread.log")"; fi
 done
-check_contains "spread: per-worker CoAP stats" "coaps-server[1]: info: stats: rx" \
+# the statistics at exit are the server's: one CoAP line, the total
+check_eq "spread: one CoAP statistics line" 1 "$(grep -c 'info: stats: rx' "$TEST_TMP/spread.log")"
+check_contains "spread: the server's total" "coaps-server: info: stats: rx" \
     "$(cat "$TEST_TMP/spread.log")"
+check_eq "spread: total requests" 24 \
+    "$(sed -n 's/.*coaps-server: info: stats: .* requests \([0-9]*\),.*/\1/p' "$TEST_TMP/spread.log")"
 
 # ---- 2. CID sessions across rebindings ------------------------------------
 CLIENTS=6
@@ -176,6 +186,38 @@ for w in 0 1; do
     if [ "${n:-0}" -gt 0 ]; then pass "light: worker $w sent $n notifications"
     else fail "light: worker $w sent none" "$(grep 'worker' "$TEST_TMP/light.log")"; fi
 done
+
+# ---- 4. one set of test resources ---------------------------------------------
+start_workers test --test-resources
+seq_ok=0
+for i in $(seq 1 12); do
+    out=$(timeout 10 "$CLIENT" -B 3 -m post "coap://127.0.0.1:$SERVER_PORT/test/counter" 2>&1) || true
+    [ "$(printf '%s' "$out" | tr -d '[:space:]')" = "$i" ] && seq_ok=$((seq_ok + 1))
+done
+check_eq "test: each POST counted once, in turn, across workers" 12 "$seq_ok"
+check_eq "test: the counter reads 12" 12 \
+    "$(timeout 10 "$CLIENT" -B 3 "coap://127.0.0.1:$SERVER_PORT/test/counter" 2>/dev/null | tr -d '[:space:]')"
+timeout 10 "$CLIENT" -B 3 -m put -e "one upload for all workers" \
+    "coap://127.0.0.1:$SERVER_PORT/test/upload" >/dev/null 2>&1 || fail "test: upload"
+same=0
+for i in $(seq 1 8); do
+    out=$(timeout 10 "$CLIENT" -B 3 "coap://127.0.0.1:$SERVER_PORT/test/upload" 2>&1) || true
+    [[ "$out" == *"one upload for all workers"* ]] && same=$((same + 1))
+done
+check_eq "test: 8 GETs see the upload" 8 "$same"
+stop_bg test
+for w in 0 1; do
+    n=$(worker_stat test $w requests)
+    if [ "${n:-0}" -gt 0 ]; then pass "test: worker $w served $n requests"
+    else fail "test: worker $w served none" "$(grep 'worker' "$TEST_TMP/test.log")"; fi
+done
+
+# ---- 5. --cid 1 without --workers: one worker ------------------------------------
+start_dtls_server cid1 --cid 1 --psk-default "$DEMO_KEY" -v info
+out=$(timeout 10 "$CLIENT" -B 3 -k "$DEMO_KEY" -u CoAP "coaps://127.0.0.1:$COAPS_PORT/light" 2>&1) || true
+stop_bg cid1
+check_contains "--cid 1 alone: served" '"status"' "$out"
+check_eq "--cid 1 alone: one worker, no worker lines" 0 "$(grep -c 'workers\|: worker ' "$TEST_TMP/cid1.log" || true)"
 
 # ---- bad flags -------------------------------------------------------------
 out=$("$COAPS_BUILD_DIR/coaps-server" --workers 65 2>&1 || true)

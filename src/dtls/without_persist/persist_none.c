@@ -26,3 +26,15 @@ coaps_status coaps_dtls_import(coaps_dtls_conn *conn, const coaps_dtls_config *c
     c->err.alert = -1;
     return COAPS_E_UNSUPPORTED;
 }
+
+coaps_status coaps_dtls_set_write_block(coaps_dtls_conn *conn, uint64_t next, uint64_t limit)
+{
+    (void)conn, (void)next, (void)limit;
+    return COAPS_E_UNSUPPORTED;
+}
+
+uint64_t coaps_dtls_write_seq(const coaps_dtls_conn *conn)
+{
+    (void)conn;
+    return 0;
+}
