@@ -59,7 +59,8 @@ static void usage(FILE *out)
             "                    [--coaps-port N] [--no-coap] [--no-coaps]\n"
             "                    [--psk IDENTITY:KEY]... [--psk-file FILE] [--psk-default KEY]\n"
             "                    [--hint TEXT] [--max-sessions N] [--max-handshakes N]\n"
-            "                    [--max-cert-handshakes N] [--cold-after S]\n"
+            "                    [--max-cert-handshakes N] [--max-handshakes-per-host N]\n"
+            "                    [--cold-after S]\n"
             "                    [--idle-timeout S] [-c certfile] [-j keyfile] [-C cafile]\n"
             "                    [--rpk-trust file] [--require-client-cert] [--cid LEN]\n"
             "                    [--session-cache N] [--no-tickets] [--ticket-key KEYFILE]\n"
@@ -85,6 +86,9 @@ static void usage(FILE *out)
             "                     progress from the address holding the most)\n"
             "  --max-cert-handshakes N  of those, with a certificate (ECDHE-ECDSA) at once\n"
             "                     (default 64, 24.5 KiB each)\n"
+            "  --max-handshakes-per-host N  of those, from one source host (IPv4 address,\n"
+            "                     IPv6 /64) at once; past it the host's newest displaces its\n"
+            "                     own oldest (default: a quarter of each worker's handshakes)\n"
             "  --idle-timeout S   close coaps:// sessions silent this long (default 300)\n"
             "  --cold-after S     coaps:// sessions silent this long give back their crypto\n"
             "                     contexts until their next record (default 30; 0: never)\n"
@@ -160,6 +164,7 @@ enum {
     OPT_MAX_SESSIONS,
     OPT_MAX_HANDSHAKES,
     OPT_MAX_CERT_HANDSHAKES,
+    OPT_MAX_HS_PER_HOST,
     OPT_IDLE_TIMEOUT,
     OPT_COLD_AFTER,
     OPT_RPK_TRUST,
@@ -225,6 +230,11 @@ static int parse_coaps_opt(int c, const char *arg, struct server_opts *o)
         if (!cli_parse_uint(arg, 1, SERVER_MAX_CERT_HANDSHAKES_LIMIT, &v))
             return bad_flag("--max-cert-handshakes", arg, "not a number 1-4096");
         o->cfg.max_cert_handshakes = (uint32_t)v;
+        return 0;
+    case OPT_MAX_HS_PER_HOST:
+        if (!cli_parse_uint(arg, 1, SERVER_MAX_HANDSHAKES_LIMIT, &v))
+            return bad_flag("--max-handshakes-per-host", arg, "not a number 1-65536");
+        o->cfg.max_handshakes_per_host = (uint32_t)v;
         return 0;
     case OPT_IDLE_TIMEOUT:
         if (!cli_parse_uint(arg, 1, SERVER_IDLE_TIMEOUT_MAX_S, &v))
@@ -300,6 +310,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
         {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
         {"max-handshakes", required_argument, NULL, OPT_MAX_HANDSHAKES},
         {"max-cert-handshakes", required_argument, NULL, OPT_MAX_CERT_HANDSHAKES},
+        {"max-handshakes-per-host", required_argument, NULL, OPT_MAX_HS_PER_HOST},
         {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
         {"cold-after", required_argument, NULL, OPT_COLD_AFTER},
         {"rpk-trust", required_argument, NULL, OPT_RPK_TRUST},
@@ -373,6 +384,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, bool *help)
         case OPT_MAX_SESSIONS:
         case OPT_MAX_HANDSHAKES:
         case OPT_MAX_CERT_HANDSHAKES:
+        case OPT_MAX_HS_PER_HOST:
         case OPT_IDLE_TIMEOUT:
         case OPT_COLD_AFTER:
         case OPT_RPK_TRUST:

@@ -63,6 +63,10 @@ typedef struct coaps_server_config {
     uint32_t max_sessions;
     uint32_t max_handshakes;
     uint32_t max_cert_handshakes;
+    /* Handshakes in progress from one source host (an IPv4 address, an
+     * IPv6 /64) at most; past it the host's newest displaces its own
+     * oldest. 0 = default: a quarter of max_handshakes. */
+    uint32_t max_handshakes_per_host;
     uint32_t idle_timeout_ms;
     /* coaps:// sessions silent this long go cold: the crypto library's
      * per-session contexts are given back, the keys kept, and the next

@@ -116,38 +116,70 @@ static coaps_status server_psk_lookup(void *user, const uint8_t *identity, size_
 static void session_end(struct net_dtls_server *srv, uint32_t i, bool notify, uint64_t now_ms);
 static void hs_give_back(struct net_dtls_server *srv, struct net_dtls_session *s);
 
-/* A slot of pool for session i: a free one, or one displaced in the order
- * of hs_pool.h (its handshake fails). NET_HS_NONE when pool has none to
- * give (every slot is i's own: cannot happen with one slot per session). */
-static uint32_t pool_take(struct net_dtls_server *srv, struct net_hs_pool *pool, uint32_t i,
-                          uint64_t host, const char *what, uint64_t now_ms)
+/* A source host's share of a pool unless the flags say otherwise: a
+ * quarter, so that one host (an attacker's, or a carrier-grade NAT's)
+ * never holds the whole pool and three quarters stay for the others. */
+static uint32_t per_host_default(uint32_t pool)
 {
+    return pool / 4 ? pool / 4 : 1;
+}
+
+/* Take slot victim of pool back from its session: one that is
+ * established and only lingers with its ticket flight
+ * (coaps_dtls_release_hs) gives the context up and goes on; a handshake
+ * fails (logged, rate-limited). */
+static void displace(struct net_dtls_server *srv, struct net_hs_pool *pool, uint32_t victim,
+                     const char *what, bool at_bound, uint64_t now_ms)
+{
+    struct net_dtls_session *vs = &srv->sessions[pool->slot[victim].owner];
+    if (coaps_dtls_state(&vs->conn) == COAPS_DTLS_ESTABLISHED) {
+        coaps_dtls_release_hs(&vs->conn);
+        hs_give_back(srv, vs);
+        return;
+    }
+    if (at_bound)
+        srv->stats.handshakes_host_capped++;
+    else
+        srv->stats.handshakes_evicted++;
+    if (NET_LOG_ENABLED(srv->log, NET_LOG_WARN)) {
+        char who[NET_ADDR_STR_MAX];
+        const struct net_hs_slot *v = &pool->slot[victim];
+        char bound[96];
+        if (at_bound)
+            snprintf(bound, sizeof bound, "a host at its bound of %u %s",
+                     (unsigned)net_hs_pool_host_count(pool, v->host), what);
+        else
+            snprintf(bound, sizeof bound, "all %u %s busy", (unsigned)pool->cap, what);
+        limited_log(srv, NET_DTLS_LOG_HS_BUSY, NET_LOG_WARN, now_ms,
+                    "%s: dropping the handshake of %s (%s, %u from its host)", bound,
+                    net_peer_format(&net_session_at(&srv->table, v->owner)->peer, who, sizeof who),
+                    v->progress ? "in progress" : "no progress",
+                    (unsigned)net_hs_pool_host_count(pool, v->host));
+    }
+    session_end(srv, pool->slot[victim].owner, false, now_ms);
+}
+
+/* A slot of pool for session i (from host): first, a host at its bound
+ * (per_host slots; 0: none) gives up one of its own (hs_pool.h: no
+ * progress, oldest), so no source host ever holds more; then a free
+ * slot, or one displaced in the order of hs_pool.h. NET_HS_NONE when
+ * pool has none to give (every slot is i's own: cannot happen with one
+ * slot per session). */
+static uint32_t pool_take(struct net_dtls_server *srv, struct net_hs_pool *pool, uint32_t i,
+                          uint64_t host, uint32_t per_host, const char *what, uint64_t now_ms)
+{
+    if (per_host && net_hs_pool_host_count(pool, host) >= per_host) {
+        uint32_t own = net_hs_pool_host_victim(pool, host);
+        if (own != NET_HS_NONE && pool->slot[own].owner != i)
+            displace(srv, pool, own, what, true, now_ms);
+    }
     uint32_t h = net_hs_pool_take(pool, i, host, now_ms);
     if (h != NET_HS_NONE)
         return h;
     uint32_t victim = net_hs_pool_victim(pool);
     if (victim == NET_HS_NONE || pool->slot[victim].owner == i)
         return NET_HS_NONE;
-    /* A session that is established and only lingers with its ticket
-     * flight (coaps_dtls_release_hs) gives the context up and goes on. */
-    struct net_dtls_session *vs = &srv->sessions[pool->slot[victim].owner];
-    if (coaps_dtls_state(&vs->conn) == COAPS_DTLS_ESTABLISHED) {
-        coaps_dtls_release_hs(&vs->conn);
-        hs_give_back(srv, vs);
-        return net_hs_pool_take(pool, i, host, now_ms);
-    }
-    srv->stats.handshakes_evicted++;
-    if (NET_LOG_ENABLED(srv->log, NET_LOG_WARN)) {
-        char who[NET_ADDR_STR_MAX];
-        const struct net_hs_slot *v = &pool->slot[victim];
-        limited_log(srv, NET_DTLS_LOG_HS_BUSY, NET_LOG_WARN, now_ms,
-                    "all %u %s busy: dropping the handshake of %s (%s, %u from its host)",
-                    (unsigned)pool->cap, what,
-                    net_peer_format(&net_session_at(&srv->table, v->owner)->peer, who, sizeof who),
-                    v->progress ? "in progress" : "no progress",
-                    (unsigned)net_hs_pool_host_count(pool, v->host));
-    }
-    session_end(srv, pool->slot[victim].owner, false, now_ms);
+    displace(srv, pool, victim, what, false, now_ms);
     return net_hs_pool_take(pool, i, host, now_ms);
 }
 
@@ -371,9 +403,11 @@ static uint32_t session_new(struct net_dtls_server *srv, struct net_endpoint *ep
     /* Displacing another handshake may end a session, never this one
      * (its slot is taken, not yet lent a context). */
     uint64_t host = net_hs_host_key(peer);
-    s->hs = pool_take(srv, &srv->hs_pool, i, host, "handshake contexts", now_ms);
+    s->hs = pool_take(srv, &srv->hs_pool, i, host, srv->opts.max_handshakes_per_host,
+                      "handshake contexts", now_ms);
     if (s->hs != NET_HS_NONE && coaps_dtls_server_wants_pki(&srv->front, hello, hello_len))
-        s->pki = pool_take(srv, &srv->pki_pool, i, host, "certificate areas", now_ms);
+        s->pki = pool_take(srv, &srv->pki_pool, i, host, per_host_default(srv->pki_pool.cap),
+                           "certificate areas", now_ms);
     /* without an area the handshake goes on with PSK suites only */
     if (s->hs == NET_HS_NONE ||
         coaps_dtls_conn_init_split(&s->conn, &srv->cfg, &srv->hs_mem[s->hs],
@@ -656,6 +690,10 @@ static void opts_defaults(struct net_dtls_server_opts *o)
         o->max_handshakes = NET_DTLS_MAX_HANDSHAKES_DEFAULT;
     if (o->max_cert_handshakes == 0)
         o->max_cert_handshakes = NET_DTLS_MAX_CERT_HANDSHAKES_DEFAULT;
+    if (o->max_handshakes_per_host == 0)
+        o->max_handshakes_per_host = per_host_default(o->max_handshakes);
+    if (o->max_handshakes_per_host > o->max_handshakes)
+        o->max_handshakes_per_host = o->max_handshakes; /* no bound but the pool's */
     if (o->idle_timeout_ms == 0)
         o->idle_timeout_ms = NET_DTLS_IDLE_TIMEOUT_MS_DEFAULT;
     if (o->busy_ms == 0)

@@ -114,6 +114,12 @@ struct net_dtls_server_opts {
     uint32_t max_sessions;    /* 0: default */
     uint32_t max_handshakes;  /* 0: default */
     uint32_t max_cert_handshakes; /* 0: default */
+    /* handshakes in progress from one source host (net_hs_host_key: an
+     * IPv4 address, an IPv6 /64) at most: past it, the host's newest
+     * displaces its own oldest (no progress first). 0: a quarter of
+     * max_handshakes. Certificate areas: a quarter of
+     * max_cert_handshakes. */
+    uint32_t max_handshakes_per_host;
     uint32_t idle_timeout_ms; /* 0: default */
     uint32_t busy_ms;         /* 0: default */
     uint32_t cold_after_ms;   /* 0: default; UINT32_MAX: never cold */
@@ -142,6 +148,7 @@ struct net_dtls_server_stats {
     uint64_t idle_expired;
     uint64_t evicted;            /* LRU eviction for a newcomer */
     uint64_t handshakes_evicted; /* handshake displaced (hs_pool.h order) */
+    uint64_t handshakes_host_capped; /* a host at its bound gave up its own */
     uint64_t refused;            /* no slot: table full of busy sessions */
     uint64_t tx_no_session;      /* CoAP output for a peer without session */
     uint64_t unknown_identity;

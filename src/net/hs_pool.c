@@ -193,3 +193,16 @@ uint32_t net_hs_pool_victim(const struct net_hs_pool *p)
     }
     return best;
 }
+
+uint32_t net_hs_pool_host_victim(const struct net_hs_pool *p, uint64_t host)
+{
+    uint32_t best = NET_HS_NONE;
+    for (uint32_t i = 0; i < p->in_use; i++) {
+        uint32_t h = p->used[i];
+        if (p->slot[h].host != host)
+            continue;
+        if (best == NET_HS_NONE || worse(&p->slot[h], 0, &p->slot[best], 0))
+            best = h;
+    }
+    return best;
+}

@@ -103,4 +103,10 @@ static inline void net_hs_pool_set_progress(struct net_hs_pool *p, uint32_t h, b
 /* Slots the host holds. */
 uint32_t net_hs_pool_host_count(const struct net_hs_pool *p, uint64_t host);
 
+/* The slot of host to displace when the host holds its most (the
+ * server's per-host bound): of its own, one without progress first, then
+ * the oldest. NET_HS_NONE when it holds none. One pass over the slots in
+ * use, only when a host is at its bound. */
+uint32_t net_hs_pool_host_victim(const struct net_hs_pool *p, uint64_t host);
+
 #endif /* COAPS_NET_HS_POOL_H */

@@ -180,6 +180,7 @@ static void server_keep_dtls_config(coaps_server *s, const coaps_server_config *
     s->dtls_opts.max_sessions = cfg->max_sessions;
     s->dtls_opts.max_handshakes = cfg->max_handshakes;
     s->dtls_opts.max_cert_handshakes = cfg->max_cert_handshakes;
+    s->dtls_opts.max_handshakes_per_host = cfg->max_handshakes_per_host;
     s->dtls_opts.idle_timeout_ms = cfg->idle_timeout_ms;
     s->dtls_opts.cold_after_ms = cfg->cold_after_ms;
     s->dtls_opts.session_cache = cfg->session_cache;
@@ -659,7 +660,8 @@ static void server_log_dtls_stats(const struct net_log *log, const struct net_dt
     net_log_print(log, NET_LOG_INFO,
                   "coaps: hello-verify %llu, handshakes %llu, established %llu, failed %llu "
                   "(unknown identity %llu, forgery limit %llu), closed %llu, restarted %llu, "
-                  "idle %llu, evicted %llu, handshakes evicted %llu, refused %llu, "
+                  "idle %llu, evicted %llu, handshakes evicted %llu (host at its bound %llu), "
+                  "refused %llu, "
                   "moved %llu, unknown cid %llu, resumed %llu, restored %llu, "
                   "front dropped %llu, cooled %llu, woken %llu; store: stored %llu, "
                   "taken over %llu (%llu us each), take refused %llu, take limited %llu, "
@@ -669,7 +671,8 @@ static void server_log_dtls_stats(const struct net_log *log, const struct net_dt
                   (unsigned long long)d->unknown_identity, (unsigned long long)d->auth_limit,
                   (unsigned long long)d->closed, (unsigned long long)d->restarted,
                   (unsigned long long)d->idle_expired, (unsigned long long)d->evicted,
-                  (unsigned long long)d->handshakes_evicted, (unsigned long long)d->refused,
+                  (unsigned long long)d->handshakes_evicted,
+                  (unsigned long long)d->handshakes_host_capped, (unsigned long long)d->refused,
                   (unsigned long long)d->peer_moved, (unsigned long long)d->cid_unknown,
                   (unsigned long long)d->resumed, (unsigned long long)d->restored,
                   (unsigned long long)d->front_dropped, (unsigned long long)d->cooled,

@@ -15,7 +15,9 @@
 #   B. a pool of 64 (the old default), smaller than the flood: it stays
 #      full and every repeat from a displaced port takes a context again;
 #      the victim is a handshake without progress from the host holding the
-#      most (hs_pool.h), never the slow devices on the other hosts.
+#      most (hs_pool.h), never the slow devices on the other hosts; and the
+#      flooding host, past its bound (--max-handshakes-per-host, a quarter
+#      of the pool), displaces its own handshakes.
 # Reported: the handshake time of each client, the server's RSS before and
 # during the flood and its CPU use during it (utime + stime over wall
 # time). The environment may change the flood for measurements
@@ -127,6 +129,11 @@ fi
 round small --max-handshakes "$SMALL_POOL"
 check_contains "small pool: flooders displaced, without progress, from the busiest host" \
     "no progress, " "$(cat "$TEST_TMP/small.log")"
+# the flood's one host is held to a quarter of each worker's pool
+# (--max-handshakes-per-host's default): it displaces its own handshakes
+capped=$(grep -o '(host at its bound [0-9]*)' "$TEST_TMP/small.log" | tr -d ')' | awk '{print $NF}')
+if [ "${capped:-0}" -gt 0 ]; then pass "small pool: the flooding host held to its bound ($capped displaced its own)"
+else fail "small pool: the flooding host held to its bound" "host at its bound ${capped:-none}"; fi
 if grep -q "dropping the handshake of 127.0.0.[234]" "$TEST_TMP/small.log"; then
     fail "small pool: no honest client displaced" "$(grep 'dropping the handshake of 127.0.0.[234]' "$TEST_TMP/small.log" | head -3)"
 else

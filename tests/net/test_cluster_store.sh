@@ -58,26 +58,9 @@ NFLAGS=(--psk-default "$DEMO_KEY" -v info --workers 1 --cid 8 --test-resources
         --store "$STORE" --state-key "$KEY")
 
 # node NAME: a node on the ports of the first one (SERVER_PORT, COAPS_PORT)
-node() {
-    local name=$1 try
-    for try in 1 2 3 4 5; do
-        start_bg "$name" "$COAPS_BUILD_DIR/coaps-server" -p "$SERVER_PORT" \
-            --coaps-port "$COAPS_PORT" "${NFLAGS[@]}"
-        SERVER_PID=$LAST_PID
-        wait_for_line "$TEST_TMP/$name.log" "listening on coaps://" 20 && return 0
-        grep -q "cannot bind" "$TEST_TMP/$name.log" || break
-        wait "$SERVER_PID" 2>/dev/null || true
-        sleep 0.5
-    done
-    die "$name did not start: $(cat "$TEST_TMP/$name.log")"
-}
-stop_node() {
-    kill -TERM "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null || true
-}
-stat_of() { # LOG FIELD: the number after FIELD in the coaps: statistics line
-    grep "coaps: hello-verify" "$1" | grep -oE "[ (;]$2 [0-9]+" | head -1 | awk '{print $NF}'
-}
+node() { start_on_ports "$1" "${NFLAGS[@]}"; }
+stop_node() { stop_server; }
+stat_of() { coaps_stat "$@"; } # LOG FIELD
 store_stat_of() {
     grep "store: calls" "$1" | grep -oE "[ (]$2 [0-9]+" | head -1 | awk '{print $NF}'
 }

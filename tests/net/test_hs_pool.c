@@ -222,6 +222,31 @@ static void host_counts_exact_under_churn(void **state)
     net_hs_pool_free(&p);
 }
 
+/* A host at the server's per-host bound gives up one of its own
+ * (net_hs_pool_host_victim): no progress first, then its oldest; never
+ * another host's slot. */
+static void host_victim_is_its_own(void **state)
+{
+    (void)state;
+    struct net_hs_pool p;
+    assert_int_equal(net_hs_pool_init(&p, 8), COAPS_OK);
+    assert_int_equal(net_hs_pool_host_victim(&p, host_of(1, 1)), NET_HS_NONE);
+    uint32_t o1 = net_hs_pool_take(&p, 1, host_of(2, 1), 1); /* other host, oldest */
+    uint32_t a1 = net_hs_pool_take(&p, 2, host_of(1, 1), 10);
+    uint32_t a2 = net_hs_pool_take(&p, 3, host_of(1, 2), 20);
+    uint32_t a3 = net_hs_pool_take(&p, 4, host_of(1, 3), 30);
+    (void)o1;
+    assert_int_equal(net_hs_pool_host_count(&p, host_of(1, 9)), 3);
+    assert_int_equal(net_hs_pool_host_victim(&p, host_of(1, 9)), a1);
+    net_hs_pool_set_progress(&p, a1, true);
+    assert_int_equal(net_hs_pool_host_victim(&p, host_of(1, 9)), a2);
+    net_hs_pool_set_progress(&p, a2, true);
+    net_hs_pool_set_progress(&p, a3, true);
+    assert_int_equal(net_hs_pool_host_victim(&p, host_of(1, 9)), a1);
+    assert_int_equal(net_hs_pool_host_victim(&p, host_of(3, 1)), NET_HS_NONE);
+    net_hs_pool_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +256,7 @@ int main(void)
         cmocka_unit_test(victim_order),
         cmocka_unit_test(many_hosts_oldest_without_progress),
         cmocka_unit_test(host_counts_exact_under_churn),
+        cmocka_unit_test(host_victim_is_its_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,29 +29,14 @@ SFLAGS=(--psk-default "$DEMO_KEY" -v info --state "$STATE" --state-key "$KEY")
 # ports another program's socket may take one for a moment: then again.
 restart() {
     local name=$1; shift
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    local try
-    for try in 1 2 3 4 5; do
-        start_bg "$name" "$COAPS_BUILD_DIR/coaps-server" -p "$SERVER_PORT" --coaps-port "$COAPS_PORT" "$@"
-        SERVER_PID=$LAST_PID
-        wait_for_line "$TEST_TMP/$name.log" "listening on coaps://" 20 && return 0
-        grep -q "cannot bind" "$TEST_TMP/$name.log" || break
-        wait "$SERVER_PID" 2>/dev/null || true
-        sleep 0.5
-    done
-    die "$name did not start: $(cat "$TEST_TMP/$name.log")"
+    stop_server
+    start_on_ports "$name" "$@"
 }
 
 # stop NAME: SIGTERM, wait; the statistics are then in NAME's log.
-stop() {
-    kill -TERM "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null || true
-}
+stop() { stop_server; }
 
-stat_of() { # LOG FIELD: the number after FIELD in the coaps: statistics line
-    grep "coaps: hello-verify" "$1" | grep -o "$2 [0-9]*" | head -1 | awk '{print $NF}'
-}
+stat_of() { coaps_stat "$@"; } # LOG FIELD
 coap_stat_of() { # LOG FIELD: the same in the CoAP statistics line
     grep "stats: rx" "$1" | grep -o "$2 [0-9]*" | head -1 | awk '{print $NF}'
 }

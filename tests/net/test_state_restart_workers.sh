@@ -41,30 +41,13 @@ SFLAGS=(--psk-default "$DEMO_KEY" -v info --state "$STATE" --state-key "$KEY")
 # none holds it: then again.
 restart() {
     local name=$1 workers=$2; shift 2
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    local try
-    for try in 1 2 3 4 5; do
-        start_bg "$name" "$COAPS_BUILD_DIR/coaps-server" -p "$SERVER_PORT" --coaps-port "$COAPS_PORT" \
-            --workers "$workers" "$@"
-        SERVER_PID=$LAST_PID
-        wait_for_line "$TEST_TMP/$name.log" "listening on coaps://" 20 && return 0
-        grep -q "cannot bind" "$TEST_TMP/$name.log" || break
-        wait "$SERVER_PID" 2>/dev/null || true
-        sleep 0.5
-    done
-    die "$name did not start: $(cat "$TEST_TMP/$name.log")"
+    stop_server
+    start_on_ports "$name" --workers "$workers" "$@"
 }
 
-stop() {
-    kill -TERM "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null || true
-}
+stop() { stop_server; }
 
-stat_of() { # LOG FIELD: the number after FIELD in the server's coaps: statistics line
-    grep "coaps-server: info: coaps: hello-verify" "$1" | grep -o "$2 [0-9]*" | head -1 |
-        awk '{print $NF}'
-}
+stat_of() { coaps_stat "$@"; } # LOG FIELD: the server's coaps: statistics line
 # requests_sum LOG: the workers' "requests N" added up
 requests_sum() {
     sed -n 's/.*: worker [0-9]*: requests \([0-9]*\),.*/\1/p' "$1" | awk '{s += $1} END {print s + 0}'
