@@ -160,15 +160,16 @@ static void displace(struct net_dtls_server *srv, struct net_hs_pool *pool, uint
 }
 
 /* A slot of pool for session i (from host): first, a host at its bound
- * (per_host slots; 0: none) gives up one of its own (hs_pool.h: no
- * progress, oldest), so no source host ever holds more; then a free
+ * (per_host slots; 0, or the whole pool: none but the pool's) gives up
+ * one of its own (hs_pool.h: no progress, oldest), so no source host ever
+ * holds more; then a free
  * slot, or one displaced in the order of hs_pool.h. NET_HS_NONE when
  * pool has none to give (every slot is i's own: cannot happen with one
  * slot per session). */
 static uint32_t pool_take(struct net_dtls_server *srv, struct net_hs_pool *pool, uint32_t i,
                           uint64_t host, uint32_t per_host, const char *what, uint64_t now_ms)
 {
-    if (per_host && net_hs_pool_host_count(pool, host) >= per_host) {
+    if (per_host && per_host < pool->cap && net_hs_pool_host_count(pool, host) >= per_host) {
         uint32_t own = net_hs_pool_host_victim(pool, host);
         if (own != NET_HS_NONE && pool->slot[own].owner != i)
             displace(srv, pool, own, what, true, now_ms);
