@@ -180,14 +180,6 @@ static bool token(struct net_cluster *cl, uint64_t now_ms)
     return true;
 }
 
-static void slot_free(struct net_dtls_server *srv, uint32_t i)
-{
-    struct net_dtls_session *s = &srv->sessions[i];
-    coaps_dtls_conn_clear(&s->conn);
-    memset(s, 0, sizeof *s);
-    s->hs = s->pki = NET_HS_NONE;
-    net_session_remove(&srv->table, i);
-}
 
 /* The stored session into a fresh slot at src, fed the datagram: the slot,
  * or NET_SESSION_NONE when the datagram did not authenticate as a newer
@@ -196,23 +188,16 @@ static uint32_t import_and_check(struct net_dtls_server *srv, struct net_endpoin
                                  const coaps_peer *src, const struct net_state_session *r,
                                  const uint8_t *data, size_t len, uint64_t now_ms)
 {
-    uint32_t i = net_session_insert(&srv->table, src, now_ms);
+    uint32_t i =
+        net_dtls_session_import(srv, ep, src, r->hello_hash, r->dtls, r->dtls_len, now_ms);
     if (i == NET_SESSION_NONE)
         return NET_SESSION_NONE;
     struct net_dtls_session *s = &srv->sessions[i];
-    memset(s, 0, sizeof *s);
-    s->ep = ep;
-    s->hs = s->pki = NET_HS_NONE;
-    s->hello_hash = r->hello_hash;
-    if (coaps_dtls_import(&s->conn, &srv->cfg, r->dtls, r->dtls_len) != COAPS_OK) {
-        slot_free(srv, i);
-        return NET_SESSION_NONE;
-    }
     memcpy(srv->rx, data, len); /* the engine decrypts in place */
     (void)coaps_dtls_input(&s->conn, srv->rx, len, now_ms);
     if (!coaps_dtls_input_newest(&s->conn) ||
         coaps_dtls_state(&s->conn) != COAPS_DTLS_ESTABLISHED) {
-        slot_free(srv, i);
+        net_dtls_session_discard(srv, i);
         return NET_SESSION_NONE;
     }
     return i;
@@ -296,7 +281,7 @@ bool net_cluster_take(struct net_dtls_server *srv, struct net_endpoint *ep, cons
         sst = net_store_session_take(st, key, key_len, &l);
         if (sst != COAPS_OK) {
             store_failed(srv, sst);
-            slot_free(srv, i);
+            net_dtls_session_discard(srv, i);
             i = NET_SESSION_NONE;
         }
     }

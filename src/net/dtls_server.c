@@ -345,6 +345,35 @@ void net_dtls_session_service(struct net_dtls_server *srv, uint32_t i, uint64_t 
     session_service(srv, i, now_ms);
 }
 
+uint32_t net_dtls_session_import(struct net_dtls_server *srv, struct net_endpoint *ep,
+                                 const coaps_peer *peer, uint64_t hello_hash,
+                                 const uint8_t *blob, size_t len, uint64_t now_ms)
+{
+    uint32_t i = net_session_insert(&srv->table, peer, now_ms);
+    if (i == NET_SESSION_NONE)
+        return NET_SESSION_NONE;
+    struct net_dtls_session *s = &srv->sessions[i];
+    memset(s, 0, sizeof *s);
+    s->ep = ep;
+    s->hs = s->pki = NET_HS_NONE;
+    s->hello_hash = hello_hash;
+    if (coaps_dtls_import(&s->conn, &srv->cfg, blob, len) != COAPS_OK) {
+        net_dtls_session_discard(srv, i);
+        return NET_SESSION_NONE;
+    }
+    return i;
+}
+
+void net_dtls_session_discard(struct net_dtls_server *srv, uint32_t i)
+{
+    struct net_dtls_session *s = &srv->sessions[i];
+    net_cid_remove(&srv->cids, i);
+    coaps_dtls_conn_clear(&s->conn);
+    net_session_remove(&srv->table, i);
+    memset(s, 0, sizeof *s);
+    s->hs = s->pki = NET_HS_NONE;
+}
+
 /* A slot for a newcomer: free, or the LRU session if it is idle enough. */
 static uint32_t session_slot(struct net_dtls_server *srv, const coaps_peer *peer,
                              uint64_t now_ms)

@@ -274,6 +274,14 @@ coaps_status net_dtls_server_attach(struct net_dtls_server *srv, struct net_loop
  * its CoAP, send its records, follow its state). */
 void net_dtls_session_end(struct net_dtls_server *srv, uint32_t i, bool notify, uint64_t now_ms);
 void net_dtls_session_service(struct net_dtls_server *srv, uint32_t i, uint64_t now_ms);
+/* A session put back from its export (blob: coaps_dtls_import) into a new
+ * slot at peer, on ep, not yet established nor on the LRU list: its slot,
+ * or NET_SESSION_NONE (address taken, table full, blob refused: nothing
+ * kept). net_dtls_session_discard takes such a slot back silently. */
+uint32_t net_dtls_session_import(struct net_dtls_server *srv, struct net_endpoint *ep,
+                                 const coaps_peer *peer, uint64_t hello_hash,
+                                 const uint8_t *blob, size_t len, uint64_t now_ms);
+void net_dtls_session_discard(struct net_dtls_server *srv, uint32_t i);
 
 /* Number of sessions (handshaking or established). */
 uint32_t net_dtls_server_sessions(const struct net_dtls_server *srv);

@@ -227,17 +227,6 @@ static bool cid_back(struct net_dtls_server *srv, uint32_t i)
     return true;
 }
 
-/* Slot i of srv empty again, its secrets wiped. */
-static void take_out(struct net_dtls_server *srv, uint32_t i)
-{
-    struct net_dtls_session *s = &srv->sessions[i];
-    net_cid_remove(&srv->cids, i);
-    coaps_dtls_conn_clear(&s->conn);
-    net_session_remove(&srv->table, i);
-    memset(s, 0, sizeof *s);
-    s->hs = s->pki = NET_HS_NONE;
-}
-
 /* The session into srv's session table, CID table and LRU list, age ms
  * idle: its slot, or NET_SESSION_NONE when it cannot be (its socket is
  * gone, its address taken, its configuration changed, the table full). */
@@ -247,20 +236,15 @@ static uint32_t put_back(struct net_dtls_server *srv, const struct net_state_ses
     struct net_endpoint *ep = endpoint_on_port(srv->edge, r->local_port);
     if (ep == NULL || net_session_find(&srv->table, &r->peer) != NET_SESSION_NONE)
         return NET_SESSION_NONE;
-    uint32_t i = net_session_insert(&srv->table, &r->peer, now_ms);
+    uint32_t i =
+        net_dtls_session_import(srv, ep, &r->peer, r->hello_hash, r->dtls, r->dtls_len, now_ms);
     if (i == NET_SESSION_NONE)
         return NET_SESSION_NONE;
-    struct net_dtls_session *s = &srv->sessions[i];
-    memset(s, 0, sizeof *s);
-    s->ep = ep;
-    s->hs = s->pki = NET_HS_NONE;
-    s->hello_hash = r->hello_hash;
-    if (coaps_dtls_import(&s->conn, &srv->cfg, r->dtls, r->dtls_len) != COAPS_OK ||
-        !cid_back(srv, i)) {
-        take_out(srv, i);
+    if (!cid_back(srv, i)) {
+        net_dtls_session_discard(srv, i);
         return NET_SESSION_NONE;
     }
-    s->established = true;
+    srv->sessions[i].established = true;
     net_session_lru_add(&srv->table, i, now_ms);
     srv->table.slots[i].last_ms = now_ms > age ? now_ms - age : 0;
     return i;
@@ -283,7 +267,7 @@ static void restore_one(const struct net_state_servers *set, const struct net_st
     size_t cid_len = set->n > 1 ? own_cid(&srv->sessions[i], &cid) : 0;
     unsigned by_cid = cid_len ? set->route(set->route_ctx, &r->peer, cid, cid_len) : w;
     if (by_cid != w) { /* its CID names another worker: there */
-        take_out(srv, i);
+        net_dtls_session_discard(srv, i);
         srv = set->srv[by_cid];
         if ((i = put_back(srv, r, age, now_ms)) == NET_SESSION_NONE)
             return;
