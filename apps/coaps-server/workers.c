@@ -24,7 +24,9 @@
  * server's statistics: the totals, then a line a worker.
  *
  * The bounds of the flags (--max-sessions, ...) are the server's: each
- * worker gets ceil(N / workers) (split_bounds).
+ * worker gets ceil(N / workers) (split_bounds), except the sessions: a
+ * count the workers share holds --max-sessions, and each worker has slots
+ * for its share plus the spread of peers over workers (worker_slots).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -73,6 +75,7 @@ struct workers {
     unsigned n;
     struct worker *w;
     struct net_workers_shared shared;
+    struct net_session_total sessions; /* --max-sessions, all workers' */
     struct shared_light light;
     struct net_handoff_ring *rings; /* --cid-steer handoff: n x n, [from][to] */
     struct test_resources *test;    /* --test-resources, or NULL */
@@ -196,7 +199,8 @@ static int worker_setup(struct worker *w, struct server_opts *o)
                             .steer = o->cid_steer,
                             .foreign_cid = worker_pass_on,
                             .foreign_ctx = w,
-                            .shared = &w->all->shared};
+                            .shared = &w->all->shared,
+                            .sessions = &w->all->sessions};
     w->store = (struct light_store){light_load, light_store, w};
     if (w->s.light.store == NULL) /* --store: the cluster's light (cluster.h) */
         w->s.light.store = &w->store;
@@ -298,11 +302,30 @@ static uint32_t share(uint32_t bound, uint32_t fallback, unsigned n)
     return (uint32_t)(((uint64_t)b + n - 1) / n);
 }
 
-static void split_bounds(coaps_server_config *cfg, unsigned n)
+/* A worker's session slots when the workers share a bound of total: its
+ * share, and room for the spread. Each peer's address hash picks one of n
+ * workers, so a worker's count of peers is binomial, with a standard
+ * deviation below the square root of its share: four of them (and 16 for
+ * small bounds) make it all but certain that the shared bound, not a
+ * worker's slots, is what refuses a peer. The memory bound is n times
+ * this (docs/workers.md). */
+static uint32_t worker_slots(uint32_t total, unsigned n)
+{
+    uint32_t s = share(total, 0, n), root = 0;
+    while ((uint64_t)(root + 1) * (root + 1) <= s)
+        root++;
+    uint64_t slots = (uint64_t)s + 4u * root + 16u;
+    return slots < total ? (uint32_t)slots : total;
+}
+
+/* Each worker's bounds from the server's (cfg's); returns the server's
+ * session bound, which the workers hold together (struct workers). */
+static uint32_t split_bounds(coaps_server_config *cfg, unsigned n)
 {
     coaps_coap_config cc;
     coaps_coap_config_default(&cc);
-    cfg->max_sessions = share(cfg->max_sessions, NET_DTLS_MAX_SESSIONS_DEFAULT, n);
+    uint32_t sessions = cfg->max_sessions ? cfg->max_sessions : NET_DTLS_MAX_SESSIONS_DEFAULT;
+    cfg->max_sessions = worker_slots(sessions, n);
     cfg->max_handshakes = share(cfg->max_handshakes, NET_DTLS_MAX_HANDSHAKES_DEFAULT, n);
     cfg->max_cert_handshakes =
         share(cfg->max_cert_handshakes, NET_DTLS_MAX_CERT_HANDSHAKES_DEFAULT, n);
@@ -310,6 +333,7 @@ static void split_bounds(coaps_server_config *cfg, unsigned n)
         cfg->session_cache = share(cfg->session_cache, 0, n);
     cfg->dedup_peers = (uint16_t)share(cfg->dedup_peers, cc.dedup_peers, n);
     cfg->max_observers = (uint16_t)share(cfg->max_observers, cc.max_observers, n);
+    return sessions;
 }
 
 /* ---- running --------------------------------------------------------------- */
@@ -367,11 +391,13 @@ static void workers_free(struct workers *all)
     free(all->w);
 }
 
-static int workers_init(struct workers *all, unsigned n, const struct server_opts *o,
-                        struct test_resources *test)
+static int workers_init(struct workers *all, unsigned n, uint32_t max_sessions,
+                        const struct server_opts *o, struct test_resources *test)
 {
     enum net_cid_steer steer = o->cid_steer;
     memset(all, 0, sizeof *all);
+    atomic_init(&all->sessions.count, 0);
+    all->sessions.cap = max_sessions;
     all->test = test;
     all->log = (struct net_log){.level = o->cfg.log_level, .prog = PROG};
     pthread_mutex_init(&all->light.lock, NULL);
@@ -409,10 +435,10 @@ int workers_run(struct server_opts *o, struct test_resources *test)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    split_bounds(&o->cfg, o->workers);
+    uint32_t max_sessions = split_bounds(&o->cfg, o->workers);
     struct workers all;
     char coap_line[SERVER_LINE_MAX] = "", coaps_line[SERVER_LINE_MAX] = "";
-    int rc = workers_init(&all, o->workers, o, test);
+    int rc = workers_init(&all, o->workers, max_sessions, o, test);
     for (unsigned i = 0; rc == 0 && i < all.n; i++) {
         rc = worker_setup(&all.w[i], o);
         all.srv[i] = all.w[i].s.srv;

@@ -422,7 +422,9 @@ static uint32_t session_new(struct net_dtls_server *srv, struct net_endpoint *ep
         char who[NET_ADDR_STR_MAX];
         limited_log(srv, NET_DTLS_LOG_FULL, NET_LOG_WARN, now_ms,
                     "coaps session table full (%u busy sessions): refusing %s",
-                    (unsigned)srv->opts.max_sessions, net_peer_format(peer, who, sizeof who));
+                    (unsigned)(srv->opts.sessions_total ? srv->opts.sessions_total->cap
+                                                        : srv->opts.max_sessions),
+                    net_peer_format(peer, who, sizeof who));
         return NET_SESSION_NONE;
     }
     struct net_dtls_session *s = &srv->sessions[i];
@@ -772,6 +774,8 @@ coaps_status net_dtls_server_init(struct net_dtls_server *srv, struct net_edge *
         srv->cfg.handshake_timeout_ms = NET_DTLS_HANDSHAKE_TIMEOUT_MS;
     ENSURE(coaps_dtls_config_check(&srv->cfg) == COAPS_OK, COAPS_E_CONFIG);
     TRY(net_session_table_init(&srv->table, srv->opts.max_sessions));
+    if (srv->opts.sessions_total != NULL)
+        net_session_table_share(&srv->table, srv->opts.sessions_total);
     if (!srv->opts.session_cache_off) {
         uint32_t cap = srv->opts.session_cache ? srv->opts.session_cache : srv->opts.max_sessions;
         if (net_session_cache_init(&srv->cache, cap) != COAPS_OK) {

@@ -111,7 +111,10 @@
 #define NET_DTLS_EXPIRE_BATCH 256
 
 struct net_dtls_server_opts {
-    uint32_t max_sessions;    /* 0: default */
+    uint32_t max_sessions;    /* slots; 0: default */
+    /* a bound on sessions shared with other servers (a server's workers,
+     * net/server_worker.h), or NULL: then max_sessions is the bound */
+    struct net_session_total *sessions_total;
     uint32_t max_handshakes;  /* 0: default */
     uint32_t max_cert_handshakes; /* 0: default */
     /* handshakes in progress from one source host (net_hs_host_key: an

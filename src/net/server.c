@@ -781,6 +781,7 @@ coaps_status net_server_set_worker(coaps_server *s, const struct net_worker *w)
            COAPS_E_INVALID);
     s->worker = *w;
     s->edge->reuseport = true;
+    s->dtls_opts.sessions_total = w->sessions; /* NULL: this worker's slots are its bound */
     return COAPS_OK;
 }
 

@@ -70,6 +70,12 @@ struct net_worker {
                         const uint8_t *data, size_t len);
     void *foreign_ctx;
     const struct net_workers_shared *shared; /* outlives the server */
+    /* The server's --max-sessions, held by a count the workers share
+     * (outlives the server), or NULL: each worker's max_sessions slots
+     * are then its bound. With it, a worker's slots are its share plus
+     * room for the uneven spread of peers over workers, and a peer is
+     * refused when the server is full, not when its worker's share is. */
+    struct net_session_total *sessions;
 };
 
 /* Make srv worker w->index of w->count: before its first listen. The

@@ -29,6 +29,8 @@ coaps_status net_session_table_init(struct net_session_table *t, uint32_t cap)
 
 void net_session_table_free(struct net_session_table *t)
 {
+    if (t->total != NULL) /* the sessions still here leave the shared count */
+        atomic_fetch_sub_explicit(&t->total->count, t->count, memory_order_relaxed);
     free(t->buckets);
     free(t->slots);
     memset(t, 0, sizeof *t);
@@ -82,12 +84,40 @@ static uint32_t take_free(struct net_session_table *t)
     return t->count < t->cap ? t->count : NET_SESSION_NONE;
 }
 
+void net_session_table_share(struct net_session_table *t, struct net_session_total *total)
+{
+    t->total = total;
+}
+
+/* One more session under the shared bound, if it has room. */
+static bool total_take(struct net_session_total *total)
+{
+    uint32_t n = atomic_load_explicit(&total->count, memory_order_relaxed);
+    do {
+        if (n >= total->cap)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(&total->count, &n, n + 1,
+                                                    memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return true;
+}
+
+static void total_give(struct net_session_total *total)
+{
+    if (total != NULL)
+        atomic_fetch_sub_explicit(&total->count, 1, memory_order_relaxed);
+}
+
 uint32_t net_session_insert(struct net_session_table *t, const coaps_peer *peer,
                             uint64_t now_ms)
 {
+    if (t->total != NULL && !total_take(t->total))
+        return NET_SESSION_NONE;
     uint32_t i = take_free(t);
-    if (i == NET_SESSION_NONE)
+    if (i == NET_SESSION_NONE) {
+        total_give(t->total);
         return i;
+    }
     struct net_session_slot *s = &t->slots[i];
     memset(s, 0, sizeof *s);
     s->peer = *peer;
@@ -149,6 +179,7 @@ void net_session_remove(struct net_session_table *t, uint32_t i)
     s->hash_next = t->free_head;
     t->free_head = i;
     t->count--;
+    total_give(t->total);
 }
 
 void net_session_move(struct net_session_table *t, uint32_t i, const coaps_peer *to)

@@ -22,6 +22,7 @@
 #ifndef COAPS_NET_SESSION_TABLE_H
 #define COAPS_NET_SESSION_TABLE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,14 @@ struct net_session_slot {
     bool in_lru;
 };
 
+/* A bound on sessions that several tables share (a server's workers,
+ * net/server_worker.h): each table holds sessions in its own slots, and
+ * all of them together at most cap. The count is the tables' sessions. */
+struct net_session_total {
+    _Atomic uint32_t count;
+    uint32_t cap;
+};
+
 struct net_session_table {
     uint32_t cap;
     uint32_t count;
@@ -56,6 +65,7 @@ struct net_session_table {
     uint32_t lru_head;  /* most recently used */
     uint32_t lru_tail;  /* least recently used */
     uint32_t cold_edge; /* most recent cold session, NET_SESSION_NONE: none */
+    struct net_session_total *total; /* shared bound, or NULL (net_session_table_share) */
 };
 
 /* Allocate a table of cap (1..NET_SESSION_TABLE_MAX) slots. COAPS_E_NOMEM
@@ -63,11 +73,17 @@ struct net_session_table {
 coaps_status net_session_table_init(struct net_session_table *t, uint32_t cap);
 void net_session_table_free(struct net_session_table *t);
 
+/* Make the table one of those sharing total: from now on an insert also
+ * needs total->count below total->cap, and counts itself there until its
+ * remove. Before the first insert. */
+void net_session_table_share(struct net_session_table *t, struct net_session_total *total);
+
 /* The slot holding peer, or NET_SESSION_NONE. */
 uint32_t net_session_find(const struct net_session_table *t, const coaps_peer *peer);
 
 /* Take a free slot for peer (not on the LRU list yet). NET_SESSION_NONE
- * when the table is full. The caller must not insert a peer twice. */
+ * when the table is full, or the shared bound is reached. The caller must
+ * not insert a peer twice. */
 uint32_t net_session_insert(struct net_session_table *t, const coaps_peer *peer,
                             uint64_t now_ms);
 

@@ -20,7 +20,9 @@
 #      counter reads 12; a body PUT to /test/upload by one client is what
 #      8 others GET back;
 #   5. the statistics at exit are the server's (one line of each kind, the
-#      totals), and --cid 1 without --workers runs one worker.
+#      totals), and --cid 1 without --workers runs one worker;
+#   6. --max-sessions is the server's: 160 clients on --max-sessions 160
+#      are all served however the hash spreads them, and 4 more refused.
 set -euo pipefail
 . "${COAPS_SOURCE_DIR:?}/scripts/lib/common.sh"
 . "$COAPS_SOURCE_DIR/tests/interop/coaps_test_lib.sh"
@@ -218,6 +220,40 @@ out=$(timeout 10 "$CLIENT" -B 3 -k "$DEMO_KEY" -u CoAP "coaps://127.0.0.1:$COAPS
 stop_bg cid1
 check_contains "--cid 1 alone: served" '"status"' "$out"
 check_eq "--cid 1 alone: one worker, no worker lines" 0 "$(grep -c 'workers\|: worker ' "$TEST_TMP/cid1.log" || true)"
+
+# ---- 6. --max-sessions is the server's, not each worker's share ------------------
+# 160 clients (coaps-bench idle: 160 source ports on one host, a handshake
+# and a GET each, then held) against --workers 2 --max-sessions 160. The
+# address hash spreads them over the workers unevenly (an exact 80/80 has
+# a chance of 6 %), so with 80 sessions per worker some would be refused;
+# the workers hold the bound with one count, so all 160 are served. While
+# they are held, 4 more clients are refused, whichever worker they reach:
+# the bound is the server's.
+BENCH=$COAPS_BUILD_DIR/coaps-bench
+start_workers bound --max-sessions 160
+timeout 100 "$BENCH" idle --scheme coaps --port "$COAPS_PORT" --sessions 160 --duration 12 \
+    --psk-key "$DEMO_KEY" --json >"$TEST_TMP/bound.json" 2>"$TEST_TMP/bound.err" &
+bench_pid=$!
+sleep 5 # the 160 handshakes take well under a second (a few under ASan)
+late_pids=()
+for i in 1 2 3 4; do
+    timeout 10 "$CLIENT" -B 3 -k "$DEMO_KEY" -u "late$i" "coaps://127.0.0.1:$COAPS_PORT/light" \
+        >"$TEST_TMP/late$i.out" 2>&1 &
+    late_pids+=($!)
+done
+wait "${late_pids[@]}" || true
+late=0
+for i in 1 2 3 4; do
+    grep -q '"status"' "$TEST_TMP/late$i.out" || late=$((late + 1))
+done
+wait "$bench_pid" || true
+stop_bg bound
+held=$(grep -o '"setup_ok": *[0-9]*' "$TEST_TMP/bound.json" | grep -o '[0-9]*$' || echo 0)
+check_eq "bound: all 160 clients served by 2 workers with --max-sessions 160" 160 "$held"
+check_eq "bound: 4 more clients refused while the 160 are held" 4 "$late"
+refused=$(sed -n 's/.*coaps: .* refused \([0-9]*\), moved.*/\1/p' "$TEST_TMP/bound.log" | head -1)
+if [ "${refused:-0}" -ge 4 ]; then pass "bound: the server counted $refused refusals"
+else fail "bound: refusals not counted" "$(grep 'coaps: ' "$TEST_TMP/bound.log" | head -2)"; fi
 
 # ---- bad flags -------------------------------------------------------------
 out=$("$COAPS_BUILD_DIR/coaps-server" --workers 65 2>&1 || true)

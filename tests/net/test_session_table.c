@@ -61,6 +61,47 @@ static void finds_inserts_and_removes(void **state)
     net_session_table_free(&t);
 }
 
+/* Tables sharing a bound (a server's workers): each has slots of its own,
+ * all together hold at most the shared cap; a remove, or a table freed
+ * with sessions in it, gives room back; a table full of its own slots
+ * refuses without taking from the count. */
+static void tables_share_a_bound(void **state)
+{
+    (void)state;
+    struct net_session_total total = {.cap = 10};
+    struct net_session_table a, b;
+    assert_int_equal(net_session_table_init(&a, 8), COAPS_OK);
+    assert_int_equal(net_session_table_init(&b, 8), COAPS_OK);
+    net_session_table_share(&a, &total);
+    net_session_table_share(&b, &total);
+    for (uint32_t n = 0; n < 7; n++) {
+        coaps_peer p = peer(n);
+        assert_int_not_equal(net_session_insert(&a, &p, 0), NET_SESSION_NONE);
+    }
+    for (uint32_t n = 100; n < 103; n++) {
+        coaps_peer p = peer(n);
+        assert_int_not_equal(net_session_insert(&b, &p, 0), NET_SESSION_NONE);
+    }
+    assert_int_equal(atomic_load(&total.count), 10);
+    coaps_peer more = peer(200), more_a = peer(201);
+    assert_int_equal(net_session_insert(&b, &more, 0), NET_SESSION_NONE); /* b has slots, */
+    assert_int_equal(net_session_insert(&a, &more_a, 0), NET_SESSION_NONE); /* the server not */
+    assert_int_equal(b.count, 3);
+    coaps_peer p0 = peer(0);
+    net_session_remove(&a, net_session_find(&a, &p0)); /* room in a: b may take it */
+    assert_int_not_equal(net_session_insert(&b, &more, 0), NET_SESSION_NONE);
+    assert_int_equal(atomic_load(&total.count), 10);
+    net_session_table_free(&b); /* its 4 sessions leave the count */
+    assert_int_equal(atomic_load(&total.count), 6);
+    assert_int_not_equal(net_session_insert(&a, &p0, 0), NET_SESSION_NONE);
+    assert_int_not_equal(net_session_insert(&a, &more_a, 0), NET_SESSION_NONE);
+    coaps_peer p9 = peer(9);
+    assert_int_equal(net_session_insert(&a, &p9, 0), NET_SESSION_NONE); /* a's 8 slots */
+    assert_int_equal(atomic_load(&total.count), 8);
+    net_session_table_free(&a);
+    assert_int_equal(atomic_load(&total.count), 0);
+}
+
 static void lru_orders_by_last_traffic(void **state)
 {
     (void)state;
@@ -304,6 +345,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(finds_inserts_and_removes),
+        cmocka_unit_test(tables_share_a_bound),
         cmocka_unit_test(lru_orders_by_last_traffic),
         cmocka_unit_test(victim_only_when_idle_enough),
         cmocka_unit_test(move_rekeys_a_slot),
