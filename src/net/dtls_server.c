@@ -220,7 +220,7 @@ static void session_end(struct net_dtls_server *srv, uint32_t i, bool notify, ui
     }
     net_cluster_end(srv, i);
     if (s->established)
-        coaps_coap_forget_peer(srv->edge->coap, &peer);
+        net_edge_peer_gone(srv->edge, &peer);
     coaps_dtls_conn_clear(&s->conn); /* wipes the contexts before they go back */
     hs_give_back(srv, s);
     memset(s, 0, sizeof *s);
@@ -507,7 +507,7 @@ static void session_follow(struct net_dtls_server *srv, uint32_t i, struct net_e
     coaps_peer old = *session_peer(srv, i);
     net_session_move(&srv->table, i, src);
     if (srv->sessions[i].established)
-        coaps_coap_move_peer(srv->edge->coap, &old, src);
+        net_edge_peer_moved(srv->edge, &old, src);
     srv->sessions[i].ep = ep;
     srv->stats.peer_moved++;
     if (NET_LOG_ENABLED(srv->log, NET_LOG_INFO)) {
@@ -832,8 +832,7 @@ void net_dtls_server_close(struct net_dtls_server *srv, uint64_t now_ms)
         for (uint32_t i = 0; i < srv->table.cap; i++)
             if (net_session_at(&srv->table, i)->used)
                 session_end(srv, i, true, now_ms);
-        for (size_t e = 0; e < srv->edge->n_eps; e++)
-            net_endpoint_flush(&srv->edge->eps[e]);
+        net_edge_send_queued(srv->edge);
     }
     coaps_dtls_server_clear(&srv->front);
     net_session_table_free(&srv->table);

@@ -187,6 +187,22 @@ coaps_status net_edge_watch(struct net_edge *edge, struct net_loop *loop, struct
     return net_loop_watch(loop, ep->fd, edge_on_readable, ep);
 }
 
+void net_edge_send_queued(struct net_edge *edge)
+{
+    for (size_t e = 0; e < edge->n_eps; e++)
+        net_endpoint_flush(&edge->eps[e]);
+}
+
+void net_edge_peer_gone(struct net_edge *edge, const coaps_peer *peer)
+{
+    coaps_coap_forget_peer(edge->coap, peer);
+}
+
+void net_edge_peer_moved(struct net_edge *edge, const coaps_peer *from, const coaps_peer *to)
+{
+    coaps_coap_move_peer(edge->coap, from, to);
+}
+
 void net_edge_close(struct net_edge *edge)
 {
     for (size_t i = 0; i < edge->n_eps; i++)

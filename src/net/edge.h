@@ -112,6 +112,18 @@ void net_edge_deliver(struct net_edge *edge, const coaps_peer *from, const uint8
  * call made outside the loop's callbacks (e.g. coaps_coap_request_send). */
 void net_edge_flush(struct net_edge *edge, uint64_t now_ms);
 
+/* Send what every endpoint has queued (net_endpoint_flush), without
+ * draining the CoAP endpoint's output. */
+void net_edge_send_queued(struct net_edge *edge);
+
+/* A transport's session with peer ended: the CoAP endpoint forgets the
+ * peer's state (coaps_coap_forget_peer). */
+void net_edge_peer_gone(struct net_edge *edge, const coaps_peer *peer);
+
+/* A transport's session moved from `from` to `to` (RFC 9146): the CoAP
+ * endpoint's state for the peer moves along (coaps_coap_move_peer). */
+void net_edge_peer_moved(struct net_edge *edge, const coaps_peer *from, const coaps_peer *to);
+
 /* Flush and close every endpoint. */
 void net_edge_close(struct net_edge *edge);
 
