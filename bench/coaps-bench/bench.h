@@ -166,6 +166,7 @@ uint64_t bench_hist_quantile(const struct bench_hist *h, double q);
 struct bench_proc_sample {
     bool ok;
     uint64_t cpu_us; /* utime + stime of /proc/PID/stat, in microseconds */
+    uint64_t sys_us; /* stime alone: the kernel's part of cpu_us */
     uint64_t rss_kb; /* VmRSS of /proc/PID/status */
 };
 

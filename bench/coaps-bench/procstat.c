@@ -2,7 +2,9 @@
  * procstat.c - what the server process costs, read from /proc (proc(5)).
  *
  * CPU: utime + stime (fields 14 and 15 of /proc/PID/stat, in clock ticks of
- * sysconf(_SC_CLK_TCK), usually 10 ms) summed over all its threads.
+ * sysconf(_SC_CLK_TCK), usually 10 ms) summed over all its threads, and
+ * stime alone: the part spent in the kernel (system calls, and on
+ * loopback the softirq that delivers what it sends to the receiver).
  * Memory: VmRSS of /proc/PID/status, the resident set in kB.
  */
 #include <inttypes.h>
@@ -20,7 +22,7 @@
 /* Fields between ")" and utime: state (3) .. cmajflt (13). */
 #define PROC_FIELDS_BEFORE_UTIME 11
 
-static bool read_cpu_us(int pid, uint64_t *cpu_us)
+static bool read_cpu_us(int pid, uint64_t *cpu_us, uint64_t *sys_us)
 {
     char path[PROC_PATH_MAX];
     char line[PROC_STAT_MAX];
@@ -50,6 +52,7 @@ static bool read_cpu_us(int pid, uint64_t *cpu_us)
     if (tck <= 0)
         return false;
     *cpu_us = (uint64_t)(ut + st) * 1000000u / (uint64_t)tck;
+    *sys_us = (uint64_t)st * 1000000u / (uint64_t)tck;
     return true;
 }
 
@@ -79,5 +82,5 @@ void bench_proc_sample(int pid, struct bench_proc_sample *s)
     memset(s, 0, sizeof *s);
     if (pid <= 0)
         return;
-    s->ok = read_cpu_us(pid, &s->cpu_us) && read_rss_kb(pid, &s->rss_kb);
+    s->ok = read_cpu_us(pid, &s->cpu_us, &s->sys_us) && read_rss_kb(pid, &s->rss_kb);
 }

@@ -67,8 +67,10 @@ static void report_json(const struct bench_opts *o, const struct bench_result *r
         const struct bench_proc_sample *a = &r->srv_before, *b = &r->srv_after;
         printf(",\"server_pid\":%d", o->server_pid);
         if (a->ok && b->ok) {
-            uint64_t cpu = b->cpu_us - a->cpu_us;
+            uint64_t cpu = b->cpu_us - a->cpu_us, sys = b->sys_us - a->sys_us;
             int64_t rss = (int64_t)b->rss_kb - (int64_t)a->rss_kb;
+            printf(",\"server_sys_us\":%" PRIu64 ",\"server_sys_us_per_op\":%.2f", sys,
+                   ops ? (double)sys / (double)ops : 0.0);
             printf(",\"server_cpu_us\":%" PRIu64 ",\"server_cpu_us_per_op\":%.2f"
                    ",\"server_rss_kb_before\":%" PRIu64 ",\"server_rss_kb_after\":%" PRIu64
                    ",\"server_rss_delta_kb\":%" PRId64,

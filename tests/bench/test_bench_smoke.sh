@@ -58,7 +58,8 @@ run() {
 }
 
 REQ_FIELDS=(mode scheme sessions window duration_s requests rps p50_us p99_us timeouts errors
-    retransmits server_cpu_us server_cpu_us_per_op server_rss_kb_before server_rss_kb_after)
+    retransmits server_cpu_us server_cpu_us_per_op server_sys_us server_sys_us_per_op
+    server_rss_kb_before server_rss_kb_after)
 HS_FIELDS=(mode scheme suite sessions handshakes hps p50_us p99_us failures timeouts errors
     server_cpu_us server_cpu_us_per_op)
 IDLE_FIELDS=(mode scheme sessions established setup_failed server_rss_kb_before
@@ -87,6 +88,12 @@ check_contains "coap requests mode" '"mode":"requests","scheme":"coap"' "$OUT"
 check_positive "coap requests" "$OUT" requests
 check_zero "coap requests" "$OUT" errors
 check_contains "coap requests with offload by default" '"gso":true' "$OUT"
+# the server's kernel time is a part of its CPU time, and not nothing:
+# every request costs it a trip through the UDP stack
+sys_us=$(jnum "$OUT" server_sys_us) cpu_us=$(jnum "$OUT" server_cpu_us)
+if [ -n "$sys_us" ] && [ -n "$cpu_us" ] && [ "$sys_us" -gt 0 ] && [ "$sys_us" -le "$cpu_us" ]; then
+    pass "coap requests: server kernel time $sys_us us of $cpu_us us"
+else fail "coap requests: server kernel time within its CPU time" "sys [$sys_us] cpu [$cpu_us]"; fi
 
 run coap-requests-nogso requests --port "$SERVER_PORT" --sessions 2 --window 4 --duration 1 \
     --no-gso
