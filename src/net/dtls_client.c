@@ -37,14 +37,13 @@ static void client_service(struct net_dtls_client *cl, uint64_t now_ms)
 }
 
 static void client_rx(void *ctx, struct net_endpoint *ep, const coaps_peer *src,
-                      const uint8_t *data, size_t len, uint64_t now_ms)
+                      uint8_t *data, size_t len, uint64_t now_ms)
 {
     (void)ep;
     struct net_dtls_client *cl = ctx;
-    if (!cl->started || len > sizeof cl->rx || !coaps_peer_equal(src, &cl->server))
+    if (!cl->started || len > NET_UDP_DGRAM_MAX || !coaps_peer_equal(src, &cl->server))
         return; /* not from our server: ignore (RFC 6347 4.1.2.7 spirit) */
-    memcpy(cl->rx, data, len); /* decrypted in place */
-    (void)coaps_dtls_input(&cl->conn, cl->rx, len, now_ms);
+    (void)coaps_dtls_input(&cl->conn, data, len, now_ms); /* decrypts in place */
     client_service(cl, now_ms);
 }
 

@@ -521,7 +521,7 @@ static void session_follow(struct net_dtls_server *srv, uint32_t i, struct net_e
 /* A tls12_cid record (RFC 9146): its session is found by CID, wherever it
  * comes from; an unknown CID is dropped and counted. */
 static void server_rx_cid(struct net_dtls_server *srv, struct net_endpoint *ep,
-                          const coaps_peer *src, const uint8_t *cid, const uint8_t *data,
+                          const coaps_peer *src, const uint8_t *cid, uint8_t *data,
                           size_t len, uint64_t now_ms)
 {
     uint32_t i = net_cid_find(&srv->cids, cid);
@@ -538,9 +538,8 @@ static void server_rx_cid(struct net_dtls_server *srv, struct net_endpoint *ep,
         return;
     }
     coaps_dtls_conn *conn = &srv->sessions[i].conn;
-    memcpy(srv->rx, data, len); /* the engine decrypts in place */
     srv->bad_identity_len = 0;
-    (void)coaps_dtls_input(conn, srv->rx, len, now_ms);
+    (void)coaps_dtls_input(conn, data, len, now_ms); /* decrypts in place */
     if (!coaps_peer_equal(src, session_peer(srv, i)) && coaps_dtls_input_newest(conn) &&
         coaps_dtls_state(conn) == COAPS_DTLS_ESTABLISHED)
         session_follow(srv, i, ep, src, now_ms);
@@ -548,10 +547,10 @@ static void server_rx_cid(struct net_dtls_server *srv, struct net_endpoint *ep,
 }
 
 static void server_rx(void *ctx, struct net_endpoint *ep, const coaps_peer *src,
-                      const uint8_t *data, size_t len, uint64_t now_ms)
+                      uint8_t *data, size_t len, uint64_t now_ms)
 {
     struct net_dtls_server *srv = ctx;
-    if (len > sizeof srv->rx)
+    if (len > NET_UDP_DGRAM_MAX)
         return;
     srv->cache.now_ms = now_ms; /* the session cache's clock */
     const uint8_t *cid;
@@ -581,9 +580,8 @@ static void server_rx(void *ctx, struct net_endpoint *ep, const coaps_peer *src,
     }
     if (i == NET_SESSION_NONE)
         return;
-    memcpy(srv->rx, data, len); /* the engine decrypts in place */
     srv->bad_identity_len = 0;
-    (void)coaps_dtls_input(&srv->sessions[i].conn, srv->rx, len, now_ms);
+    (void)coaps_dtls_input(&srv->sessions[i].conn, data, len, now_ms); /* decrypts in place */
     session_service(srv, i, now_ms);
 }
 

@@ -252,7 +252,9 @@ struct net_dtls_server {
     /* the identity our lookup last refused, for the log line */
     uint8_t bad_identity[COAPS_DTLS_PSK_IDENTITY_MAX];
     size_t bad_identity_len;
-    uint8_t rx[NET_UDP_DGRAM_MAX]; /* a writable copy of the input datagram */
+    /* a copy of a datagram a takeover tries (dtls_cluster.c), decrypted
+     * there: the datagram itself goes to the front door if it fails */
+    uint8_t rx[NET_UDP_DGRAM_MAX];
     uint8_t tx[NET_UDP_DGRAM_MAX]; /* one record or flight datagram */
 };
 

@@ -58,7 +58,7 @@ void net_edge_deliver(struct net_edge *edge, const coaps_peer *from, const uint8
 
 /* One datagram read from ep: plain CoAP or through the transport's hook. */
 static void edge_receive(struct net_edge *edge, struct net_endpoint *ep, const coaps_peer *from,
-                         const uint8_t *data, size_t len, uint64_t now_ms)
+                         uint8_t *data, size_t len, uint64_t now_ms)
 {
     const struct net_transport_hooks *h = &edge->hooks[ep->transport];
     if (h->rx)
@@ -74,7 +74,7 @@ static void edge_receive(struct net_edge *edge, struct net_endpoint *ep, const c
  * outq_entries datagrams, and NET_UDP_BATCH requests must never overflow
  * it, so flush every NET_UDP_BATCH. */
 static void edge_receive_buffer(struct net_edge *edge, struct net_endpoint *ep,
-                                const struct net_rx_dgram *d, size_t *pending, uint64_t now_ms)
+                                struct net_rx_dgram *d, size_t *pending, uint64_t now_ms)
 {
     net_endpoint_note_drops(ep, d->drops); /* SO_RXQ_OVFL: dropped before this one */
     coaps_peer from;
@@ -90,7 +90,8 @@ static void edge_receive_buffer(struct net_edge *edge, struct net_endpoint *ep,
         ep->stats.rx_coalesced++;
     while (net_rx_next(d, &off, NET_UDP_DGRAM_MAX, &data, &len, &dropped)) {
         ep->stats.rx_datagrams++;
-        edge_receive(edge, ep, &from, data, len, now_ms);
+        /* d's buffer is the edge's own: the hooks may write in it */
+        edge_receive(edge, ep, &from, d->data + (data - d->data), len, now_ms);
         if (++*pending == NET_UDP_BATCH) {
             net_edge_flush(edge, now_ms);
             *pending = 0;
@@ -121,7 +122,7 @@ static void edge_on_readable(void *ctx, uint64_t now_ms)
 }
 
 void net_edge_inject(struct net_edge *edge, struct net_endpoint *ep, const coaps_peer *from,
-                     const uint8_t *data, size_t len, uint64_t now_ms)
+                     uint8_t *data, size_t len, uint64_t now_ms)
 {
     ep->stats.rx_datagrams++;
     edge_receive(edge, ep, from, data, len, now_ms);

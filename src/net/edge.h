@@ -45,8 +45,10 @@
 #define NET_EDGE_TRANSPORTS 2
 
 struct net_transport_hooks {
-    /* A datagram arrived on ep from src (src->transport == ep->transport). */
-    void (*rx)(void *ctx, struct net_endpoint *ep, const coaps_peer *src, const uint8_t *data,
+    /* A datagram arrived on ep from src (src->transport == ep->transport).
+     * data is the hook's to write in until it returns (DTLS decrypts in
+     * place: no copy of each datagram). */
+    void (*rx)(void *ctx, struct net_endpoint *ep, const coaps_peer *src, uint8_t *data,
                size_t len, uint64_t now_ms);
     /* The CoAP endpoint wants msg sent to `to` over ep. */
     coaps_status (*tx)(void *ctx, struct net_endpoint *ep, const coaps_peer *to,
@@ -102,7 +104,7 @@ coaps_status net_edge_watch(struct net_edge *edge, struct net_loop *loop, struct
  * handled as if ep had: through the transport's hooks. The caller flushes
  * (net_edge_flush) at least every NET_UDP_BATCH datagrams. */
 void net_edge_inject(struct net_edge *edge, struct net_endpoint *ep, const coaps_peer *from,
-                     const uint8_t *data, size_t len, uint64_t now_ms);
+                     uint8_t *data, size_t len, uint64_t now_ms);
 
 /* Hand one plaintext CoAP datagram from `from` to the CoAP endpoint. */
 void net_edge_deliver(struct net_edge *edge, const coaps_peer *from, const uint8_t *data,

@@ -27,7 +27,7 @@ bool net_handoff_push(struct net_handoff_ring *r, const coaps_peer *peer, const 
     return true;
 }
 
-const struct net_handoff_slot *net_handoff_peek(struct net_handoff_ring *r)
+struct net_handoff_slot *net_handoff_peek(struct net_handoff_ring *r)
 {
     uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     uint32_t tail = atomic_load(&r->tail);

@@ -46,8 +46,9 @@ struct net_handoff_ring {
 bool net_handoff_push(struct net_handoff_ring *r, const coaps_peer *peer, const uint8_t *data,
                       size_t len, bool *was_empty);
 
-/* Reader: the oldest datagram, or NULL; net_handoff_pop frees it. */
-const struct net_handoff_slot *net_handoff_peek(struct net_handoff_ring *r);
+/* Reader: the oldest datagram, or NULL; the reader's (it may write in
+ * it: DTLS decrypts in place) until net_handoff_pop frees it. */
+struct net_handoff_slot *net_handoff_peek(struct net_handoff_ring *r);
 void net_handoff_pop(struct net_handoff_ring *r);
 
 #endif /* COAPS_NET_HANDOFF_H */

@@ -807,7 +807,7 @@ void net_server_take_handoff(coaps_server *s, struct net_handoff_ring *ring, uin
     for (size_t i = 0; i < s->edge->n_eps && ep == NULL; i++)
         if (s->edge->eps[i].transport == COAPS_TRANSPORT_DTLS)
             ep = &s->edge->eps[i];
-    const struct net_handoff_slot *slot;
+    struct net_handoff_slot *slot;
     size_t pending = 0;
     while ((slot = net_handoff_peek(ring)) != NULL) {
         if (ep != NULL)
