@@ -10,9 +10,11 @@
 
 static void client_flush(struct net_dtls_client *cl, uint64_t now_ms)
 {
+    uint8_t *out;
     size_t len;
-    while (coaps_dtls_output(&cl->conn, cl->tx, sizeof cl->tx, &len, now_ms) == COAPS_OK)
-        (void)net_endpoint_queue(cl->ep, &cl->server, cl->tx, len);
+    while (net_endpoint_next(cl->ep, &cl->server, &out) == COAPS_OK &&
+           coaps_dtls_output(&cl->conn, out, NET_UDP_DGRAM_MAX, &len, now_ms) == COAPS_OK)
+        net_endpoint_commit(cl->ep, len);
     net_endpoint_flush(cl->ep);
 }
 
@@ -55,9 +57,12 @@ static coaps_status client_tx(void *ctx, struct net_endpoint *ep, const coaps_pe
     struct net_dtls_client *cl = ctx;
     ENSURE(coaps_peer_equal(to, &cl->server), COAPS_E_NOT_FOUND);
     ENSURE(cl->started && coaps_dtls_state(&cl->conn) == COAPS_DTLS_ESTABLISHED, COAPS_E_STATE);
+    uint8_t *out;
     size_t out_len;
-    TRY(coaps_dtls_write(&cl->conn, msg, len, cl->tx, sizeof cl->tx, &out_len));
-    return net_endpoint_queue(cl->ep, to, cl->tx, out_len);
+    TRY(net_endpoint_next(cl->ep, to, &out)); /* sealed straight into the batch */
+    TRY(coaps_dtls_write(&cl->conn, msg, len, out, NET_UDP_DGRAM_MAX, &out_len));
+    net_endpoint_commit(cl->ep, out_len);
+    return COAPS_OK;
 }
 
 static uint64_t client_deadline(void *ctx)

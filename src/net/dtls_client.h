@@ -32,7 +32,6 @@ struct net_dtls_client {
     enum coaps_dtls_state last_state;
     void (*on_change)(void *user, enum coaps_dtls_state st);
     void *user;
-    uint8_t tx[NET_UDP_DGRAM_MAX];
 };
 
 /* Prepare a client of server over ep (a COAPS_TRANSPORT_DTLS endpoint of

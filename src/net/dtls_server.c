@@ -203,9 +203,12 @@ static const coaps_peer *session_peer(const struct net_dtls_server *srv, uint32_
 static void session_flush(struct net_dtls_server *srv, uint32_t i, uint64_t now_ms)
 {
     struct net_dtls_session *s = &srv->sessions[i];
+    uint8_t *out;
     size_t len;
-    while (coaps_dtls_output(&s->conn, srv->tx, sizeof srv->tx, &len, now_ms) == COAPS_OK)
-        (void)net_endpoint_queue(s->ep, session_peer(srv, i), srv->tx, len);
+    /* each datagram straight into the socket's batch (net_endpoint_next) */
+    while (net_endpoint_next(s->ep, session_peer(srv, i), &out) == COAPS_OK &&
+           coaps_dtls_output(&s->conn, out, NET_UDP_DGRAM_MAX, &len, now_ms) == COAPS_OK)
+        net_endpoint_commit(s->ep, len);
 }
 
 /* Free a session: CoAP state of the peer, crypto state, slot. With
@@ -599,10 +602,13 @@ static coaps_status server_tx(void *ctx, struct net_endpoint *ep, const coaps_pe
     if (!net_cluster_before_write(srv, i, now_ms))
         return COAPS_E_NOT_FOUND; /* another node holds the session now */
     struct net_dtls_session *s = &srv->sessions[i];
+    uint8_t *out;
     size_t out_len;
-    TRY(coaps_dtls_write(&s->conn, msg, len, srv->tx, sizeof srv->tx, &out_len));
+    TRY(net_endpoint_next(s->ep, to, &out)); /* the record sealed straight into the batch */
+    TRY(coaps_dtls_write(&s->conn, msg, len, out, NET_UDP_DGRAM_MAX, &out_len));
     session_touch(srv, i, now_ms);
-    return net_endpoint_queue(s->ep, to, srv->tx, out_len);
+    net_endpoint_commit(s->ep, out_len);
+    return COAPS_OK;
 }
 
 /* ---- timers ---------------------------------------------------------------- */

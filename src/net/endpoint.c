@@ -82,17 +82,32 @@ bool net_endpoint_reaches(const struct net_endpoint *ep, const coaps_peer *peer)
     return fam == ep->family || (fam == AF_INET && ep->dual_stack);
 }
 
-coaps_status net_endpoint_queue(struct net_endpoint *ep, const coaps_peer *to,
-                                const uint8_t *data, size_t len)
+coaps_status net_endpoint_next(struct net_endpoint *ep, const coaps_peer *to, uint8_t **buf)
 {
-    ENSURE(len <= NET_UDP_DGRAM_MAX, COAPS_E_NOSPACE);
     if (ep->n_tx == NET_UDP_BATCH)
         net_endpoint_flush(ep);
     struct net_dgram *d = &ep->tx[ep->n_tx];
     TRY(net_peer_to_sockaddr(to, ep->family, &d->addr, &d->addr_len));
-    memcpy(d->data, data, len);
-    d->len = len;
+    *buf = d->data;
+    return COAPS_OK;
+}
+
+void net_endpoint_commit(struct net_endpoint *ep, size_t len)
+{
+    if (len > NET_UDP_DGRAM_MAX || ep->n_tx == NET_UDP_BATCH)
+        return; /* cannot be: the buffer is that long, and next made room */
+    ep->tx[ep->n_tx].len = len;
     ep->n_tx++;
+}
+
+coaps_status net_endpoint_queue(struct net_endpoint *ep, const coaps_peer *to,
+                                const uint8_t *data, size_t len)
+{
+    ENSURE(len <= NET_UDP_DGRAM_MAX, COAPS_E_NOSPACE);
+    uint8_t *buf;
+    TRY(net_endpoint_next(ep, to, &buf));
+    memcpy(buf, data, len);
+    net_endpoint_commit(ep, len);
     return COAPS_OK;
 }
 

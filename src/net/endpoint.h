@@ -78,6 +78,15 @@ bool net_endpoint_reaches(const struct net_endpoint *ep, const coaps_peer *peer)
 coaps_status net_endpoint_queue(struct net_endpoint *ep, const coaps_peer *to,
                                 const uint8_t *data, size_t len);
 
+/* The same without the copy, for a datagram made in place (a DTLS record
+ * sealed straight into the batch): *buf is the next datagram's buffer, of
+ * NET_UDP_DGRAM_MAX bytes, addressed to `to` (a full batch is sent
+ * first); net_endpoint_commit(ep, len) queues what was written there, and
+ * without it nothing is. Nothing else may be queued on ep in between.
+ * COAPS_E_UNSUPPORTED as above. */
+coaps_status net_endpoint_next(struct net_endpoint *ep, const coaps_peer *to, uint8_t **buf);
+void net_endpoint_commit(struct net_endpoint *ep, size_t len);
+
 /* Send whatever is queued. */
 void net_endpoint_flush(struct net_endpoint *ep);
 
