@@ -65,14 +65,14 @@ struct crypto_hash {
     bool live;
 };
 
-/* Start a running hash (allocates backend state). On failure h->live is
- * false and crypto_hash_clear() is still safe. */
+/* Start a running hash (its whole state in `st`: no allocation). On
+ * failure h->live is false and crypto_hash_clear() is still safe. */
 coaps_status crypto_hash_init(struct crypto_hash *h, enum crypto_hash_alg alg);
 /* Absorb len bytes (data may be NULL when len is 0). */
 coaps_status crypto_hash_update(struct crypto_hash *h, const void *data, size_t len);
 /* The digest of everything so far (crypto_hash_len(h->alg) bytes), without
  * ending the running hash: more updates and peeks may follow (Finished
- * messages, RFC 5246 7.4.9). Finishes a copy, so it allocates briefly. */
+ * messages, RFC 5246 7.4.9). Finishes a copy on the stack. */
 coaps_status crypto_hash_peek(const struct crypto_hash *h, uint8_t out[CRYPTO_HASH_MAX]);
 /* Free the state; safe to call twice. */
 void crypto_hash_clear(struct crypto_hash *h);

@@ -23,11 +23,14 @@
 #define CRYPTO_PEER_KEY_STATE_SIZE 16
 #define CRYPTO_CREDENTIAL_STATE_SIZE 8
 #else
-/* OpenSSL: EVP objects are opaque and live in libcrypto; we hold their
- * pointers, plus, for an AEAD, the direction it is keyed for and the key
- * (OpenSSL binds the direction at keying time: see openssl/aead.c). */
-#define CRYPTO_HASH_STATE_SIZE 8
-#define CRYPTO_HMAC_KEY_STATE_SIZE 24
+/* OpenSSL: a running hash is libcrypto's SHA-2 context held in place
+ * (SHA512_CTX, 216 bytes, for SHA-384; openssl/hash.c); a prepared HMAC
+ * key points to its two prepared SHA-2 states. EVP objects are opaque and
+ * live in libcrypto; we hold their pointers, plus, for an AEAD, the
+ * direction it is keyed for and the key (OpenSSL binds the direction at
+ * keying time: see openssl/aead.c). */
+#define CRYPTO_HASH_STATE_SIZE 216
+#define CRYPTO_HMAC_KEY_STATE_SIZE 8
 #define CRYPTO_AEAD_STATE_SIZE 56
 #define CRYPTO_KX_STATE_SIZE 8
 #define CRYPTO_SIGN_KEY_STATE_SIZE 8

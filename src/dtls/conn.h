@@ -131,19 +131,22 @@ struct conn_flight {
  * be in play. Its head holds secrets (kx, pms) and is zeroed at attach and
  * wiped at release; the bulk buffers after it are written before read. */
 struct conn_hs_pki {
-    struct crypto_hash cv_hash[2];  /* SHA-256, SHA-384 transcripts for
-                                     * CertificateVerify (RFC 5246 7.4.8) */
     struct crypto_kx kx;            /* our ephemeral key pair */
     uint8_t kx_pub[CRYPTO_KX_PUBLIC_MAX]; /* our ephemeral public value */
     uint8_t pms[CRYPTO_KX_SECRET_MAX]; /* client: ECDH secret from SKE */
     struct crypto_peer_key peer_key; /* the peer's verified leaf or raw key */
-    /* ---- bulk: our flight with our chain, the peer's chain in reassembly */
+    /* ---- bulk: the CertificateVerify transcripts (set up by
+     * crypto_hash_init before use, read only while hs->cv_on, no secret:
+     * handshake messages), our flight with our chain, the peer's chain in
+     * reassembly */
+    struct crypto_hash cv_hash[2];  /* SHA-256, SHA-384 transcripts for
+                                     * CertificateVerify (RFC 5246 7.4.8) */
     uint8_t flight_buf[CONN_FLIGHT_BYTES];
     uint8_t arena[DTLS_REASM_ARENA_BYTES];
 };
 
-/* Where the PKI area's bulk buffers start. */
-#define CONN_HS_PKI_HEAD_BYTES offsetof(struct conn_hs_pki, flight_buf)
+/* Where the PKI area's bulk starts. */
+#define CONN_HS_PKI_HEAD_BYTES offsetof(struct conn_hs_pki, cv_hash)
 
 /* The handshake context: everything a PSK handshake needs, in the caller's
  * coaps_dtls_hs_base (COAPS_DTLS_HS_BASE_SIZE, 2 KiB), plus a pointer to
@@ -176,7 +179,6 @@ struct conn_hs {
     uint8_t ticket;                 /* CONN_TICKET_* (resume.c, RFC 5077) */
     uint16_t group;                 /* NamedGroup in use */
     struct conn_hs_pki *pki;        /* NULL: PSK suites only */
-    struct crypto_hash transcript; /* RFC 5246 7.4.9 handshake_messages */
     uint8_t client_random[DTLS_RANDOM_LEN];
     uint8_t server_random[DTLS_RANDOM_LEN];
     uint8_t ms[DTLS_MASTER_SECRET_LEN];
@@ -202,7 +204,11 @@ struct conn_hs {
      * read, holds no secret (our own flight, the peer's handshake
      * messages, records still encrypted), and is neither zeroed at init
      * nor wiped at release: zeroing was ~9 % of a PSK handshake when the
-     * context was 25 KiB. Secrets (ms) stay above. */
+     * context was 25 KiB. Secrets (ms) stay above. The transcript hash is
+     * set up by crypto_hash_init before use and read only while
+     * transcript_on; with OpenSSL it is the SHA-2 context itself (216
+     * bytes), which the head need not zero and wipe. */
+    struct crypto_hash transcript; /* RFC 5246 7.4.9 handshake_messages */
     uint8_t flight_psk[CONN_FLIGHT_PSK_BYTES];
     uint8_t early[CONN_EARLY_RECORDS][CONN_EARLY_RECORD_BYTES];
     struct dtls_reasm reasm; /* dtls_reasm_init zeroes its own head */
@@ -226,7 +232,7 @@ enum {
 #define CONN_TICKETS COAPS_WITH_RESUMPTION
 
 /* Where the bulk buffers start (see above). */
-#define CONN_HS_HEAD_BYTES offsetof(struct conn_hs, flight_psk)
+#define CONN_HS_HEAD_BYTES offsetof(struct conn_hs, transcript)
 
 /* The reassembly arena in use: the PKI area's when attached. */
 static inline uint8_t *conn_hs_arena(struct conn_hs *hs, size_t *cap)

@@ -64,6 +64,8 @@ coaps_status conn_random(const struct conn *c, void *out, size_t len)
 coaps_status conn_hs_transcript_add(struct conn_hs *hs, uint8_t type, uint16_t seq,
                                     const uint8_t *body, size_t len)
 {
+    /* the transcript is in the context's bulk: never touched before it starts */
+    ENSURE(hs->transcript_on, COAPS_E_STATE);
     uint8_t hdr[DTLS_HS_HEADER_LEN];
     struct wire_wr w = wire_wr_init(hdr, sizeof(hdr));
     TRY(dtls_hs_header_write_whole(&w, type, seq, len));
@@ -135,6 +137,7 @@ coaps_status conn_hs_derive_keys(struct conn *c, const uint8_t *pms, size_t pms_
 {
     struct conn_hs *hs = c->hs;
     uint8_t session_hash[CRYPTO_HASH_MAX];
+    ENSURE(hs->transcript_on, COAPS_E_STATE);
     coaps_status st = crypto_hash_peek(&hs->transcript, session_hash);
     if (st == COAPS_OK)
         st = dtls_master_secret(c->suite->prf, pms, pms_len, hs->ems, session_hash,
@@ -180,6 +183,7 @@ coaps_status conn_hs_finished_data(struct conn *c, bool client,
                                    uint8_t out[DTLS_VERIFY_DATA_LEN])
 {
     uint8_t h[CRYPTO_HASH_MAX];
+    ENSURE(c->hs->transcript_on, COAPS_E_STATE);
     TRY(crypto_hash_peek(&c->hs->transcript, h));
     ENSURE(c->hs->ms_key_on, COAPS_E_STATE);
     return dtls_verify_data(&c->hs->ms_key, client, h, crypto_hash_len(c->suite->prf), out);

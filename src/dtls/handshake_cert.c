@@ -408,6 +408,7 @@ coaps_status conn_cert_client_flight(struct conn *c)
     /* RFC 5246 7.4.8: sign every handshake message so far. */
     uint8_t d[CRYPTO_HASH_MAX], sig[CRYPTO_ECDSA_SIG_MAX], cv_body[CV_BODY_MAX];
     size_t sig_len = 0;
+    ENSURE(hs->cv_on, COAPS_E_STATE); /* cv_hash is in the area's bulk (conn.h) */
     TRY(crypto_hash_peek(&hs->pki->cv_hash[0], d));
     TRY(crypto_credential_sign_digest(&c->cfg->pki->cred, OUR_SIG_SCHEME, d, sig, &sig_len));
     struct dtls_digitally_signed cv = {OUR_SIG_SCHEME, {sig, sig_len}};
@@ -601,6 +602,7 @@ coaps_status conn_cert_on_certificate_verify(struct conn *c, const struct dtls_h
     if (!cv_scheme_ok(cv.sig_alg) || !crypto_sig_scheme_hash(cv.sig_alg, &alg))
         return conn_fail(c, COAPS_E_UNSUPPORTED, DTLS_ALERT_ILLEGAL_PARAMETER);
     uint8_t d[CRYPTO_HASH_MAX];
+    ENSURE(hs->cv_on, COAPS_E_STATE); /* cv_hash is in the area's bulk (conn.h) */
     TRY(crypto_hash_peek(&hs->pki->cv_hash[alg == CRYPTO_SHA384 ? 1 : 0], d));
     st = crypto_peer_key_verify_digest(&hs->pki->peer_key, cv.sig_alg, d, crypto_hash_len(alg),
                                        cv.signature.p, cv.signature.len);

@@ -188,7 +188,7 @@ coaps_status conn_resume_server_try(struct conn *c, const struct dtls_client_hel
         hs->session_id_len = s.id_len;
         memcpy(hs->session_id, s.id, s.id_len);
         memcpy(hs->ms, s.master_secret, DTLS_MASTER_SECRET_LEN);
-        crypto_wipe(&s, sizeof(s));
+        crypto_wipe(s.master_secret, sizeof(s.master_secret));
         if (current)
             hs->ticket &= (uint8_t)~CONN_TICKET_ISSUE;
         c->resumed = true;
@@ -199,7 +199,7 @@ coaps_status conn_resume_server_try(struct conn *c, const struct dtls_client_hel
         *resumed = true;
         return COAPS_OK;
     }
-    crypto_wipe(&s, sizeof(s));
+    crypto_wipe(s.master_secret, sizeof(s.master_secret)); /* its one secret */
     /* A full handshake: a fresh random ID names the session to be stored. */
     hs->session_id_len = 0;
     if (cfg->session_store) {
@@ -250,7 +250,9 @@ void conn_resume_store(struct conn *c)
         client_ticket(c, &s);
     if (s.id_len > 0 || s.ticket_len > 0)
         cfg->session_store(cfg->session_user, &s);
-    crypto_wipe(&s, sizeof(s));
+    /* The master secret is the one secret here (a ticket is sealed); the
+     * whole struct, ticket buffer and all, is twenty times its size. */
+    crypto_wipe(s.master_secret, sizeof(s.master_secret));
 }
 
 coaps_status conn_resume_on_server_finished(struct conn *c, const struct dtls_hs_msg *m,

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "crypto/alloc_count.h"
 #include "crypto/crypto.h"
 #include "crypto/hexutil.h"
 #include "crypto/tls_prf_ref.h"
@@ -253,6 +254,70 @@ static void prf_agrees_with_library_prf(void **state)
     }
 }
 
+/* Secrets around HMAC's block size (RFC 2104 2: a key up to B bytes is
+ * zero-padded, a longer one hashed first; B = 64 for SHA-256, 128 for
+ * SHA-384), against the library's PRF: every branch of preparing a key,
+ * with SHA-384's larger context. */
+static void prf_secret_lengths_agree_with_library_prf(void **state)
+{
+    (void)state;
+    static const size_t secret_lens[] = {1, 32, 63, 64, 65, 127, 128, 129, 200};
+    uint8_t secret[200], seed[64], ours[100], ref[100];
+    for (size_t i = 0; i < sizeof secret; i++)
+        secret[i] = (uint8_t)(0x35 * i + 9);
+    for (size_t i = 0; i < sizeof seed; i++)
+        seed[i] = (uint8_t)(0x3 * i + 0x21);
+    for (size_t i = 0; i < sizeof secret_lens / sizeof secret_lens[0]; i++) {
+        size_t n = secret_lens[i];
+        assert_int_equal(crypto_tls12_prf(CRYPTO_SHA256, secret, n, "key expansion", seed, 64,
+                                          ours, sizeof ours),
+                         COAPS_OK);
+        tls_prf_ref("SHA256", secret, n, "key expansion", seed, 64, ref, sizeof ref);
+        assert_true(bytes_equal_loud(ours, sizeof ours, ref, sizeof ref));
+        assert_int_equal(crypto_tls12_prf(CRYPTO_SHA384, secret, n, "key expansion", seed, 64,
+                                          ours, sizeof ours),
+                         COAPS_OK);
+        tls_prf_ref("SHA384", secret, n, "key expansion", seed, 64, ref, sizeof ref);
+        assert_true(bytes_equal_loud(ours, sizeof ours, ref, sizeof ref));
+    }
+}
+
+/* crypto.h: a running hash holds its whole state in the caller's memory,
+ * and a prepared HMAC key allocates (if at all) when it is prepared. A PSK
+ * handshake makes 14 HMACs and 3 transcript peeks: none of them may
+ * allocate (each did, through OpenSSL 3's EVP_MD_CTX_copy_ex). */
+static void hmac_and_running_hash_do_not_allocate(void **state)
+{
+    (void)state;
+    static const enum crypto_hash_alg algs[] = {CRYPTO_SHA256, CRYPTO_SHA384};
+    uint8_t key[48], msg[300], out[CRYPTO_HASH_MAX];
+    memset(key, 0x5a, sizeof key);
+    memset(msg, 0xa5, sizeof msg);
+    for (size_t k = 0; k < sizeof algs / sizeof algs[0]; k++) {
+        struct crypto_hmac_key hk;
+        struct crypto_hash h;
+        assert_int_equal(crypto_hmac_key_init(&hk, algs[k], key, sizeof key), COAPS_OK);
+        struct crypto_iov parts[3] = {{msg, 32}, {"key expansion", 13}, {msg + 32, 64}};
+        /* one warm-up round (a backend may set up lazily once) */
+        assert_int_equal(crypto_hmac_keyed(&hk, parts, 3, out), COAPS_OK);
+        size_t before = n_allocs;
+        for (size_t i = 0; i < 20; i++) {
+            assert_int_equal(crypto_hmac_keyed(&hk, parts, 3, out), COAPS_OK);
+            assert_int_equal(crypto_hash_init(&h, algs[k]), COAPS_OK);
+            assert_int_equal(crypto_hash_update(&h, msg, i * 15), COAPS_OK);
+            assert_int_equal(crypto_hash_peek(&h, out), COAPS_OK);
+            assert_int_equal(crypto_hash_update(&h, msg, sizeof msg), COAPS_OK);
+            assert_int_equal(crypto_hash_peek(&h, out), COAPS_OK);
+            crypto_hash_clear(&h);
+            assert_int_equal(crypto_hash(algs[k], msg, i * 15, out), COAPS_OK);
+        }
+        if (n_allocs != before)
+            fail_msg("alg %d: %zu allocations in HMACs and running hashes", (int)algs[k],
+                     n_allocs - before);
+        crypto_hmac_key_clear(&hk);
+    }
+}
+
 static void prf_rejects_bad_arguments(void **state)
 {
     (void)state;
@@ -334,6 +399,9 @@ static void ct_equal_and_wipe(void **state)
 
 int main(void)
 {
+    /* before anything else touches the crypto library */
+    if (!alloc_count_install())
+        return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_shot_hash_matches_fips180_examples),
         cmocka_unit_test(running_hash_peek_keeps_running),
@@ -342,6 +410,8 @@ int main(void)
         cmocka_unit_test(hmac_rejects_bad_arguments),
         cmocka_unit_test(prf_matches_tls_wg_vectors),
         cmocka_unit_test(prf_agrees_with_library_prf),
+        cmocka_unit_test(prf_secret_lengths_agree_with_library_prf),
+        cmocka_unit_test(hmac_and_running_hash_do_not_allocate),
         cmocka_unit_test(prf_rejects_bad_arguments),
         cmocka_unit_test(random_fills_and_differs),
         cmocka_unit_test(random_differs_after_fork),
