@@ -294,6 +294,21 @@ static bool aead_update(const struct aead_impl *im, uint8_t *out, const uint8_t 
     return im->ops->update(im->ctx, out, &n, len, in, len) == 1 && (out == NULL || n == len);
 }
 
+/* What follows the nonce: CCM's message length first (it is encoded in
+ * the first block B_0, before the additional data: RFC 3610 2.2), the
+ * additional data, then the payload, which CCM needs even when empty: it
+ * computes (or, opening, checks) the tag there. */
+static bool aead_feed(const struct aead_impl *im, bool ccm, const uint8_t *aad, size_t aad_len,
+                      const uint8_t *in, size_t len, uint8_t *out)
+{
+    static const uint8_t none[1] = {0};
+    if (ccm && !aead_update(im, NULL, NULL, len))
+        return false;
+    if (aad_len > 0 && !aead_update(im, NULL, aad, aad_len))
+        return false;
+    return !(len > 0 || ccm) || aead_update(im, out, len ? in : none, len);
+}
+
 /* The encryption proper; false when anything fails. */
 static bool aead_seal_run(struct crypto_aead *a, const uint8_t *nonce, const uint8_t *aad,
                           size_t aad_len, const uint8_t *in, size_t len, uint8_t *out)
@@ -301,19 +316,9 @@ static bool aead_seal_run(struct crypto_aead *a, const uint8_t *nonce, const uin
     struct aead_impl *im = CRYPTO_STATE_OF(struct aead_impl, a);
     const struct aead_ops *o = im->ops;
     bool ccm = aead_is_ccm(a->alg);
-    static const uint8_t none[1] = {0};
-
-    if (!aead_set_dir(im, 1) || o->einit(im->ctx, NULL, 0, nonce, CRYPTO_AEAD_NONCE_LEN, NULL) != 1)
-        return false;
-    /* CCM needs the message length before the additional data: it is
-     * encoded in the first block B_0 (RFC 3610 2.2). */
-    if (ccm && !aead_update(im, NULL, NULL, len))
-        return false;
-    if (aad_len > 0 && !aead_update(im, NULL, aad, aad_len))
-        return false;
-    /* CCM only computes the tag once it has seen the (maybe empty)
-     * payload. */
-    if ((len > 0 || ccm) && !aead_update(im, out, len ? in : none, len))
+    if (!aead_set_dir(im, 1) ||
+        o->einit(im->ctx, NULL, 0, nonce, CRYPTO_AEAD_NONCE_LEN, NULL) != 1 ||
+        !aead_feed(im, ccm, aad, aad_len, in, len, out))
         return false;
     size_t n = 0;
     if (!ccm && (o->final(im->ctx, out + len, &n, 0) != 1 || n != 0))
@@ -348,7 +353,6 @@ static bool aead_open_run(struct crypto_aead *a, const uint8_t *nonce, const uin
     struct aead_impl *im = CRYPTO_STATE_OF(struct aead_impl, a);
     const struct aead_ops *o = im->ops;
     bool ccm = aead_is_ccm(a->alg);
-    static const uint8_t none[1] = {0};
     /* The provider copies the expected tag into its context, so an
      * in-place open (out == in) may overwrite the ciphertext but never the
      * tag. It goes in with the nonce: one call instead of two. */
@@ -358,14 +362,8 @@ static bool aead_open_run(struct crypto_aead *a, const uint8_t *nonce, const uin
                                                   crypto_aead_tag_len(a->alg));
     params[1] = OSSL_PARAM_construct_end();
     if (!aead_set_dir(im, 0) ||
-        o->dinit(im->ctx, NULL, 0, nonce, CRYPTO_AEAD_NONCE_LEN, params) != 1)
-        return false;
-    if (ccm && !aead_update(im, NULL, NULL, len))
-        return false;
-    if (aad_len > 0 && !aead_update(im, NULL, aad, aad_len))
-        return false;
-    /* For CCM this call also checks the tag (it fails on mismatch). */
-    if ((len > 0 || ccm) && !aead_update(im, out, len ? in : none, len))
+        o->dinit(im->ctx, NULL, 0, nonce, CRYPTO_AEAD_NONCE_LEN, params) != 1 ||
+        !aead_feed(im, ccm, aad, aad_len, in, len, out)) /* CCM: fails on a bad tag */
         return false;
     if (ccm) /* CCM has no final step on decryption. */
         return true;
