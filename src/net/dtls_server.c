@@ -203,12 +203,12 @@ static const coaps_peer *session_peer(const struct net_dtls_server *srv, uint32_
 static void session_flush(struct net_dtls_server *srv, uint32_t i, uint64_t now_ms)
 {
     struct net_dtls_session *s = &srv->sessions[i];
-    uint8_t *out;
     size_t len;
-    /* each datagram straight into the socket's batch (net_endpoint_next) */
-    while (net_endpoint_next(s->ep, session_peer(srv, i), &out) == COAPS_OK &&
-           coaps_dtls_output(&s->conn, out, NET_UDP_DGRAM_MAX, &len, now_ms) == COAPS_OK)
-        net_endpoint_commit(s->ep, len);
+    /* What the engine sends of itself (flights, alerts, close_notify):
+     * rare, while this runs after every record, so the engine is asked
+     * first and the socket's batch touched only for a datagram. */
+    while (coaps_dtls_output(&s->conn, srv->tx, sizeof srv->tx, &len, now_ms) == COAPS_OK)
+        (void)net_endpoint_queue(s->ep, session_peer(srv, i), srv->tx, len);
 }
 
 /* Free a session: CoAP state of the peer, crypto state, slot. With
