@@ -4,7 +4,8 @@
 # JSON file whose summary has a number for us, for libcoap and for the ratio
 # on every row, one SVG chart with a bar per ratio, and the table on stdout.
 # The fleet section (NSTART = 1 at 64 and 1,000 sessions, the PSK handshake
-# op) has a row per figure with a ratio; the Connection ID section (our
+# op) has a row per figure with a ratio, and the floor (bench/coap-floor)
+# a figure and a ratio per size; the Connection ID section (our
 # server with --cid 8; clients without, with --cid 0 and --cid 8) has bytes
 # per request each way, larger exactly where a CID travels. Also: a bad
 # flag is refused in one line. No timing assertions: the
@@ -95,6 +96,15 @@ frow coap fleet64 server_sys_us_per_op # the kernel's part
 n=$(grep -Eo '"mode":"requests","scheme":"coaps?"[^}]*"gso":false,"fleet":true,"sessions":(64|1000),"window":1' <<<"$json" | wc -l)
 if [ "$n" -ge 10 ]; then pass "fleet request runs in the file ($n)"; else fail "fleet request runs" "$n"; fi
 check_contains "fleet table printed" "fleet: NSTART = 1" "$(cat "$TEST_TMP/stdout")"
+# the floor (bench/coap-floor) ran the coap:// fleet loads and has a ratio
+for n in 64 1000; do
+    if grep -Eq "\"sessions\":$n,\"cpu_us\":[0-9][0-9.]*,\"kernel_us\":[0-9][0-9.]*,\"ratio_notls\":[0-9][0-9.]*,\"ratio_openssl\":[0-9][0-9.]*}" <<<"$json"; then
+        pass "fleet floor at $n sessions"
+    else
+        fail "fleet floor at $n sessions" "$(grep -o '"floor":\[[^]]*\]' <<<"$json")"
+    fi
+done
+check_contains "floor table printed" "floor: coap-floor answers" "$(cat "$TEST_TMP/stdout")"
 check_contains "fleet table has the handshake row" "server_cpu_us/PSK_handshake" \
     "$(sed -n '/^fleet: NSTART/,$p' "$TEST_TMP/stdout")"
 
