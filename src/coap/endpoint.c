@@ -242,20 +242,30 @@ void coap_send_empty(coaps_coap_endpoint *ep, const coaps_peer *to, uint8_t type
         ep->stats.tx_dropped++;
 }
 
+coaps_status coap_output_take(coaps_coap_endpoint *ep, coaps_peer *to, const uint8_t **data,
+                              size_t *len)
+{
+    ENSURE(ep->outq_count > 0, COAPS_E_AGAIN);
+    const struct coap_outq_slot *s = &ep->outq[ep->outq_head];
+    *to = s->peer;
+    *data = s->buf; /* the slot is reused only by a later push (it is out of the queue) */
+    *len = s->len;
+    ep->outq_head = (uint16_t)((ep->outq_head + 1) % ep->cfg.outq_entries);
+    ep->outq_count--;
+    ep->stats.tx_datagrams++;
+    return COAPS_OK;
+}
+
 coaps_status coaps_coap_output(coaps_coap_endpoint *ep, coaps_peer *to, uint8_t *buf,
                                size_t cap, size_t *len, uint64_t now_ms)
 {
     (void)now_ms;
     ENSURE(ep != NULL && to != NULL && buf != NULL && len != NULL, COAPS_E_INVALID);
     ENSURE(ep->outq_count > 0, COAPS_E_AGAIN);
-    struct coap_outq_slot *s = &ep->outq[ep->outq_head];
-    ENSURE(cap >= s->len, COAPS_E_NOSPACE);
-    memcpy(buf, s->buf, s->len);
-    *to = s->peer;
-    *len = s->len;
-    ep->outq_head = (uint16_t)((ep->outq_head + 1) % ep->cfg.outq_entries);
-    ep->outq_count--;
-    ep->stats.tx_datagrams++;
+    ENSURE(cap >= ep->outq[ep->outq_head].len, COAPS_E_NOSPACE); /* stays queued */
+    const uint8_t *data;
+    TRY(coap_output_take(ep, to, &data, len));
+    memcpy(buf, data, *len);
     return COAPS_OK;
 }
 

@@ -253,6 +253,13 @@ coaps_status coap_send_msg(coaps_coap_endpoint *ep, const coaps_peer *to,
                            const coaps_coap_msg *m);
 /* An empty ACK or RST (always encodes), queued as coap_outq_push. */
 void coap_send_empty(coaps_coap_endpoint *ep, const coaps_peer *to, uint8_t type, uint16_t mid);
+/* coaps_coap_output without the copy, for the edge: takes the next
+ * datagram off the queue and points *data at it in the queue's own slot,
+ * where it stays until something is queued again (coaps_coap_input, _tick,
+ * a request or a notification); forgetting or moving a peer leaves it be.
+ * COAPS_E_AGAIN when nothing is queued. */
+coaps_status coap_output_take(coaps_coap_endpoint *ep, coaps_peer *to, const uint8_t **data,
+                              size_t *len);
 
 /* --- dedup.c --- */
 void coap_dedup_init(coaps_coap_endpoint *ep);

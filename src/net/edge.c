@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "coap/endpoint.h"
 #include "common/try.h"
 #include "net/addr.h"
 #include "net/clock.h"
@@ -139,9 +140,11 @@ static struct net_endpoint *edge_route(struct net_edge *edge, const coaps_peer *
 void net_edge_flush(struct net_edge *edge, uint64_t now_ms)
 {
     coaps_peer to;
+    const uint8_t *msg;
     size_t len;
-    while (coaps_coap_output(edge->coap, &to, edge->out, sizeof edge->out, &len, now_ms) ==
-           COAPS_OK) {
+    /* Each message is taken where the CoAP layer queued it: the transport
+     * seals it (DTLS) or copies it (plain UDP) into the send batch, once. */
+    while (coap_output_take(edge->coap, &to, &msg, &len) == COAPS_OK) {
         struct net_endpoint *ep = edge_route(edge, &to);
         if (ep == NULL) {
             edge->stats.tx_unrouted++;
@@ -153,8 +156,8 @@ void net_edge_flush(struct net_edge *edge, uint64_t now_ms)
                           net_peer_format(&to, who, sizeof who));
         }
         const struct net_transport_hooks *h = &edge->hooks[ep->transport];
-        coaps_status st = h->tx ? h->tx(h->ctx, ep, &to, edge->out, len, now_ms)
-                                : net_endpoint_queue(ep, &to, edge->out, len);
+        coaps_status st = h->tx ? h->tx(h->ctx, ep, &to, msg, len, now_ms)
+                                : net_endpoint_queue(ep, &to, msg, len);
         if (st != COAPS_OK)
             ep->stats.tx_dropped++;
     }

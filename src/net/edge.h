@@ -5,8 +5,9 @@
  *   socket -> net_endpoint -> transport hook (DTLS: session lookup + record
  *   decryption; UDP: none) -> net_edge_deliver() -> coaps_coap_input()
  * and back:
- *   coaps_coap_output() -> route by peer.transport -> transport hook (DTLS:
- *   encrypt) -> net_endpoint_queue() -> sendmmsg.
+ *   coap_output_take() (the message where the CoAP layer queued it) ->
+ *   route by peer.transport -> transport hook (DTLS: sealed straight into
+ *   the send batch; UDP: copied there, net_endpoint_queue()) -> sendmmsg.
  *
  * coap:// endpoints are handled here directly. For coaps:// the DTLS layer
  * registers a struct net_transport_hooks with net_edge_set_hooks(); the
@@ -73,7 +74,6 @@ struct net_edge {
     size_t n_eps;
     struct net_transport_hooks hooks[NET_EDGE_TRANSPORTS]; /* rx == NULL: plain */
     struct net_edge_stats stats;
-    uint8_t out[NET_UDP_DGRAM_MAX];      /* one coaps_coap_output datagram */
     /* Last: one recvmmsg batch, 1 MiB of address space (GRO buffers) that
      * net_edge_init leaves alone, so only what data reaches is touched. */
     struct net_rx_dgram rx[NET_UDP_BATCH];
