@@ -420,15 +420,21 @@ coaps_status conn_hs_finished_data(struct conn *c, bool client,
 /* Check the peer's Finished (peer_client: it is the client's) and hash it. */
 coaps_status conn_hs_check_finished(struct conn *c, const struct dtls_hs_msg *m,
                                     bool peer_client);
-/* Server: build and queue the ServerHello answering ch. */
-coaps_status conn_hs_server_hello(struct conn *c, const struct dtls_client_hello *ch);
 /* The handshake is over: keys logged, session stored, context released
  * (a server that sent a ticket in its final flight keeps it: see
  * conn_hs_lingering). */
 void conn_hs_established(struct conn *c);
-/* End our flight with ChangeCipherSpec and Finished (the client's or the
- * server's verify_data), switch writing to epoch 1 and send it. */
-coaps_status conn_hs_finish_flight(struct conn *c, bool client, uint64_t now_ms);
+/* Our flights after the ClientHello (rows of hs_flights in handshake.c). */
+enum conn_hs_flight {
+    CONN_FL_SERVER_HELLO,   /* ServerHello .. ServerHelloDone */
+    CONN_FL_CLIENT_FINAL,   /* [Certificate] ClientKeyExchange [CertificateVerify] CCS Finished */
+    CONN_FL_SERVER_RESUMED, /* ServerHello [NewSessionTicket] CCS Finished */
+    CONN_FL_SERVER_TICKET,  /* NewSessionTicket CCS Finished, ending a full handshake */
+};
+/* Build flight f from its rows (ch: the ClientHello a server flight
+ * answers, else NULL) and start sending it. */
+coaps_status conn_hs_send_flight(struct conn *c, enum conn_hs_flight f,
+                                 const struct dtls_client_hello *ch, uint64_t now_ms);
 /* Start transmitting the flight just built and arm its timer. */
 void conn_hs_flight_go(struct conn *c, uint64_t now_ms);
 
@@ -487,10 +493,22 @@ bool conn_cert_server_can(struct conn *c, const struct dtls_client_hello *ch);
 /* Server: the certificate extensions of the ServerHello. */
 coaps_status conn_cert_server_hello_exts(const struct conn *c, const struct dtls_client_hello *ch,
                                          struct wire_wr *w);
-/* Server: Certificate, ServerKeyExchange, [CertificateRequest] of flight 4. */
-coaps_status conn_cert_server_flight(struct conn *c);
-/* Client: [Certificate], ClientKeyExchange, derive keys, [CertificateVerify]. */
-coaps_status conn_cert_client_flight(struct conn *c);
+/* Server: whether we ask the client for a certificate (a CA or pinned key
+ * to check it against, or one required, and a type both can use). */
+bool conn_cert_want_client(const struct conn *c);
+/* Writers of the ECDHE_ECDSA rows of our flights (hs_flights in
+ * handshake.c): each queues its message; ch is unused. The client's
+ * ClientKeyExchange also derives the keys. */
+coaps_status conn_cert_write_server_certificate(struct conn *c, const struct dtls_client_hello *ch);
+coaps_status conn_cert_write_server_key_exchange(struct conn *c,
+                                                 const struct dtls_client_hello *ch);
+coaps_status conn_cert_write_certificate_request(struct conn *c,
+                                                 const struct dtls_client_hello *ch);
+coaps_status conn_cert_write_client_certificate(struct conn *c, const struct dtls_client_hello *ch);
+coaps_status conn_cert_write_client_key_exchange(struct conn *c,
+                                                 const struct dtls_client_hello *ch);
+coaps_status conn_cert_write_certificate_verify(struct conn *c,
+                                                const struct dtls_client_hello *ch);
 /* Start the CertificateVerify transcripts (ECDHE suites). */
 coaps_status conn_cert_transcript_start(struct conn_hs *hs);
 /* Handshake handlers (rows of the table). */

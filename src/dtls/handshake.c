@@ -418,49 +418,38 @@ static coaps_status client_psk(struct conn *c, uint8_t *id, size_t *id_len, uint
     return COAPS_OK;
 }
 
-coaps_status conn_hs_finish_flight(struct conn *c, bool client, uint64_t now_ms)
+/* ClientKeyExchange with our PSK identity (RFC 4279 2), then the keys. */
+static coaps_status write_cke_psk(struct conn *c, const struct dtls_client_hello *ch)
 {
-    uint8_t vd[DTLS_VERIFY_DATA_LEN];
-    TRY(conn_hs_finished_data(c, client, vd));
-    TRY(conn_flight_add(c->hs, DTLS_CT_CHANGE_CIPHER_SPEC, 0, 0, 0, NULL, 0));
-    TRY(conn_hs_send_msg(c, DTLS_HS_FINISHED, 1, vd, sizeof(vd)));
-    c->write_epoch = 1;
-    conn_hs_flight_go(c, now_ms);
-    return COAPS_OK;
-}
-
-/* ServerHelloDone: send [Certificate] ClientKeyExchange
- * [CertificateVerify], ChangeCipherSpec, Finished. */
-static coaps_status client_final_flight(struct conn *c, uint64_t now_ms)
-{
-    struct conn_hs *hs = c->hs;
-    if (c->suite->kx == DTLS_KX_ECDHE_ECDSA) {
-        conn_flight_reset(hs);
-        coaps_status st = conn_cert_client_flight(c);
-        if (st != COAPS_OK)
-            return c->state == COAPS_DTLS_HANDSHAKING ? conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR)
-                                                      : st;
-        return conn_hs_finish_flight(c, true, now_ms);
-    }
+    (void)ch;
     uint8_t id[COAPS_DTLS_PSK_IDENTITY_MAX], key[COAPS_DTLS_PSK_KEY_MAX];
     size_t id_len = 0, key_len = 0;
-    coaps_status st = client_psk(c, id, &id_len, key, &key_len);
-    if (st != COAPS_OK)
-        return conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR);
-
     uint8_t body[2 + COAPS_DTLS_PSK_IDENTITY_MAX];
     struct wire_wr w = wire_wr_init(body, sizeof(body));
-    struct dtls_cke_psk cke = {{id, id_len}};
-    conn_flight_reset(hs);
-    st = dtls_cke_psk_write(&w, &cke);
+    coaps_status st = client_psk(c, id, &id_len, key, &key_len);
+    if (st == COAPS_OK) {
+        struct dtls_cke_psk cke = {{id, id_len}};
+        st = dtls_cke_psk_write(&w, &cke);
+    }
     if (st == COAPS_OK)
         st = conn_hs_send_msg(c, DTLS_HS_CLIENT_KEY_EXCHANGE, 0, body, w.off);
     if (st == COAPS_OK)
         st = derive_keys(c, key, key_len);
     crypto_wipe(key, sizeof(key));
-    if (st != COAPS_OK)
-        return conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR);
-    return conn_hs_finish_flight(c, true, now_ms);
+    return st;
+}
+
+/* ChangeCipherSpec and Finished (our verify_data), and writing switches to
+ * epoch 1: the end of every flight that has keys. */
+static coaps_status write_finished(struct conn *c, const struct dtls_client_hello *ch)
+{
+    (void)ch;
+    uint8_t vd[DTLS_VERIFY_DATA_LEN];
+    TRY(conn_hs_finished_data(c, c->role == COAPS_DTLS_CLIENT, vd));
+    TRY(conn_flight_add(c->hs, DTLS_CT_CHANGE_CIPHER_SPEC, 0, 0, 0, NULL, 0));
+    TRY(conn_hs_send_msg(c, DTLS_HS_FINISHED, 1, vd, sizeof(vd)));
+    c->write_epoch = 1;
+    return COAPS_OK;
 }
 
 static coaps_status on_server_hello_done(struct conn *c, const struct dtls_hs_msg *m,
@@ -470,7 +459,7 @@ static coaps_status on_server_hello_done(struct conn *c, const struct dtls_hs_ms
     if (st != COAPS_OK)
         return conn_fail(c, st, dtls_alert_for_status(st));
     TRY(conn_hs_transcript_add(c->hs, m->msg_type, m->message_seq, m->body, m->len));
-    return client_final_flight(c, now_ms);
+    return conn_hs_send_flight(c, CONN_FL_CLIENT_FINAL, NULL, now_ms);
 }
 
 /* ServerHelloDone straight after ServerHello or the hint: PSK only (an
@@ -532,7 +521,7 @@ static const struct dtls_suite *server_pick_suite(struct conn *c,
 /* The server's messages are built where they are kept, at the flight's
  * tail (conn_flight_tail), not in stack scratch: a device's stack then
  * holds the extensions only (its high-water mark is tested). */
-coaps_status conn_hs_server_hello(struct conn *c, const struct dtls_client_hello *ch)
+static coaps_status write_server_hello(struct conn *c, const struct dtls_client_hello *ch)
 {
     struct conn_hs *hs = c->hs;
     uint8_t exts[HS_EXTS_MAX];
@@ -556,27 +545,25 @@ coaps_status conn_hs_server_hello(struct conn *c, const struct dtls_client_hello
         .has_extensions = ew.off > 0,
         .extensions = {exts, ew.off},
     };
-    conn_flight_reset(hs);
     struct wire_wr w = conn_flight_tail(hs);
     TRY(dtls_server_hello_write(&w, &sh));
     return conn_hs_send_msg(c, DTLS_HS_SERVER_HELLO, 0, w.buf, w.off);
 }
 
-static coaps_status server_flight(struct conn *c, const struct dtls_client_hello *ch,
-                                  uint64_t now_ms)
+/* ServerKeyExchange of a PSK suite: only to carry a hint (RFC 4279 2). */
+static coaps_status write_ske_psk(struct conn *c, const struct dtls_client_hello *ch)
 {
-    TRY(conn_hs_server_hello(c, ch));
-    if (c->suite->kx == DTLS_KX_ECDHE_ECDSA)
-        TRY(conn_cert_server_flight(c));
-    else if (c->cfg->psk_hint_len) { /* RFC 4279 2: SKE only to carry a hint */
-        struct dtls_ske_psk ske = {{c->cfg->psk_hint, c->cfg->psk_hint_len}};
-        struct wire_wr w = conn_flight_tail(c->hs);
-        TRY(dtls_ske_psk_write(&w, &ske));
-        TRY(conn_hs_send_msg(c, DTLS_HS_SERVER_KEY_EXCHANGE, 0, w.buf, w.off));
-    }
-    TRY(conn_hs_send_msg(c, DTLS_HS_SERVER_HELLO_DONE, 0, NULL, 0));
-    conn_hs_flight_go(c, now_ms);
-    return COAPS_OK;
+    (void)ch;
+    struct dtls_ske_psk ske = {{c->cfg->psk_hint, c->cfg->psk_hint_len}};
+    struct wire_wr w = conn_flight_tail(c->hs);
+    TRY(dtls_ske_psk_write(&w, &ske));
+    return conn_hs_send_msg(c, DTLS_HS_SERVER_KEY_EXCHANGE, 0, w.buf, w.off);
+}
+
+static coaps_status write_server_hello_done(struct conn *c, const struct dtls_client_hello *ch)
+{
+    (void)ch;
+    return conn_hs_send_msg(c, DTLS_HS_SERVER_HELLO_DONE, 0, NULL, 0);
 }
 
 static coaps_status on_client_hello(struct conn *c, const struct dtls_hs_msg *m, uint64_t now_ms)
@@ -604,7 +591,7 @@ static coaps_status on_client_hello(struct conn *c, const struct dtls_hs_msg *m,
     TRY(conn_random(c, hs->server_random, sizeof(hs->server_random)));
     TRY(conn_hs_transcript_start(c));
     TRY(conn_hs_transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len));
-    st = server_flight(c, &ch, now_ms);
+    st = conn_hs_send_flight(c, CONN_FL_SERVER_HELLO, &ch, now_ms);
     if (st != COAPS_OK && c->state == COAPS_DTLS_HANDSHAKING)
         return conn_fail(c, st, DTLS_ALERT_INTERNAL_ERROR);
     if (st != COAPS_OK)
@@ -654,9 +641,7 @@ static coaps_status on_client_key_exchange(struct conn *c, const struct dtls_hs_
  * stays until the client shows it has them (conn_hs_established). */
 static coaps_status server_ticket_flight(struct conn *c, uint64_t now_ms)
 {
-    conn_flight_reset(c->hs);
-    TRY(conn_ticket_send(c));
-    TRY(conn_hs_finish_flight(c, false, now_ms));
+    TRY(conn_hs_send_flight(c, CONN_FL_SERVER_TICKET, NULL, now_ms));
     conn_hs_established(c);
     return COAPS_OK;
 }
@@ -681,6 +666,119 @@ static coaps_status on_client_finished(struct conn *c, const struct dtls_hs_msg 
     c->resend_retained = true;
     c->write_epoch = 1;
     conn_hs_established(c);
+    return COAPS_OK;
+}
+
+/* ---- our flights, as a table -------------------------------------------------- */
+
+/* Each row: in flight F, when `when` holds (NULL: always), `write` queues
+ * message T (hashing it into the transcript). A flight is its rows in
+ * order; conn_hs_send_flight starts it afresh, runs them and sends it.
+ * Writers get the ClientHello a server flight answers (NULL in the
+ * client's). The ClientHello itself, with its cookie and ticket fallback,
+ * is client_hello_send's. */
+typedef coaps_status (*hs_writer)(struct conn *c, const struct dtls_client_hello *ch);
+
+struct hs_flight_row {
+    uint8_t flight;   /* enum conn_hs_flight */
+    uint8_t msg_type; /* what write queues last (checked) */
+    bool (*when)(const struct conn *c);
+    hs_writer write;
+};
+
+static bool kx_psk(const struct conn *c)
+{
+    return c->suite->kx == DTLS_KX_PSK;
+}
+
+static bool psk_hint(const struct conn *c)
+{
+    return kx_psk(c) && c->cfg->psk_hint_len > 0;
+}
+
+#if COAPS_WITH_PKI
+static bool kx_ecdhe(const struct conn *c)
+{
+    return c->suite->kx == DTLS_KX_ECDHE_ECDSA;
+}
+
+static bool ecdhe_asks_cert(const struct conn *c)
+{
+    return kx_ecdhe(c) && conn_cert_want_client(c);
+}
+
+static bool cert_requested(const struct conn *c)
+{
+    return kx_ecdhe(c) && c->hs->cert_requested;
+}
+
+static bool client_signs(const struct conn *c)
+{
+    return cert_requested(c) && c->hs->can_sign_cv;
+}
+#endif
+
+#if COAPS_WITH_RESUMPTION
+static bool ticket_issued(const struct conn *c)
+{
+    return (c->hs->ticket & CONN_TICKET_ISSUE) != 0;
+}
+
+static coaps_status write_ticket(struct conn *c, const struct dtls_client_hello *ch)
+{
+    (void)ch;
+    return conn_ticket_send(c);
+}
+#endif
+
+static const struct hs_flight_row hs_flights[] = {
+    /* server, answering a ClientHello with a valid cookie (RFC 5246 7.3,
+     * RFC 4279 2, RFC 8422 2.2) */
+    {CONN_FL_SERVER_HELLO, DTLS_HS_SERVER_HELLO, NULL, write_server_hello},
+#if COAPS_WITH_PKI
+    {CONN_FL_SERVER_HELLO, DTLS_HS_CERTIFICATE, kx_ecdhe, conn_cert_write_server_certificate},
+    {CONN_FL_SERVER_HELLO, DTLS_HS_SERVER_KEY_EXCHANGE, kx_ecdhe,
+     conn_cert_write_server_key_exchange},
+    {CONN_FL_SERVER_HELLO, DTLS_HS_CERTIFICATE_REQUEST, ecdhe_asks_cert,
+     conn_cert_write_certificate_request},
+#endif
+    {CONN_FL_SERVER_HELLO, DTLS_HS_SERVER_KEY_EXCHANGE, psk_hint, write_ske_psk},
+    {CONN_FL_SERVER_HELLO, DTLS_HS_SERVER_HELLO_DONE, NULL, write_server_hello_done},
+    /* client, after ServerHelloDone (RFC 5246 7.4.6-7.4.9) */
+#if COAPS_WITH_PKI
+    {CONN_FL_CLIENT_FINAL, DTLS_HS_CERTIFICATE, cert_requested,
+     conn_cert_write_client_certificate},
+    {CONN_FL_CLIENT_FINAL, DTLS_HS_CLIENT_KEY_EXCHANGE, kx_ecdhe,
+     conn_cert_write_client_key_exchange},
+    {CONN_FL_CLIENT_FINAL, DTLS_HS_CERTIFICATE_VERIFY, client_signs,
+     conn_cert_write_certificate_verify},
+#endif
+    {CONN_FL_CLIENT_FINAL, DTLS_HS_CLIENT_KEY_EXCHANGE, kx_psk, write_cke_psk},
+    {CONN_FL_CLIENT_FINAL, DTLS_HS_FINISHED, NULL, write_finished},
+#if COAPS_WITH_RESUMPTION
+    /* server, resuming (RFC 5246 7.3, RFC 5077 3.1: the ticket before CCS) */
+    {CONN_FL_SERVER_RESUMED, DTLS_HS_SERVER_HELLO, NULL, write_server_hello},
+    {CONN_FL_SERVER_RESUMED, DTLS_HS_NEW_SESSION_TICKET, ticket_issued, write_ticket},
+    {CONN_FL_SERVER_RESUMED, DTLS_HS_FINISHED, NULL, write_finished},
+    /* server, after the client's Finished, issuing a ticket (RFC 5077 3.3) */
+    {CONN_FL_SERVER_TICKET, DTLS_HS_NEW_SESSION_TICKET, NULL, write_ticket},
+    {CONN_FL_SERVER_TICKET, DTLS_HS_FINISHED, NULL, write_finished},
+#endif
+};
+
+coaps_status conn_hs_send_flight(struct conn *c, enum conn_hs_flight f,
+                                 const struct dtls_client_hello *ch, uint64_t now_ms)
+{
+    struct conn_hs *hs = c->hs;
+    conn_flight_reset(hs);
+    for (size_t i = 0; i < COAPS_ARRAY_LEN(hs_flights); i++) {
+        const struct hs_flight_row *r = &hs_flights[i];
+        if (r->flight != f || (r->when && !r->when(c)))
+            continue;
+        TRY(r->write(c, ch));
+        ENSURE(hs->fl.n > 0 && hs->fl.e[hs->fl.n - 1].msg_type == r->msg_type, COAPS_E_STATE);
+    }
+    conn_hs_flight_go(c, now_ms);
     return COAPS_OK;
 }
 

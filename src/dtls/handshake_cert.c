@@ -96,7 +96,7 @@ static bool scheme_offered(uint16_t scheme)
 
 /* Server: whether we ask the client for a certificate: we can check one
  * (or must have one), and the client offered a type we take. */
-static bool want_client_cert(const struct conn *c)
+bool conn_cert_want_client(const struct conn *c)
 {
     const struct coaps_dtls_pki *p = c->cfg->pki;
     return (p->require_client_cert || p->n_ca > 0 || p->n_rpk > 0) &&
@@ -298,7 +298,7 @@ coaps_status conn_cert_server_hello_exts(const struct conn *c, const struct dtls
         TRY(dtls_ext_write_cert_type(w, DTLS_EXT_SERVER_CERTIFICATE_TYPE,
                                      c->hs->server_cert_type));
     /* RFC 7250 4.2: only with a CertificateRequest. */
-    if (dtls_exts_has(e, DTLS_EXTF_CLIENT_CERTIFICATE_TYPE) && want_client_cert(c))
+    if (dtls_exts_has(e, DTLS_EXTF_CLIENT_CERTIFICATE_TYPE) && conn_cert_want_client(c))
         TRY(dtls_ext_write_cert_type(w, DTLS_EXT_CLIENT_CERTIFICATE_TYPE,
                                      c->hs->client_cert_type));
     return COAPS_OK;
@@ -349,8 +349,9 @@ static coaps_status kx_new(struct conn_hs *hs)
     return COAPS_OK;
 }
 
-static coaps_status send_server_key_exchange(struct conn *c)
+coaps_status conn_cert_write_server_key_exchange(struct conn *c, const struct dtls_client_hello *ch)
 {
+    (void)ch;
     struct conn_hs *hs = c->hs;
     TRY(kx_new(hs));
     uint8_t body[SKE_BODY_MAX], data[2 * DTLS_RANDOM_LEN + ECDH_PARAMS_MAX];
@@ -364,8 +365,9 @@ static coaps_status send_server_key_exchange(struct conn *c)
     return conn_hs_send_msg(c, DTLS_HS_SERVER_KEY_EXCHANGE, 0, body, w.off);
 }
 
-static coaps_status send_certificate_request(struct conn *c)
+coaps_status conn_cert_write_certificate_request(struct conn *c, const struct dtls_client_hello *ch)
 {
+    (void)ch;
     static const uint8_t types[2] = {CERT_TYPE_ECDSA_SIGN, CERT_TYPE_RSA_SIGN};
     uint16_t schemes[CRYPTO_SIG_SCHEMES_MAX];
     uint8_t list[2 * CRYPTO_SIG_SCHEMES_MAX], body[CR_BODY_MAX];
@@ -381,20 +383,23 @@ static coaps_status send_certificate_request(struct conn *c)
     return conn_hs_send_msg(c, DTLS_HS_CERTIFICATE_REQUEST, 0, body, w.off);
 }
 
-coaps_status conn_cert_server_flight(struct conn *c)
+coaps_status conn_cert_write_server_certificate(struct conn *c, const struct dtls_client_hello *ch)
 {
-    TRY(send_certificate(c, c->hs->server_cert_type, true));
-    TRY(send_server_key_exchange(c));
-    if (want_client_cert(c))
-        TRY(send_certificate_request(c));
-    return COAPS_OK;
+    (void)ch;
+    return send_certificate(c, c->hs->server_cert_type, true);
 }
 
-coaps_status conn_cert_client_flight(struct conn *c)
+/* RFC 5246 7.4.6: asked for a certificate, an empty one when we cannot sign. */
+coaps_status conn_cert_write_client_certificate(struct conn *c, const struct dtls_client_hello *ch)
 {
+    (void)ch;
+    return send_certificate(c, c->hs->client_cert_type, c->hs->can_sign_cv);
+}
+
+coaps_status conn_cert_write_client_key_exchange(struct conn *c, const struct dtls_client_hello *ch)
+{
+    (void)ch;
     struct conn_hs *hs = c->hs;
-    if (hs->cert_requested) /* RFC 5246 7.4.6: empty when we cannot */
-        TRY(send_certificate(c, hs->client_cert_type, hs->can_sign_cv));
     uint8_t body[1 + CRYPTO_KX_PUBLIC_MAX];
     struct wire_wr w = wire_wr_init(body, sizeof(body));
     struct dtls_cke_ecdhe cke = {{hs->pki->kx_pub, hs->kx_pub_len}};
@@ -402,17 +407,21 @@ coaps_status conn_cert_client_flight(struct conn *c)
     TRY(conn_hs_send_msg(c, DTLS_HS_CLIENT_KEY_EXCHANGE, 0, body, w.off));
     coaps_status st = conn_hs_derive_keys(c, hs->pki->pms, hs->pms_len);
     crypto_wipe(hs->pki->pms, sizeof(hs->pki->pms));
-    TRY(st);
-    if (!hs->cert_requested || !hs->can_sign_cv)
-        return COAPS_OK;
-    /* RFC 5246 7.4.8: sign every handshake message so far. */
+    return st;
+}
+
+/* RFC 5246 7.4.8: sign every handshake message so far. */
+coaps_status conn_cert_write_certificate_verify(struct conn *c, const struct dtls_client_hello *ch)
+{
+    (void)ch;
+    struct conn_hs *hs = c->hs;
     uint8_t d[CRYPTO_HASH_MAX], sig[CRYPTO_ECDSA_SIG_MAX], cv_body[CV_BODY_MAX];
     size_t sig_len = 0;
     ENSURE(hs->cv_on, COAPS_E_STATE); /* cv_hash is in the area's bulk (conn.h) */
     TRY(crypto_hash_peek(&hs->pki->cv_hash[0], d));
     TRY(crypto_credential_sign_digest(&c->cfg->pki->cred, OUR_SIG_SCHEME, d, sig, &sig_len));
     struct dtls_digitally_signed cv = {OUR_SIG_SCHEME, {sig, sig_len}};
-    w = wire_wr_init(cv_body, sizeof(cv_body));
+    struct wire_wr w = wire_wr_init(cv_body, sizeof(cv_body));
     TRY(dtls_certificate_verify_write(&w, &cv));
     return conn_hs_send_msg(c, DTLS_HS_CERTIFICATE_VERIFY, 0, cv_body, w.off);
 }

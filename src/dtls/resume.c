@@ -135,11 +135,8 @@ static coaps_status abbreviated_flight(struct conn *c, const struct dtls_client_
     TRY(conn_random(c, hs->server_random, sizeof(hs->server_random)));
     TRY(conn_hs_transcript_start(c));
     TRY(conn_hs_transcript_add(hs, m->msg_type, m->message_seq, m->body, m->len));
-    TRY(conn_hs_server_hello(c, ch));
-    if (hs->ticket & CONN_TICKET_ISSUE)
-        TRY(conn_ticket_send(c));
-    TRY(conn_hs_keys_from_ms(c));
-    return conn_hs_finish_flight(c, false, now_ms);
+    TRY(conn_hs_keys_from_ms(c)); /* from the randoms and master secret: before Finished */
+    return conn_hs_send_flight(c, CONN_FL_SERVER_RESUMED, ch, now_ms);
 }
 
 /* The session in the client's ticket, named by the client's session ID

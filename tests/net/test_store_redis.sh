@@ -115,7 +115,7 @@ others=$(cat "$TEST_TMP/race_a" "$TEST_TMP/race_b" | grep -vc '^block\|^refused'
 if [ "$blocks" -ge 5000 ] && [ "$refused" -gt 0 ] && [ "$overlap" -eq 0 ] && [ "$others" -eq 0 ]; then
     pass "racing nodes: $blocks blocks, all disjoint ($refused reserves refused after a take)"
 else
-    fail "racing nodes: blocks disjoint" "$blocks blocks, $overlap overlapping, $others errors"
+    fail "racing nodes: blocks disjoint" "$blocks blocks, $refused refused, $overlap overlapping, $others errors: $(cat "$TEST_TMP/race_a" "$TEST_TMP/race_b" | grep -v '^block\|^refused' | sort | uniq -c | head -n 5 | tr '\n' ' ')"
 fi
 
 # ---- events ------------------------------------------------------------------

@@ -42,18 +42,6 @@ coaps_status conn_cert_server_hello_exts(const struct conn *c, const struct dtls
     return COAPS_E_UNSUPPORTED;
 }
 
-coaps_status conn_cert_server_flight(struct conn *c)
-{
-    (void)c;
-    return COAPS_E_UNSUPPORTED;
-}
-
-coaps_status conn_cert_client_flight(struct conn *c)
-{
-    (void)c;
-    return COAPS_E_UNSUPPORTED;
-}
-
 coaps_status conn_cert_transcript_start(struct conn_hs *hs)
 {
     (void)hs;
