@@ -140,9 +140,72 @@ static coaps_status uri_host(struct store_uri *u, const char *h, size_t n, const
     return COAPS_OK;
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decode p[0..n) into out (RFC 3986 2.1), NUL-terminated; false
+ * when it does not fit or a %XX is broken. */
+static bool pct_decode(const char *p, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++, o++) {
+        if (o + 1 >= cap)
+            return false;
+        if (p[i] != '%') {
+            out[o] = p[i];
+            continue;
+        }
+        int hi = i + 2 < n ? hex_digit(p[i + 1]) : -1, lo = i + 2 < n ? hex_digit(p[i + 2]) : -1;
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+            return false;
+        out[o] = (char)(hi << 4 | lo);
+        i += 2;
+    }
+    out[o] = 0;
+    return true;
+}
+
+/* USER:PASSWORD or :PASSWORD, before the '@' (the redis URI scheme). */
+static coaps_status uri_userinfo(struct store_uri *u, const char *p, size_t n, const char *uri,
+                                 char *err, size_t cap)
+{
+    const char *colon = memchr(p, ':', n);
+    if (colon == NULL)
+        return net_fail(COAPS_E_INVALID, err, cap,
+                        "store %s: before '@' goes USER:PASSWORD or :PASSWORD", uri);
+    size_t ul = (size_t)(colon - p);
+    if (!pct_decode(p, ul, u->user, sizeof u->user) ||
+        !pct_decode(colon + 1, n - ul - 1, u->password, sizeof u->password) ||
+        u->password[0] == 0)
+        return net_fail(COAPS_E_INVALID, err, cap,
+                        "store %s: the user (up to %zu bytes) or password (1 to %zu bytes, "
+                        "%%XX for special characters) is not valid",
+                        uri, sizeof u->user - 1, sizeof u->password - 1);
+    return COAPS_OK;
+}
+
 static coaps_status uri_redis(struct store_uri *u, const char *rest, const char *uri, char *err,
                               size_t cap)
 {
+    const char *at = strrchr(rest, '@');
+    if (at != NULL) {
+        TRY(uri_userinfo(u, rest, (size_t)(at - rest), uri, err, cap));
+        rest = at + 1;
+    } else {
+        const char *env = getenv("COAPS_STORE_PASSWORD");
+        if (env != NULL && env[0] != 0) {
+            if (strlen(env) >= sizeof u->password)
+                return net_fail(COAPS_E_INVALID, err, cap,
+                                "store %s: COAPS_STORE_PASSWORD is longer than %zu bytes", uri,
+                                sizeof u->password - 1);
+            strcpy(u->password, env);
+        }
+    }
     const char *slash = strchr(rest, '/');
     const char *end = slash ? slash : rest + strlen(rest);
     const char *colon = end;
@@ -150,7 +213,7 @@ static coaps_status uri_redis(struct store_uri *u, const char *rest, const char 
         colon--;
     if (colon == rest || colon[-1] != ':')
         return net_fail(COAPS_E_INVALID, err, cap,
-                        "store %s: want redis://HOST:PORT[/DB] (the port is required)", uri);
+                        "store %s: want redis://[[USER]:PASSWORD@]HOST:PORT[/DB] (the port is required)", uri);
     TRY(uri_host(u, rest, (size_t)(colon - 1 - rest), uri, err, cap));
     unsigned long v;
     if (!parse_uint(colon, (size_t)(end - colon), 1, 65535, &v))
@@ -166,21 +229,45 @@ static coaps_status uri_redis(struct store_uri *u, const char *rest, const char 
     return COAPS_OK;
 }
 
+/* The URI as messages show it: a user part before '@' becomes "***". */
+static void uri_shown(const char *uri, char *out, size_t cap)
+{
+    const char *at = strrchr(uri, '@');
+    const char *start = strstr(uri, "://");
+    if (at == NULL || start == NULL || at < start)
+        snprintf(out, cap, "%s", uri);
+    else
+        snprintf(out, cap, "%.*s***%s", (int)(start + 3 - uri), uri, at);
+}
+
 coaps_status store_uri_parse(struct store_uri *u, const char *uri, char *err, size_t cap)
 {
     memset(u, 0, sizeof *u);
     if (uri == NULL)
         return net_fail(COAPS_E_INVALID, err, cap, "store: no URI");
+    char shown[320];
+    uri_shown(uri, shown, sizeof shown);
+    coaps_status st;
     if (strncmp(uri, "memory:", 7) == 0) {
         strcpy(u->scheme, "memory");
-        return uri_memory(u, uri + 7, uri, err, cap);
-    }
-    if (strncmp(uri, "redis://", 8) == 0) {
+        st = uri_memory(u, uri + 7, shown, err, cap);
+    } else if (strncmp(uri, "redis://", 8) == 0) {
         strcpy(u->scheme, "redis");
-        return uri_redis(u, uri + 8, uri, err, cap);
+        st = uri_redis(u, uri + 8, shown, err, cap);
+    } else {
+        st = net_fail(COAPS_E_INVALID, err, cap,
+                      "store %s: not a store URI (want memory: or "
+                      "redis://[[USER]:PASSWORD@]HOST:PORT[/DB])",
+                      shown);
     }
-    return net_fail(COAPS_E_INVALID, err, cap,
-                    "store %s: not a store URI (want memory: or redis://HOST:PORT[/DB])", uri);
+    if (st != COAPS_OK)
+        store_uri_wipe(u);
+    return st;
+}
+
+void store_uri_wipe(struct store_uri *u)
+{
+    crypto_wipe(u->password, sizeof u->password);
 }
 
 /* ---- open, close, events ---------------------------------------------------- */
@@ -190,15 +277,19 @@ coaps_status net_store_open(struct net_store **out, const char *uri,
                             const struct net_log *log, char *err, size_t cap)
 {
     *out = NULL;
-    struct store_uri u;
-    TRY(store_uri_parse(&u, uri, err, cap));
     if (node == NULL || node[0] == 0 || strlen(node) >= sizeof((struct net_store *)0)->node ||
         strchr(node, ' ') != NULL)
         return net_fail(COAPS_E_INVALID, err, cap,
                         "store: the node name is 1-63 characters without spaces");
+    struct store_uri u;
+    TRY(store_uri_parse(&u, uri, err, cap));
+    char shown[320];
+    uri_shown(uri, shown, sizeof shown);
     struct net_store *st = calloc(1, sizeof *st);
-    if (st == NULL)
-        return net_fail(COAPS_E_NOMEM, err, cap, "store %s: out of memory", uri);
+    if (st == NULL) {
+        store_uri_wipe(&u);
+        return net_fail(COAPS_E_NOMEM, err, cap, "store %s: out of memory", shown);
+    }
     st->ops = strcmp(u.scheme, "memory") == 0 ? &store_memory_ops : &store_redis_ops;
     st->log = log;
     strcpy(st->node, node);
@@ -206,9 +297,10 @@ coaps_status net_store_open(struct net_store **out, const char *uri,
     if (s == COAPS_OK)
         s = crypto_aead_init(&st->open, CRYPTO_AES_256_GCM, k->key, NET_STATE_KEY_LEN);
     if (s != COAPS_OK)
-        net_fail(s, err, cap, "store %s: the state key: %s", uri, coaps_status_str(s));
+        net_fail(s, err, cap, "store %s: the state key: %s", shown, coaps_status_str(s));
     else
         s = st->ops->open(st, &u, err, cap);
+    store_uri_wipe(&u); /* an implementation keeps its own copy */
     if (s != COAPS_OK) {
         crypto_aead_clear(&st->seal);
         crypto_aead_clear(&st->open);

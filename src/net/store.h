@@ -6,7 +6,7 @@
  *   - "memory:" (store_memory.c): this process's memory; what one node
  *     with its state file (state_save.h) already has. Tests use it to
  *     run two servers against one store in one process.
- *   - "redis://HOST:PORT[/DB]" (store_redis.c, hiredis): every node of
+ *   - "redis://[[USER]:PASSWORD@]HOST:PORT[/DB]" (store_redis.c, hiredis): every node of
  *     the cluster reads and writes the same Redis.
  *
  * Everything a store keeps is sealed here (store.c) with AES-256-GCM
@@ -90,7 +90,7 @@ struct net_store_stats {
 };
 
 /*
- * Open the store uri names ("memory:" or "redis://HOST:PORT[/DB]"), its
+ * Open the store uri names ("memory:" or "redis://[[USER]:PASSWORD@]HOST:PORT[/DB]"), its
  * values sealed under k (copied). node: this node's name, for its leases
  * (e.g. "host:pid"). A Redis that cannot be reached now is not an error
  * (one line in the log, then back-off); a uri that is not one of ours is:

@@ -51,10 +51,18 @@ struct store_uri {
     char host[256];    /* redis: an IPv4 or IPv6 literal or a name */
     uint16_t port;
     unsigned db;       /* 0-15 */
+    /* redis: AUTH (Redis 6 ACL user, or "" for the default user) with
+     * password (none when ""): the URI's USER:PASSWORD@ (percent-decoded),
+     * else the password in COAPS_STORE_PASSWORD, which keeps it out of the
+     * process list. Wiped by store_uri_wipe. */
+    char user[64];
+    char password[128];
 };
 /* COAPS_E_INVALID with one line in err for anything but "memory:",
- * "memory:NAME" or "redis://HOST:PORT[/DB]" ("[v6]" for an IPv6 host). */
+ * "memory:NAME" or "redis://[[USER]:PASSWORD@]HOST:PORT[/DB]" ("[v6]" for
+ * an IPv6 host). The message never shows the password. */
 coaps_status store_uri_parse(struct store_uri *u, const char *uri, char *err, size_t cap);
+void store_uri_wipe(struct store_uri *u);
 
 /*
  * An implementation: every call takes and gives sealed bytes. The

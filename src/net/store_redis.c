@@ -1,5 +1,5 @@
 /*
- * store_redis.c - the "redis://HOST:PORT[/DB]" store (store.h) through
+ * store_redis.c - the "redis://[[USER]:PASSWORD@]HOST:PORT[/DB]" store (store.h) through
  * hiredis: every node of a cluster reads and writes one Redis.
  *
  * Two connections. Commands go over a synchronous one with short time
@@ -159,6 +159,28 @@ static void go_down(struct rd *r, const char *what, const char *why)
     r->ever_up = true; /* the first failure is logged once, too */
 }
 
+/* AUTH [USER] PASSWORD (Redis 6 ACL; the default user without USER). */
+static bool auth(struct rd *r, redisContext *c, const char **why)
+{
+    const char *argv[3] = {"AUTH"};
+    int n = 1;
+    if (r->u.user[0] != 0)
+        argv[n++] = r->u.user;
+    argv[n++] = r->u.password;
+    redisReply *rep = redisCommandArgv(c, n, argv, NULL);
+    bool ok = rep != NULL && rep->type == REDIS_REPLY_STATUS;
+    static __thread char buf[160];
+    if (!ok)
+        snprintf(buf, sizeof buf, "AUTH: %s",
+                 rep == NULL ? (c->errstr[0] ? c->errstr : "no reply")
+                 : rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+    if (rep != NULL)
+        freeReplyObject(rep);
+    if (!ok)
+        *why = buf;
+    return ok;
+}
+
 static redisContext *connect_one(struct rd *r, const char **why)
 {
     redisContext *c = redisConnectWithTimeout(r->u.host, r->u.port, ms_tv(REDIS_CONNECT_MS));
@@ -170,6 +192,10 @@ static redisContext *connect_one(struct rd *r, const char **why)
         static __thread char buf[sizeof c->errstr];
         snprintf(buf, sizeof buf, "%s", c->errstr[0] ? c->errstr : "connect failed");
         *why = buf;
+        redisFree(c);
+        return NULL;
+    }
+    if (r->u.password[0] != 0 && !auth(r, c, why)) {
         redisFree(c);
         return NULL;
     }
@@ -407,6 +433,7 @@ static coaps_status rd_open(struct net_store *st, const struct store_uri *u, cha
     r->u = *u;
     r->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (r->epfd < 0) {
+        store_uri_wipe(&r->u);
         free(r);
         return net_fail(COAPS_E_IO, err, cap, "store: epoll: %s", strerror(errno));
     }
@@ -428,6 +455,7 @@ static void rd_close(struct net_store *st)
     struct rd *r = st->impl;
     drop_conns(r);
     close(r->epfd);
+    store_uri_wipe(&r->u);
     free(r);
 }
 

@@ -108,6 +108,63 @@ static void test_uri(void **state)
                      COAPS_E_INVALID);
 }
 
+/* AUTH: the URI's USER:PASSWORD@ (percent-decoded) or COAPS_STORE_PASSWORD;
+ * no message ever shows the password. */
+static void test_uri_auth(void **state)
+{
+    (void)state;
+    struct store_uri u;
+    char err[256];
+    unsetenv("COAPS_STORE_PASSWORD");
+    assert_int_equal(store_uri_parse(&u, "redis://127.0.0.1:6379", err, sizeof err), COAPS_OK);
+    assert_string_equal(u.user, "");
+    assert_string_equal(u.password, "");
+    assert_int_equal(store_uri_parse(&u, "redis://:s3cret@127.0.0.1:6379/2", err, sizeof err),
+                     COAPS_OK);
+    assert_string_equal(u.user, "");
+    assert_string_equal(u.password, "s3cret");
+    assert_string_equal(u.host, "127.0.0.1");
+    assert_int_equal(u.db, 2);
+    assert_int_equal(
+        store_uri_parse(&u, "redis://coaps%2Dnode:p%40ss%3Aw%2Fd@[::1]:7000", err, sizeof err),
+        COAPS_OK);
+    assert_string_equal(u.user, "coaps-node");
+    assert_string_equal(u.password, "p@ss:w/d");
+    assert_string_equal(u.host, "::1");
+    store_uri_wipe(&u);
+    assert_string_equal(u.password, "");
+    /* from the environment when the URI has none; the URI's wins */
+    setenv("COAPS_STORE_PASSWORD", "from-env", 1);
+    assert_int_equal(store_uri_parse(&u, "redis://h:1", err, sizeof err), COAPS_OK);
+    assert_string_equal(u.password, "from-env");
+    assert_int_equal(store_uri_parse(&u, "redis://:mine@h:1", err, sizeof err), COAPS_OK);
+    assert_string_equal(u.password, "mine");
+    unsetenv("COAPS_STORE_PASSWORD");
+
+    static const char *const bad[] = {
+        "redis://s3cret@h:1",       "redis://:@h:1",          "redis://u:s3cret%@h:1",
+        "redis://u:s3cret%4@h:1",   "redis://u:s3cret%zz@h:1", "redis://u:s3cret%00@h:1",
+        "redis://:s3cret@h",        "redis://:s3cret@h:0",    "redis://:s3cret@:1",
+        "redis://:s3cret@h:1/99",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = 0;
+        struct net_store *st = NULL;
+        coaps_status s = net_store_open(&st, bad[i], &key_a, "n1", NULL, err, sizeof err);
+        if (s != COAPS_E_INVALID)
+            fail_msg("%s: %s, want COAPS_E_INVALID", bad[i], coaps_status_str(s));
+        assert_null(st);
+        if (strstr(err, "s3cret") != NULL || strstr(err, "store") == NULL)
+            fail_msg("%s: the message [%s] shows the password or no store", bad[i], err);
+    }
+    /* a password longer than AUTH takes */
+    char longpw[300] = "redis://:";
+    memset(longpw + 9, 'p', 200);
+    strcpy(longpw + 209, "@h:1");
+    assert_int_equal(store_uri_parse(&u, longpw, err, sizeof err), COAPS_E_INVALID);
+    assert_string_equal(u.password, "");
+}
+
 /* ---- sessions ---------------------------------------------------------------------- */
 
 static void test_session_lifecycle(void **state)
@@ -564,6 +621,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uri),
+        cmocka_unit_test(test_uri_auth),
         cmocka_unit_test(test_session_lifecycle),
         cmocka_unit_test(test_blocks_disjoint),
         cmocka_unit_test(test_ttl),

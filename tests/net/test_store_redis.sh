@@ -13,6 +13,9 @@
 #     under another key, or read with another state key: malformed,
 #     counted;
 #   - a Redis that turned replica (READONLY): the node reconnects;
+#   - a Redis with requirepass and an ACL user: no or a wrong password is
+#     refused with the reason logged (never the password); the right one
+#     from the URI (percent-encoded) or COAPS_STORE_PASSWORD works;
 #   - redis-server killed mid-way: every call fails with COAPS_E_IO at
 #     once; restarted: the node reconnects after its back-off and works;
 #     redis-server stopped (SIGSTOP): no call takes longer than the time
@@ -210,6 +213,55 @@ if [ "${io:-0}" -gt 0 ] && [ "${max:-999999999}" -lt 450000 ] && [ "${back:--1}"
     pass "Redis hung: no call blocks past the time limits (slowest $max us), back after"
 else
     fail "Redis hung: the time limits hold" "$poll"
+fi
+
+# ---- a Redis that wants AUTH ---------------------------------------------------------
+# requirepass for the default user, and a Redis 6 ACL user of its own; the
+# password from the URI (percent-encoded) or from COAPS_STORE_PASSWORD, never
+# in a log line.
+AUTH_PORT=""
+for _ in 1 2 3 4 5; do
+    AUTH_PORT=$(free_udp_port)
+    start_bg redis-auth redis-server --port "$AUTH_PORT" --bind 127.0.0.1 --save '' \
+        --appendonly no --requirepass 'def@ult:pw' --user coaps on '>node/pw' '~coaps:*' \
+        '&coaps:*' +@all
+    for _ in $(seq 50); do
+        REDISCLI_AUTH='def@ult:pw' redis-cli -p "$AUTH_PORT" ping 2>/dev/null | grep -q PONG && break 2
+        kill -0 "$LAST_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$LAST_PID" 2>/dev/null || true
+done
+REDISCLI_AUTH='def@ult:pw' redis-cli -p "$AUTH_PORT" ping 2>/dev/null | grep -q PONG ||
+    die "redis-server with requirepass does not start (see $TEST_TMP/redis-auth.log)"
+aprobe() {
+    local rc=0
+    timeout 30 "$PROBE" --node a "$1" "$KEY" create "$2" 0 60000 fetch "$2" \
+        2>"$TEST_TMP/aprobe.err" || rc=$?
+    cat "$TEST_TMP/aprobe.err" >>"$TEST_TMP/aprobe-all.err"
+    return "$rc"
+}
+out=$(aprobe "redis://127.0.0.1:$AUTH_PORT/1" 1a01 || true)
+check_eq "no password: refused" "create io|fetch io" "$(tr '\n' '|' <<<"$out" | sed 's/|$//')"
+check_contains "no password: the log says why" "NOAUTH" "$(cat "$TEST_TMP/aprobe.err")"
+out=$(aprobe "redis://:wrong@127.0.0.1:$AUTH_PORT/1" 1a02 || true)
+check_eq "a wrong password: refused" "create io|fetch io" "$(tr '\n' '|' <<<"$out" | sed 's/|$//')"
+check_contains "a wrong password: the log says AUTH" "AUTH: WRONGPASS" "$(cat "$TEST_TMP/aprobe.err")"
+out=$(aprobe "redis://:def%40ult%3Apw@127.0.0.1:$AUTH_PORT/1" 1a03)
+check_eq "the default user's password in the URI" "create ok 1 0 65536|fetch ok record" \
+    "$(tr '\n' '|' <<<"$out" | sed 's/|$//')"
+out=$(COAPS_STORE_PASSWORD='def@ult:pw' aprobe "redis://127.0.0.1:$AUTH_PORT/1" 1a04)
+check_eq "the password from COAPS_STORE_PASSWORD" "create ok 1 0 65536|fetch ok record" \
+    "$(tr '\n' '|' <<<"$out" | sed 's/|$//')"
+out=$(aprobe "redis://coaps:node%2Fpw@127.0.0.1:$AUTH_PORT/1" 1a05)
+check_eq "an ACL user" "create ok 1 0 65536|fetch ok record" "$(tr '\n' '|' <<<"$out" | sed 's/|$//')"
+out=$(aprobe "redis://coaps:wrong@127.0.0.1:$AUTH_PORT/1" 1a06 || true)
+check_eq "an ACL user, wrong password: refused" "create io|fetch io" \
+    "$(tr '\n' '|' <<<"$out" | sed 's/|$//')"
+if grep -q 'node/pw\|node%2Fpw\|def@ult:pw\|def%40ult\|wrong' "$TEST_TMP/aprobe-all.err"; then
+    fail "no password in the log" "$(cat "$TEST_TMP/aprobe-all.err")"
+else
+    pass "no password in the log"
 fi
 
 finish
