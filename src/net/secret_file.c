@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/try.h"
 #include "crypto/crypto.h"
 #include "net/log.h"
 
@@ -25,14 +26,9 @@ static int hex_value(char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-static bool key_from_text(const char *t, size_t n, uint8_t key[NET_KEY_FILE_KEY_LEN])
+/* 64 hex digits at t[0..n) into key. */
+static bool key_from_hex(const char *t, size_t n, uint8_t key[NET_KEY_FILE_KEY_LEN])
 {
-    while (n > 0 && isspace((unsigned char)t[n - 1]))
-        n--;
-    while (n > 0 && isspace((unsigned char)*t)) {
-        t++;
-        n--;
-    }
     if (n != 2 * NET_KEY_FILE_KEY_LEN)
         return false;
     for (size_t i = 0; i < NET_KEY_FILE_KEY_LEN; i++) {
@@ -44,29 +40,88 @@ static bool key_from_text(const char *t, size_t n, uint8_t key[NET_KEY_FILE_KEY_
     return true;
 }
 
-coaps_status net_key_file_load(const char *what, const char *path,
-                               uint8_t out[NET_KEY_FILE_KEY_LEN], char *err, size_t cap)
+/* 1 to max keys of 64 hex digits, separated and surrounded by white
+ * space, into keys; *got how many. */
+static bool keys_from_text(const char *t, size_t n, uint8_t (*keys)[NET_KEY_FILE_KEY_LEN],
+                           size_t max, size_t *got)
 {
-    char text[KEY_FILE_MAX + 1];
+    *got = 0;
+    size_t i = 0;
+    for (;;) {
+        while (i < n && isspace((unsigned char)t[i]))
+            i++;
+        if (i == n)
+            return *got > 0;
+        size_t start = i;
+        while (i < n && !isspace((unsigned char)t[i]))
+            i++;
+        if (*got == max || !key_from_hex(t + start, i - start, keys[*got]))
+            return false;
+        (*got)++;
+    }
+}
+
+/* The file's text: COAPS_OK with n bytes in text (KEY_FILE_MAX + 1 bytes). */
+static coaps_status key_file_read(const char *what, const char *path, char *text, size_t *n,
+                                  char *err, size_t cap)
+{
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return net_fail(COAPS_E_IO, err, cap, "%s %s: cannot read: %s", what, path,
                         strerror(errno));
-    ssize_t n = read(fd, text, sizeof text);
+    ssize_t got = read(fd, text, KEY_FILE_MAX + 1);
     int saved = errno;
     close(fd);
-    if (n < 0)
+    if (got < 0)
         return net_fail(COAPS_E_IO, err, cap, "%s %s: cannot read: %s", what, path,
                         strerror(saved));
-    bool ok = n <= KEY_FILE_MAX && key_from_text(text, (size_t)n, out);
+    *n = (size_t)got;
+    return COAPS_OK;
+}
+
+static coaps_status key_file_keys(const char *what, const char *path,
+                                  uint8_t (*keys)[NET_KEY_FILE_KEY_LEN], size_t max, size_t *got,
+                                  char *err, size_t cap)
+{
+    char text[KEY_FILE_MAX + 1];
+    size_t n = 0;
+    TRY(key_file_read(what, path, text, &n, err, cap));
+    bool ok = n <= KEY_FILE_MAX && keys_from_text(text, n, keys, max, got);
     crypto_wipe(text, sizeof text);
-    if (!ok) {
-        crypto_wipe(out, NET_KEY_FILE_KEY_LEN);
+    if (ok)
+        return COAPS_OK;
+    crypto_wipe(keys, max * NET_KEY_FILE_KEY_LEN);
+    if (max == 1)
         return net_fail(COAPS_E_INVALID, err, cap,
                         "%s %s: not 64 hex digits (a 32-byte key; make one with: "
                         "openssl rand -hex 32)",
                         what, path);
-    }
+    return net_fail(COAPS_E_INVALID, err, cap,
+                    "%s %s: not 64 hex digits, or two such keys (the current one, then the "
+                    "previous one) on lines of their own",
+                    what, path);
+}
+
+coaps_status net_key_file_load(const char *what, const char *path,
+                               uint8_t out[NET_KEY_FILE_KEY_LEN], char *err, size_t cap)
+{
+    size_t got;
+    return key_file_keys(what, path, (uint8_t(*)[NET_KEY_FILE_KEY_LEN])out, 1, &got, err, cap);
+}
+
+coaps_status net_key_file_load_ring(const char *what, const char *path,
+                                    uint8_t out[NET_KEY_FILE_KEY_LEN],
+                                    uint8_t prev[NET_KEY_FILE_KEY_LEN], bool *has_prev, char *err,
+                                    size_t cap)
+{
+    uint8_t keys[2][NET_KEY_FILE_KEY_LEN];
+    size_t got = 0;
+    TRY(key_file_keys(what, path, keys, 2, &got, err, cap));
+    memcpy(out, keys[0], NET_KEY_FILE_KEY_LEN);
+    *has_prev = got == 2;
+    if (*has_prev)
+        memcpy(prev, keys[1], NET_KEY_FILE_KEY_LEN);
+    crypto_wipe(keys, sizeof keys);
     return COAPS_OK;
 }
 

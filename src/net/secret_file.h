@@ -23,6 +23,13 @@
  * problem. The key is wiped from every buffer but out. */
 coaps_status net_key_file_load(const char *what, const char *path,
                                uint8_t out[NET_KEY_FILE_KEY_LEN], char *err, size_t cap);
+/* The same for a key that rotates (--state-key): the file holds the
+ * current key, optionally followed by the previous one (white space
+ * between), which *has_prev says and prev gets. */
+coaps_status net_key_file_load_ring(const char *what, const char *path,
+                                    uint8_t out[NET_KEY_FILE_KEY_LEN],
+                                    uint8_t prev[NET_KEY_FILE_KEY_LEN], bool *has_prev, char *err,
+                                    size_t cap);
 
 /* Write buf to path so that a reader sees the old file or the whole new
  * one, never a part, even across a crash: path.tmp (mode 0600, not

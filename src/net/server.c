@@ -741,9 +741,11 @@ void net_servers_log_stats(coaps_server *const *srvs, unsigned n, const struct n
             if (srvs[i]->store)
                 add_counters(&ss, net_store_get_stats(srvs[i]->store), sizeof ss);
         net_log_print(log, NET_LOG_INFO,
-                      "store: calls %llu, failed %llu, malformed %llu, reconnects %llu",
+                      "store: calls %llu, failed %llu, malformed %llu, under the previous "
+                      "state key %llu, reconnects %llu",
                       (unsigned long long)ss.calls, (unsigned long long)ss.failed,
-                      (unsigned long long)ss.malformed, (unsigned long long)ss.reconnects);
+                      (unsigned long long)ss.malformed, (unsigned long long)ss.prev_key,
+                      (unsigned long long)ss.reconnects);
     }
     /* the workers open the same sockets in the same order: socket e of
      * each is one port's share */

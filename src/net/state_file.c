@@ -21,7 +21,9 @@
 
 /* ---- the key ------------------------------------------------------------- */
 
-coaps_status net_state_key_set(struct net_state_key *k, const uint8_t key[NET_STATE_KEY_LEN])
+/* A key's id: SHA-256 of a label and the key, truncated (it names the key
+ * in a state file's header without revealing it). */
+static coaps_status key_id(const uint8_t key[NET_STATE_KEY_LEN], uint8_t id[NET_STATE_KEY_ID_LEN])
 {
     uint8_t in[sizeof KEY_ID_LABEL - 1 + NET_STATE_KEY_LEN];
     uint8_t digest[CRYPTO_HASH_MAX];
@@ -30,21 +32,44 @@ coaps_status net_state_key_set(struct net_state_key *k, const uint8_t key[NET_ST
     coaps_status st = crypto_hash(CRYPTO_SHA256, in, sizeof in, digest);
     crypto_wipe(in, sizeof in);
     TRY(st);
-    memcpy(k->key, key, NET_STATE_KEY_LEN);
-    memcpy(k->id, digest, NET_STATE_KEY_ID_LEN);
+    memcpy(id, digest, NET_STATE_KEY_ID_LEN);
     return COAPS_OK;
 }
 
-_Static_assert(NET_STATE_KEY_LEN == NET_KEY_FILE_KEY_LEN, "a state key file holds one key");
+coaps_status net_state_key_set(struct net_state_key *k, const uint8_t key[NET_STATE_KEY_LEN])
+{
+    memset(k, 0, sizeof *k);
+    TRY(key_id(key, k->id));
+    memcpy(k->key, key, NET_STATE_KEY_LEN);
+    return COAPS_OK;
+}
+
+_Static_assert(NET_STATE_KEY_LEN == NET_KEY_FILE_KEY_LEN, "a state key file holds such keys");
 
 coaps_status net_state_key_load(struct net_state_key *k, const char *path, char *err,
                                 size_t cap)
 {
-    uint8_t key[NET_STATE_KEY_LEN];
-    coaps_status st = net_key_file_load("state key file", path, key, err, cap);
-    if (st == COAPS_OK && (st = net_state_key_set(k, key)) != COAPS_OK)
+    uint8_t key[NET_STATE_KEY_LEN], prev[NET_STATE_KEY_LEN];
+    bool has_prev = false;
+    coaps_status st =
+        net_key_file_load_ring("state key file", path, key, prev, &has_prev, err, cap);
+    if (st != COAPS_OK)
+        return st;
+    st = net_state_key_set(k, key);
+    if (st == COAPS_OK && has_prev) {
+        memcpy(k->prev, prev, NET_STATE_KEY_LEN);
+        st = key_id(prev, k->prev_id);
+        k->has_prev = true;
+    }
+    if (st != COAPS_OK)
         net_fail(st, err, cap, "state key file %s: %s", path, coaps_status_str(st));
+    else if (has_prev && crypto_ct_equal(prev, key, NET_STATE_KEY_LEN))
+        st = net_fail(COAPS_E_INVALID, err, cap,
+                      "state key file %s: the previous key is the current one", path);
     crypto_wipe(key, sizeof key);
+    crypto_wipe(prev, sizeof prev);
+    if (st != COAPS_OK)
+        crypto_wipe(k, sizeof *k);
     return st;
 }
 
@@ -164,14 +189,20 @@ enum net_state_verdict net_state_open(const struct net_state_key *k, uint8_t *bu
         return NET_STATE_TRUNCATED;
     if (version != NET_STATE_VERSION || flags != 0)
         return NET_STATE_OTHER_VERSION;
-    if (!crypto_ct_equal(key_id, k->id, NET_STATE_KEY_ID_LEN))
-        return NET_STATE_FOREIGN;
+    /* the key the header names: the current one, or the previous one of a
+     * rotation (a file written before it) */
+    const uint8_t *key = k->key;
+    if (!crypto_ct_equal(key_id, k->id, NET_STATE_KEY_ID_LEN)) {
+        if (!k->has_prev || !crypto_ct_equal(key_id, k->prev_id, NET_STATE_KEY_ID_LEN))
+            return NET_STATE_FOREIGN;
+        key = k->prev;
+    }
     if (wire_rd_left(&r) < (size_t)n + NET_STATE_TAG_LEN)
         return NET_STATE_TRUNCATED;
     if (wire_rd_left(&r) > (size_t)n + NET_STATE_TAG_LEN)
         return NET_STATE_NOT_OURS;
     struct crypto_aead a;
-    if (crypto_aead_init(&a, CRYPTO_AES_256_GCM, k->key, NET_STATE_KEY_LEN) != COAPS_OK)
+    if (crypto_aead_init(&a, CRYPTO_AES_256_GCM, key, NET_STATE_KEY_LEN) != COAPS_OK)
         return NET_STATE_DAMAGED;
     uint8_t *p = buf + NET_STATE_HEADER_LEN;
     coaps_status st = crypto_aead_open(&a, nonce, buf, NET_STATE_HEADER_LEN, p, n, p);

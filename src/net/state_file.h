@@ -48,17 +48,24 @@
 /* Bytes of an error or warning line. */
 #define NET_STATE_MSG_MAX 512
 
+/* The key that seals, and during a rotation the previous one, which still
+ * opens (a state file written before the rotation, a store's values of
+ * other nodes not yet rotated; docs/cluster.md). */
 struct net_state_key {
     uint8_t key[NET_STATE_KEY_LEN];
     uint8_t id[NET_STATE_KEY_ID_LEN];
+    bool has_prev;
+    uint8_t prev[NET_STATE_KEY_LEN];
+    uint8_t prev_id[NET_STATE_KEY_ID_LEN];
 };
 
 /* The key from a file of 64 hex digits (32 bytes; surrounding white space
- * allowed): COAPS_OK, or COAPS_E_IO / COAPS_E_INVALID with one line in
- * err naming the file and the problem. */
+ * allowed), optionally followed by the previous key: COAPS_OK, or
+ * COAPS_E_IO / COAPS_E_INVALID with one line in err naming the file and
+ * the problem. */
 coaps_status net_state_key_load(struct net_state_key *k, const char *path, char *err,
                                 size_t cap);
-/* The key and its id from 32 bytes. */
+/* The key and its id from 32 bytes (no previous key). */
 coaps_status net_state_key_set(struct net_state_key *k, const uint8_t key[NET_STATE_KEY_LEN]);
 
 /* One session of the body, views into the caller's bytes. */

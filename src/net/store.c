@@ -45,7 +45,7 @@ coaps_status store_seal(struct crypto_aead *a, enum store_kind kind, const uint8
     /* A random nonce per value: GCM allows 2^32 of them under one key
      * (SP 800-38D 8.3); a store writes one per session creation, update,
      * reply and shared value, so a cluster rotates --state-key long
-     * before that (docs/cluster.md). */
+     * before that (a key file's second key opens; docs/cluster.md). */
     out[0] = STORE_SEAL_VERSION;
     TRY(crypto_random(out + 1, CRYPTO_AEAD_NONCE_LEN));
     TRY(crypto_aead_seal(a, out + 1, aad, aad_len, in, len, out + 1 + CRYPTO_AEAD_NONCE_LEN));
@@ -296,6 +296,10 @@ coaps_status net_store_open(struct net_store **out, const char *uri,
     coaps_status s = crypto_aead_init(&st->seal, CRYPTO_AES_256_GCM, k->key, NET_STATE_KEY_LEN);
     if (s == COAPS_OK)
         s = crypto_aead_init(&st->open, CRYPTO_AES_256_GCM, k->key, NET_STATE_KEY_LEN);
+    if (s == COAPS_OK && k->has_prev) {
+        s = crypto_aead_init(&st->open_prev, CRYPTO_AES_256_GCM, k->prev, NET_STATE_KEY_LEN);
+        st->has_prev = s == COAPS_OK;
+    }
     if (s != COAPS_OK)
         net_fail(s, err, cap, "store %s: the state key: %s", shown, coaps_status_str(s));
     else
@@ -304,6 +308,8 @@ coaps_status net_store_open(struct net_store **out, const char *uri,
     if (s != COAPS_OK) {
         crypto_aead_clear(&st->seal);
         crypto_aead_clear(&st->open);
+        if (st->has_prev)
+            crypto_aead_clear(&st->open_prev);
         free(st);
         return s;
     }
@@ -318,6 +324,8 @@ void net_store_close(struct net_store *st)
     st->ops->close(st);
     crypto_aead_clear(&st->seal);
     crypto_aead_clear(&st->open);
+    if (st->has_prev)
+        crypto_aead_clear(&st->open_prev);
     crypto_wipe(st, sizeof *st);
     free(st);
 }
@@ -348,13 +356,28 @@ void store_event_lost(struct net_store *st, const uint8_t *key, size_t key_len, 
         st->ev.lost(st->ev.ctx, key, key_len, fence);
 }
 
+/* store_open under the current state key, else (during a rotation) the
+ * previous one: a value another node sealed before it rotated. */
+static coaps_status open_any(struct net_store *st, enum store_kind kind, const uint8_t *id,
+                             size_t id_len, const uint8_t *in, size_t len, uint8_t *out,
+                             size_t cap, size_t *out_len)
+{
+    coaps_status s = store_open(&st->open, kind, id, id_len, in, len, out, cap, out_len);
+    if (s != COAPS_E_MALFORMED || !st->has_prev)
+        return s;
+    s = store_open(&st->open_prev, kind, id, id_len, in, len, out, cap, out_len);
+    if (s == COAPS_OK)
+        st->stats.prev_key++;
+    return s;
+}
+
 void store_event_changed(struct net_store *st, const char *name, const uint8_t *sealed,
                          size_t len)
 {
     uint8_t val[NET_STORE_VALUE_MAX];
     size_t n;
-    if (store_open(&st->open, STORE_KIND_VALUE, (const uint8_t *)name, strlen(name), sealed, len,
-                   val, sizeof val, &n) != COAPS_OK) {
+    if (open_any(st, STORE_KIND_VALUE, (const uint8_t *)name, strlen(name), sealed, len, val,
+                 sizeof val, &n) != COAPS_OK) {
         st->stats.malformed++;
         NET_LOG(st->log, NET_LOG_WARN, "store: a changed value of %s did not open: ignored",
                 name);
@@ -408,7 +431,7 @@ static coaps_status opened(struct net_store *st, coaps_status s, enum store_kind
                            uint8_t *out, size_t cap, size_t *out_len)
 {
     if (s == COAPS_OK)
-        s = store_open(&st->open, kind, id, id_len, sealed, sealed_len, out, cap, out_len);
+        s = open_any(st, kind, id, id_len, sealed, sealed_len, out, cap, out_len);
     if (s == COAPS_E_MALFORMED)
         NET_LOG(st->log, NET_LOG_WARN, "store: a stored value did not open (damaged, "
                 "another key or version): treated as absent");

@@ -86,6 +86,7 @@ struct net_store_stats {
     uint64_t calls;     /* operations tried */
     uint64_t failed;    /* of those: the store down or erring (COAPS_E_IO) */
     uint64_t malformed; /* values that did not open (damaged, foreign key, version) */
+    uint64_t prev_key;  /* values that opened under the previous state key only */
     uint64_t reconnects;
 };
 

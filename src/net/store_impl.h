@@ -117,6 +117,8 @@ struct net_store {
     void *impl;
     struct crypto_aead seal; /* one context per direction (crypto.h) */
     struct crypto_aead open;
+    struct crypto_aead open_prev; /* the previous state key, during a rotation */
+    bool has_prev;
     char node[64];
     const struct net_log *log;
     struct net_store_events ev;

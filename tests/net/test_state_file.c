@@ -91,6 +91,66 @@ static void key_files(void **state)
     assert_non_null(strstr(err, keypath));
 }
 
+#define HEX_AB "abababababababababababababababababababababababababababababababab"
+#define HEX_CD "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
+
+static size_t make_body(uint8_t *buf, size_t cap, uint32_t n);
+
+/* A rotation: the key file's second key (the previous one) opens a file
+ * the first did not seal; the first seals. */
+static void key_rotation(void **state)
+{
+    (void)state;
+    struct net_state_key old = key_of(0xab), rotated, fresh = key_of(0xcd);
+    char err[NET_STATE_MSG_MAX];
+    write_text(keypath, HEX_CD "\n" HEX_AB "\n");
+    assert_int_equal(net_state_key_load(&rotated, keypath, err, sizeof err), COAPS_OK);
+    assert_memory_equal(rotated.key, fresh.key, NET_STATE_KEY_LEN);
+    assert_true(rotated.has_prev);
+    assert_memory_equal(rotated.prev, old.key, NET_STATE_KEY_LEN);
+    assert_memory_equal(rotated.prev_id, old.id, NET_STATE_KEY_ID_LEN);
+    assert_false(old.has_prev);
+
+    uint8_t buf[2048], again[2048];
+    size_t body_len = make_body(buf, sizeof buf, 3), len = 0;
+    uint64_t now = 1765000000000ull;
+    assert_int_equal(net_state_seal(&old, now, buf, body_len, &len), COAPS_OK);
+    memcpy(again, buf, len);
+    const uint8_t *body;
+    size_t blen;
+    uint64_t created;
+    /* written before the rotation: opens under the second key */
+    assert_int_equal(net_state_open(&rotated, buf, len, now, 300000, &body, &blen, &created),
+                     NET_STATE_OK);
+    assert_int_equal(blen, body_len);
+    /* without it: another key's file */
+    assert_int_equal(net_state_open(&fresh, again, len, now, 300000, &body, &blen, &created),
+                     NET_STATE_FOREIGN);
+    /* after the rotation: sealed under the first key, which the old one
+     * cannot open */
+    body_len = make_body(buf, sizeof buf, 2);
+    assert_int_equal(net_state_seal(&rotated, now, buf, body_len, &len), COAPS_OK);
+    memcpy(again, buf, len);
+    assert_int_equal(net_state_open(&fresh, buf, len, now, 300000, &body, &blen, &created),
+                     NET_STATE_OK);
+    assert_int_equal(net_state_open(&old, again, len, now, 300000, &body, &blen, &created),
+                     NET_STATE_FOREIGN);
+
+    static const char *bad[] = {
+        HEX_AB "\n" HEX_AB "\n",               /* the same key twice */
+        HEX_AB "\n" HEX_CD "\n" HEX_AB "\n", /* three */
+        HEX_AB "\nabab\n",                    /* a second that is not a key */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_text(keypath, bad[i]);
+        err[0] = 0;
+        assert_int_equal(net_state_key_load(&rotated, keypath, err, sizeof err),
+                         COAPS_E_INVALID);
+        assert_non_null(strstr(err, keypath));
+        assert_null(strchr(err, '\n'));
+    }
+}
+
 static coaps_peer peer4(uint16_t port)
 {
     struct sockaddr_in sin;
@@ -294,6 +354,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(key_files, setup, teardown),
+cmocka_unit_test_setup_teardown(key_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
         cmocka_unit_test(verdicts),
         cmocka_unit_test(bad_records),

@@ -13,6 +13,8 @@
 #     under another key, or read with another state key: malformed,
 #     counted;
 #   - a Redis that turned replica (READONLY): the node reconnects;
+#   - a state key rotated in three steps (a key file's second key only
+#     opens): old values open during the rotation, and new ones at step 1;
 #   - a Redis with requirepass and an ACL user: no or a wrong password is
 #     refused with the reason logged (never the password); the right one
 #     from the URI (percent-encoded) or COAPS_STORE_PASSWORD works;
@@ -121,6 +123,23 @@ else
     fail "racing nodes: blocks disjoint" "$blocks blocks, $refused refused, $overlap overlapping, $others errors: $(cat "$TEST_TMP/race_a" "$TEST_TMP/race_b" | grep -v '^block\|^refused' | sort | uniq -c | head -n 5 | tr '\n' ' ')"
 fi
 
+# ---- a state key rotated across the cluster ---------------------------------------
+# A key file's second key only opens. Step 1, every node: old then new (new
+# values still sealed under old, and new ones readable); step 2: new then
+# old; step 3, once the old values have expired: new alone.
+cat "$KEY" "$KEY2" >"$TEST_TMP/key-step1"
+cat "$KEY2" "$KEY" >"$TEST_TMP/key-step2"
+probe a "$KEY" create 0d10 0 60000 >/dev/null
+out=$(probe c "$TEST_TMP/key-step2" fetch 0d10 create 0d11 0 60000 stats)
+check_eq "rotated: an old value opens under the second key, counted" \
+    "fetch ok record|create ok 1 0 65536|stats 2 0 0 0 1" "$(paste -sd'|' <<<"$out")"
+check_eq "a node at step 1 opens what a rotated one sealed" "fetch ok record" \
+    "$(probe b "$TEST_TMP/key-step1" fetch 0d11)"
+check_eq "a node with the old key alone cannot (hence step 1)" "fetch malformed" \
+    "$(probe b "$KEY" fetch 0d11)"
+check_eq "step 3: the old key gone, its values with it" "fetch malformed|fetch ok record" \
+    "$(probe c "$KEY2" fetch 0d10 fetch 0d11 | paste -sd'|')"
+
 # ---- events ------------------------------------------------------------------
 probe a "$KEY" create 0c01 0 60000 >/dev/null
 start_bg listen "$PROBE" --node a "$URI" "$KEY" listen 3000
@@ -139,12 +158,12 @@ if grep -q '^lost' <<<"$out"; then fail "a node ignores its own take" "$out"; el
 probe a "$KEY" create 0d01 0 60000 create 0d02 0 60000 >/dev/null
 rcli SET coaps:s:0d01 garbage >/dev/null
 out=$(probe a "$KEY" fetch 0d01 stats)
-check_eq "garbage in Redis: malformed, counted" "fetch malformed|stats 1 0 1 0" "$(paste -sd'|' <<<"$out")"
+check_eq "garbage in Redis: malformed, counted" "fetch malformed|stats 1 0 1 0 0" "$(paste -sd'|' <<<"$out")"
 rcli EVAL "return redis.call('SET', KEYS[2], redis.call('GET', KEYS[1]))" 2 coaps:s:0d02 coaps:s:0d03 >/dev/null
 out=$(probe a "$KEY" fetch 0d03 fetch 0d02)
 check_eq "a sealed value copied under another key: malformed" "fetch malformed|fetch ok record" "$(paste -sd'|' <<<"$out")"
 out=$(probe c "$KEY2" fetch 0d02 stats)
-check_eq "a value sealed under another state key: malformed" "fetch malformed|stats 1 0 1 0" "$(paste -sd'|' <<<"$out")"
+check_eq "a value sealed under another state key: malformed" "fetch malformed|stats 1 0 1 0 0" "$(paste -sd'|' <<<"$out")"
 rcli SET coaps:v:light "$(head -c 40 /dev/urandom | base64)" >/dev/null
 check_eq "a shared value damaged: malformed" "value-get malformed" "$(probe a "$KEY" value-get light)"
 

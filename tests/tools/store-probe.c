@@ -23,7 +23,7 @@
  *                              first_io_ms=N back_ms=N
  *   value-set NAME TEXT / value-get NAME / counter NAME / secret NAME
  *   reply-put KEY MID TEXT TTL / reply-get KEY MID
- *   stats                      -> stats CALLS FAILED MALFORMED RECONNECTS
+ *   stats                      -> stats CALLS FAILED MALFORMED RECONNECTS PREV_KEY
  *   sleep MS
  *
  * KEY is hex (a session key's bytes). Exit status 0 unless the arguments
@@ -339,8 +339,8 @@ static int run_op(struct net_store *st, struct net_loop *loop, int argc, char **
     }
     if (strcmp(op, "stats") == 0) {
         const struct net_store_stats *s = net_store_get_stats(st);
-        printf("stats %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", s->calls, s->failed,
-               s->malformed, s->reconnects);
+        printf("stats %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", s->calls,
+               s->failed, s->malformed, s->reconnects, s->prev_key);
         return 0;
     }
     if (strcmp(op, "sleep") == 0) {
