@@ -467,6 +467,9 @@ typedef struct coaps_coap_stats {
     uint64_t dedup_recycled;     /* a peer's oldest live dedup entry replaced
                                     by its own newer message (dedup_per_peer
                                     or its reply bytes reached) */
+    uint64_t obs_reregistered;   /* our observations registered again after
+                                    their last notification's Max-Age ran
+                                    out (RFC 7641 3.3.1) */
 } coaps_coap_stats;
 
 /* Live counters; valid as long as the endpoint. */
@@ -711,7 +714,11 @@ typedef struct coaps_coap_client_request {
     size_t payload_len;
     const uint8_t *token;   /* token_len > 0: use this token */
     uint8_t token_len;      /* 0: generate an 8-byte random token */
-    bool observe;           /* GET with Observe=0; notifications follow */
+    bool observe;           /* GET with Observe=0; notifications follow.
+                               When a notification's Max-Age (default 60 s)
+                               runs out with nothing newer, the registration
+                               is sent again (RFC 7641 3.3.1), 2-5 s later;
+                               if that fails, the final event says so */
     uint16_t block_size;    /* 0: config default; else 16..1024, power of 2;
                                also the Block2 size asked for (late
                                negotiation: a smaller server size wins) */

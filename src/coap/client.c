@@ -16,6 +16,13 @@
 #define COAP_MID_OFFSET 2
 /* RFC 7959 2.2: NUM is at most 20 bits. */
 #define COAP_BLOCK2_NUM_MAX 0xFFFFFu
+/* RFC 7252 5.10.5: Max-Age when the option is absent, in seconds. */
+#define COAP_MAX_AGE_DEFAULT_S 60u
+/* RFC 7641 3.3.1: how long after a notification's Max-Age ran out we
+ * register again: a margin for a notification on its way, and a random
+ * spread so that many observers of one server do not come back at once. */
+#define COAP_OBS_REREG_GRACE_MS 2000u
+#define COAP_OBS_REREG_SPREAD_MS 3000u
 
 void coaps_coap_client_request_init(coaps_coap_client_request *r)
 {
@@ -372,6 +379,38 @@ coaps_status coaps_coap_request_cancel(coaps_coap_endpoint *ep, coaps_coap_reque
     return COAPS_OK;
 }
 
+/* RFC 7641 3.3.1: the last notification's Max-Age ran out with nothing
+ * newer: the server may have lost us (a restart without its state, a NAT
+ * binding gone). The registration again (GET, Observe=0, the same token),
+ * queued under NSTART; its answer is a notification, counted from
+ * whatever sequence number the server now uses, and one without Observe
+ * (or none at all) ends the observation with the usual final event. */
+void coap_client_reregister(coaps_coap_endpoint *ep, struct coap_exchange *x, uint64_t now_ms)
+{
+    coaps_coap_msg m;
+    coaps_status st = coaps_coap_msg_parse(&m, x->buf, x->len);
+    if (st == COAPS_OK) {
+        coaps_coap_msg_remove_option(&m, COAPS_COAP_OPT_OBSERVE);
+        coaps_coap_msg_remove_option(&m, COAPS_COAP_OPT_BLOCK2);
+        st = coaps_coap_msg_add_uint(&m, COAPS_COAP_OPT_OBSERVE, 0);
+    }
+    if (st == COAPS_OK)
+        st = store(ep, x, &m);
+    if (st != COAPS_OK) {
+        coap_client_fail(ep, x, st, now_ms);
+        return;
+    }
+    if (x->body != COAP_NONE) { /* a notification's blocks half fetched */
+        coap_body_free(&ep->body[x->body]);
+        x->body = COAP_NONE;
+    }
+    x->obs_seen = false;
+    x->state = COAP_XS_QUEUED;
+    x->deadline_ms = UINT64_MAX;
+    ep->stats.obs_reregistered++;
+    coap_client_pump(ep, now_ms);
+}
+
 /* ---- responses ----------------------------------------------------------- */
 
 static struct coap_exchange *xchg_by_token(coaps_coap_endpoint *ep, const coaps_peer *p,
@@ -406,8 +445,11 @@ static void deliver(coaps_coap_endpoint *ep, struct coap_exchange *x, const coap
     uint32_t seq = notif ? x->notif_seq : 0;
     x->notif_pending = false;
     if (notif) {
+        uint32_t max_age = COAP_MAX_AGE_DEFAULT_S;
+        (void)coaps_coap_msg_get_uint(m, COAPS_COAP_OPT_MAX_AGE, &max_age); /* absent: 60 */
         x->state = COAP_XS_OBSERVING;
-        x->deadline_ms = UINT64_MAX;
+        x->deadline_ms = now_ms + (uint64_t)max_age * 1000u + COAP_OBS_REREG_GRACE_MS +
+                         coap_random(ep) % (COAP_OBS_REREG_SPREAD_MS + 1);
         x->obs_seen = true;
         x->obs_seq = seq;
         x->obs_time_ms = now_ms;

@@ -410,6 +410,10 @@ uint64_t coaps_coap_next_deadline(const coaps_coap_endpoint *ep)
 
 static void xchg_due(coaps_coap_endpoint *ep, struct coap_exchange *x, uint64_t now_ms)
 {
+    if (x->state == COAP_XS_OBSERVING) {
+        coap_client_reregister(ep, x, now_ms);
+        return;
+    }
     if (x->state == COAP_XS_WAIT_RESP) {
         coap_client_fail(ep, x, COAPS_E_TIMEOUT, now_ms);
         return;

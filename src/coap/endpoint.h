@@ -372,6 +372,8 @@ void coap_client_fail(coaps_coap_endpoint *ep, struct coap_exchange *x, coaps_st
 /* End x with a final failure event, without starting queued requests. */
 void coap_client_close(coaps_coap_endpoint *ep, struct coap_exchange *x, coaps_status st);
 void coap_client_pump(coaps_coap_endpoint *ep, uint64_t now_ms);
+/* An observation whose last notification went stale: register again. */
+void coap_client_reregister(coaps_coap_endpoint *ep, struct coap_exchange *x, uint64_t now_ms);
 
 /* --- link_format.c --- */
 coaps_status coap_link_format(coaps_coap_endpoint *ep, const coaps_coap_msg *req,

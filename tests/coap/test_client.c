@@ -414,7 +414,10 @@ static void observe_until_cancelled(void **state)
         assert_int_equal(s.body[0], '0' + i);
     }
     assert_int_equal(s.notifications, 4);
-    assert_true(coaps_coap_next_deadline(p.cli) == UINT64_MAX); /* no timeout */
+    /* no response timeout: only the re-registration, 60 s (the default
+     * Max-Age) and 2-5 s after the last notification */
+    uint64_t due = coaps_coap_next_deadline(p.cli);
+    assert_true(due >= 4 + 62000 && due <= 4 + 65000);
     assert_int_equal(coaps_coap_request_cancel(p.cli, id, false, 10), COAPS_OK);
     assert_int_equal(coaps_coap_request_cancel(p.cli, id, false, 10), COAPS_E_NOT_FOUND);
     coaps_coap_resource_notify(temp_res);
@@ -422,6 +425,94 @@ static void observe_until_cancelled(void **state)
     relay(&p, 11);
     assert_int_equal(s.calls, 4);
     assert_int_equal(coaps_coap_resource_observer_count(temp_res), 0);
+    pair_free(&p);
+}
+
+/* Counts the registrations temp sees (GET with Observe=0). */
+static int temp_registrations;
+static uint32_t temp_max_age = 60;
+
+static coaps_status temp_get_counted(void *user, const coaps_coap_request *req,
+                                     coaps_coap_response *resp)
+{
+    uint32_t obs;
+    if (!coaps_coap_request_is_notification(req) &&
+        coaps_coap_msg_get_uint(coaps_coap_request_msg(req), COAPS_COAP_OPT_OBSERVE, &obs) ==
+            COAPS_OK &&
+        obs == 0)
+        temp_registrations++;
+    coaps_coap_response_set_max_age(resp, temp_max_age);
+    return temp_get(user, req, resp);
+}
+
+/* RFC 7641 3.3.1: a server that forgot its observer (a restart) sends
+ * nothing more; once the last notification's Max-Age has run out the
+ * client registers again with the same token, the callback goes on with
+ * the new notifications (the server's sequence numbers start afresh), and
+ * a server that stays silent ends the observation with a timeout. */
+static void observe_reregisters_after_max_age(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_up(&p, NULL);
+    coaps_coap_resource_def d;
+    coaps_coap_resource *res;
+    coaps_coap_resource_def_init(&d, "temp2");
+    d.handler[COAPS_COAP_GET] = temp_get_counted;
+    d.observable = true;
+    assert_int_equal(coaps_coap_resource_add(p.srv, &d, &res), COAPS_OK);
+    temp_registrations = 0;
+    temp_max_age = 10;
+    struct seen s = {0};
+    coaps_coap_client_request r;
+    request(&p, &s, COAPS_COAP_GET, "temp2", &r);
+    r.observe = true;
+    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_OK);
+    relay(&p, 0);
+    assert_int_equal(s.notifications, 1);
+    assert_int_equal(temp_registrations, 1);
+    /* the server forgets us (as after a restart without its state) */
+    coaps_coap_forget_peer(p.srv, &p.cp);
+    assert_int_equal(coaps_coap_resource_observer_count(res), 0);
+    /* before Max-Age + 2 s: nothing */
+    coaps_coap_tick(p.cli, 11999);
+    assert_int_equal(relay(&p, 11999), 0);
+    /* by Max-Age + 5 s: the registration again, answered as a notification */
+    uint64_t due = coaps_coap_next_deadline(p.cli);
+    assert_true(due >= 12000 && due <= 15000);
+    temp = 7;
+    coaps_coap_tick(p.cli, due);
+    assert_true(relay(&p, due) >= 2);
+    assert_int_equal(temp_registrations, 2);
+    assert_int_equal(coaps_coap_resource_observer_count(res), 1);
+    assert_int_equal(s.notifications, 2);
+    assert_int_equal(s.body[0], '7');
+    assert_false(s.last.final);
+    assert_int_equal(coaps_coap_get_stats(p.cli)->obs_reregistered, 1);
+    /* notifications flow again on the same callback */
+    temp = 8;
+    coaps_coap_resource_notify(res);
+    coaps_coap_tick(p.srv, due + 1);
+    relay(&p, due + 1);
+    assert_int_equal(s.notifications, 3);
+    assert_int_equal(s.body[0], '8');
+    /* a server gone silent: the registration times out, the final event */
+    uint64_t t = coaps_coap_next_deadline(p.cli);
+    coaps_coap_tick(p.cli, t); /* re-registration sent, never answered */
+    struct t_dgram dg;
+    while (coaps_coap_output(p.cli, &dg.to, dg.buf, sizeof dg.buf, &dg.len, t) == COAPS_OK)
+        ;
+    for (int i = 0; i < 12 && !s.last.final; i++) {
+        t = coaps_coap_next_deadline(p.cli);
+        assert_true(t != UINT64_MAX);
+        coaps_coap_tick(p.cli, t);
+        while (coaps_coap_output(p.cli, &dg.to, dg.buf, sizeof dg.buf, &dg.len, t) == COAPS_OK)
+            ;
+    }
+    assert_true(s.last.final);
+    assert_int_equal(s.last.status, COAPS_E_TIMEOUT);
+    assert_int_equal(coaps_coap_get_stats(p.cli)->obs_reregistered, 2);
+    temp_max_age = 60;
     pair_free(&p);
 }
 
@@ -458,7 +549,10 @@ static void observe_big_resource_reassembles_notifications(void **state)
     assert_int_equal(s.body_len, BIG_LEN);
     assert_memory_equal(s.body, big, BIG_LEN);
     assert_int_equal(coaps_coap_resource_observer_count(res), 1);
-    assert_true(coaps_coap_next_deadline(p.cli) == UINT64_MAX);
+    /* the fetch is over (no response timeout, EXCHANGE_LIFETIME): only the
+     * re-registration after the default Max-Age is due */
+    uint64_t due = coaps_coap_next_deadline(p.cli);
+    assert_true(due >= 5 + 62000 && due <= 5 + 65000);
     pair_free(&p);
 }
 
@@ -786,6 +880,7 @@ int main(void)
         cmocka_unit_test(nstart_queues_requests),
         cmocka_unit_test(observe_until_cancelled),
         cmocka_unit_test(observe_deregister_proactively),
+        cmocka_unit_test(observe_reregisters_after_max_age),
         cmocka_unit_test(observe_big_resource_reassembles_notifications),
         cmocka_unit_test(non_request_and_response_timeout),
         cmocka_unit_test(reordered_notification_is_dropped),

@@ -58,3 +58,9 @@ void coap_client_pump(coaps_coap_endpoint *ep, uint64_t now_ms)
 {
     (void)ep, (void)now_ms; /* no queued requests to start */
 }
+
+void coap_client_reregister(coaps_coap_endpoint *ep, struct coap_exchange *x, uint64_t now_ms)
+{
+    (void)now_ms; /* no observation of ours exists */
+    coap_xchg_free(ep, x);
+}
