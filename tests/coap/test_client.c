@@ -428,6 +428,19 @@ static void observe_until_cancelled(void **state)
     pair_free(&p);
 }
 
+/* An observable resource at path on the pair's server, GET by get. */
+static coaps_coap_resource *add_observable(struct pair *p, const char *path,
+                                           coaps_coap_handler get)
+{
+    coaps_coap_resource_def d;
+    coaps_coap_resource *res;
+    coaps_coap_resource_def_init(&d, path);
+    d.handler[COAPS_COAP_GET] = get;
+    d.observable = true;
+    assert_int_equal(coaps_coap_resource_add(p->srv, &d, &res), COAPS_OK);
+    return res;
+}
+
 /* Counts the registrations temp sees (GET with Observe=0). */
 static int temp_registrations;
 static uint32_t temp_max_age = 60;
@@ -455,12 +468,7 @@ static void observe_reregisters_after_max_age(void **state)
     (void)state;
     struct pair p;
     pair_up(&p, NULL);
-    coaps_coap_resource_def d;
-    coaps_coap_resource *res;
-    coaps_coap_resource_def_init(&d, "temp2");
-    d.handler[COAPS_COAP_GET] = temp_get_counted;
-    d.observable = true;
-    assert_int_equal(coaps_coap_resource_add(p.srv, &d, &res), COAPS_OK);
+    coaps_coap_resource *res = add_observable(&p, "temp2", temp_get_counted);
     temp_registrations = 0;
     temp_max_age = 10;
     struct seen s = {0};
@@ -532,12 +540,7 @@ static void observe_big_resource_reassembles_notifications(void **state)
     (void)state;
     struct pair p;
     pair_up(&p, NULL);
-    coaps_coap_resource_def d;
-    coaps_coap_resource *res;
-    coaps_coap_resource_def_init(&d, "big");
-    d.handler[COAPS_COAP_GET] = big_get;
-    d.observable = true;
-    assert_int_equal(coaps_coap_resource_add(p.srv, &d, &res), COAPS_OK);
+    coaps_coap_resource *res = add_observable(&p, "big", big_get);
     struct seen s;
     coaps_coap_client_request r;
     request(&p, &s, COAPS_COAP_GET, "big", &r);
