@@ -441,6 +441,16 @@ static coaps_coap_resource *add_observable(struct pair *p, const char *path,
     return res;
 }
 
+/* GET path with Observe=0 from the pair's client at time 0, relayed. */
+static void observe_at_0(struct pair *p, struct seen *s, const char *path)
+{
+    coaps_coap_client_request r;
+    request(p, s, COAPS_COAP_GET, path, &r);
+    r.observe = true;
+    assert_int_equal(coaps_coap_request_send(p->cli, &r, 0, NULL), COAPS_OK);
+    relay(p, 0);
+}
+
 /* Counts the registrations temp sees (GET with Observe=0). */
 static int temp_registrations;
 static uint32_t temp_max_age = 60;
@@ -472,11 +482,7 @@ static void observe_reregisters_after_max_age(void **state)
     temp_registrations = 0;
     temp_max_age = 10;
     struct seen s = {0};
-    coaps_coap_client_request r;
-    request(&p, &s, COAPS_COAP_GET, "temp2", &r);
-    r.observe = true;
-    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_OK);
-    relay(&p, 0);
+    observe_at_0(&p, &s, "temp2");
     assert_int_equal(s.notifications, 1);
     assert_int_equal(temp_registrations, 1);
     /* the server forgets us (as after a restart without its state) */
@@ -542,11 +548,7 @@ static void observe_big_resource_reassembles_notifications(void **state)
     pair_up(&p, NULL);
     coaps_coap_resource *res = add_observable(&p, "big", big_get);
     struct seen s;
-    coaps_coap_client_request r;
-    request(&p, &s, COAPS_COAP_GET, "big", &r);
-    r.observe = true;
-    assert_int_equal(coaps_coap_request_send(p.cli, &r, 0, NULL), COAPS_OK);
-    relay(&p, 0);
+    observe_at_0(&p, &s, "big");
     assert_int_equal(s.calls, 1);
     assert_true(s.last.is_notification);
     assert_false(s.last.final);
