@@ -46,7 +46,7 @@
  * registration of up to COAP_OBS_REQ_MAX, 64, bytes) 544; the endpoint's
  * copy of its config 16 of it for a cluster's shared-dedup hooks the
  * light never sets (COAPS_WITH_SHARED_DEDUP 0 leaves their code out). */
-#define FW_COAP_MEM 9160
+#define FW_COAP_MEM 9168
 
 /* coaps:// (built when the firmware's Mbed TLS is, COAPS_FW_DTLS): the
  * reference device's DEMO PSK credentials (scripts/run-server). Session
