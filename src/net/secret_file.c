@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/hex.h"
 #include "common/try.h"
 #include "crypto/crypto.h"
 #include "net/log.h"
@@ -18,26 +19,11 @@
  * not a key file. */
 #define KEY_FILE_MAX 256
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* 64 hex digits at t[0..n) into key. */
 static bool key_from_hex(const char *t, size_t n, uint8_t key[NET_KEY_FILE_KEY_LEN])
 {
-    if (n != 2 * NET_KEY_FILE_KEY_LEN)
-        return false;
-    for (size_t i = 0; i < NET_KEY_FILE_KEY_LEN; i++) {
-        int hi = hex_value(t[2 * i]), lo = hex_value(t[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        key[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
+    size_t len = 0;
+    return n == 2 * NET_KEY_FILE_KEY_LEN && hex_to_bytes(t, n, key, NET_KEY_FILE_KEY_LEN, &len);
 }
 
 /* 1 to max keys of 64 hex digits, separated and surrounded by white

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/try.h"
 #include "common/wire.h"
 
@@ -140,14 +141,6 @@ static coaps_status uri_host(struct store_uri *u, const char *h, size_t n, const
     return COAPS_OK;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Percent-decode p[0..n) into out (RFC 3986 2.1), NUL-terminated; false
  * when it does not fit or a %XX is broken. */
 static bool pct_decode(const char *p, size_t n, char *out, size_t cap)
@@ -213,7 +206,9 @@ static coaps_status uri_redis(struct store_uri *u, const char *rest, const char 
         colon--;
     if (colon == rest || colon[-1] != ':')
         return net_fail(COAPS_E_INVALID, err, cap,
-                        "store %s: want redis://[[USER]:PASSWORD@]HOST:PORT[/DB] (the port is required)", uri);
+                        "store %s: want redis://[[USER]:PASSWORD@]HOST:PORT[/DB] "
+                        "(the port is required)",
+                        uri);
     TRY(uri_host(u, rest, (size_t)(colon - 1 - rest), uri, err, cap));
     unsigned long v;
     if (!parse_uint(colon, (size_t)(end - colon), 1, 65535, &v))
